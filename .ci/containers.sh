@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Makes this machine a Docker-API container host without Docker: podman (runc, vfs storage) serving the
+# Docker API on a unix socket, a Debian base image bootstrapped from the configured apt mirror (no
+# registry is reachable), and a local OCI registry on 127.0.0.1:5000. Idempotent.
+# Prints the DOCKER_HOST to use on its last line.
+set -euo pipefail
+
+SOCKET=${RALPH_RELEASE_PODMAN_SOCKET:-/run/ralph-release/podman.sock}
+BASE_IMAGE=${RALPH_RELEASE_BASE_IMAGE:-localhost/debian:bookworm}
+MIRROR=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+
+mkdir -p /etc/containers "$(dirname "$SOCKET")"
+[[ -f /etc/containers/storage.conf ]] && grep -q 'driver = "vfs"' /etc/containers/storage.conf || cat > /etc/containers/storage.conf <<'CONF'
+[storage]
+driver = "vfs"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+CONF
+# The sandbox forbids raising rlimits; podman's default ulimits would make every container fail to start.
+[[ -f /etc/containers/containers.conf ]] && grep -q 'default_ulimits' /etc/containers/containers.conf || cat > /etc/containers/containers.conf <<'CONF'
+[containers]
+default_ulimits = []
+[engine]
+runtime = "runc"
+CONF
+grep -q '127.0.0.1:5000' /etc/containers/registries.conf 2>/dev/null || cat >> /etc/containers/registries.conf <<'CONF'
+
+[[registry]]
+location = "127.0.0.1:5000"
+insecure = true
+
+[[registry]]
+location = "localhost:5000"
+insecure = true
+CONF
+
+if ! curl -sf --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1; then
+  rm -f "$SOCKET"
+  nohup podman --runtime runc system service --time=0 "unix://$SOCKET" >/var/log/ralph-release-podman.log 2>&1 &
+  for _ in $(seq 50); do curl -sf --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+
+if ! podman image exists "$BASE_IMAGE"; then
+  rootfs=$(mktemp -d)
+  # mktemp makes the directory 0700; as the image root it would lock every non-root user out of /.
+  chmod 0755 "$rootfs"
+  debootstrap --variant=minbase bookworm "$rootfs" "$MIRROR" >/var/log/ralph-release-debootstrap.log 2>&1
+  # apt in the image uses the same mirror as this machine.
+  echo "deb $MIRROR bookworm main" > "$rootfs/etc/apt/sources.list"
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar -C "$rootfs" -c . | podman import --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE" >/dev/null
+  rm -rf "$rootfs"
+fi
+
+if ! curl -sf http://127.0.0.1:5000/v2/ >/dev/null 2>&1; then
+  mkdir -p /var/lib/ralph-release-registry
+  cat > /etc/ralph-release-registry.yml <<'CONF'
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: /var/lib/ralph-release-registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:5000
+CONF
+  nohup docker-registry serve /etc/ralph-release-registry.yml >/var/log/ralph-release-registry.log 2>&1 &
+  for _ in $(seq 50); do curl -sf http://127.0.0.1:5000/v2/ >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+
+echo "unix://$SOCKET"

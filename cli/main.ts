@@ -1,0 +1,122 @@
+/**
+ * ralph-release's command line: `npm run --silent cli -- <command>`. Prints results on stdout only,
+ * so scripts can capture them; failures go to stderr with a non-zero exit.
+ */
+import { parseArgs } from "node:util";
+import { UserError } from "../lib/errors";
+import { buildDeb, type DebBuildRequest } from "../lib/deb";
+import { verifyDeb, type VerifyRequest } from "../lib/debVerify";
+import { type SmokeRequest, type StageRequest, smokeTest, stageRalphContext } from "../lib/imageBuild";
+import { generateVersion, showVersion } from "../lib/version";
+
+const USAGE = `usage: npm run --silent cli -- version show|generate [--source DIR] [--main-branch NAME] [--json]
+       npm run --silent cli -- deb build|verify
+
+  version show       the checkout's version: its release tag, or <next>-<branch>-SNAPSHOT
+  version generate   the next release version, YYYYMMDD.PATCH (UTC date)
+  deb build          build ralph-core from the JSON request in RALPH_DEB_BUILD; prints the artifact as JSON
+  deb verify         run the verification gate on the JSON request in RALPH_DEB_VERIFY; prints the checks
+                     (both are what the DebPackage component runs; progress goes to stderr)
+  image stage        stage the ralph image's context from RALPH_IMAGE_STAGE (RalphImages runs it)
+  image smoke        smoke-test the image in RALPH_IMAGE_SMOKE (RalphImages runs it)
+
+  --source DIR        Ralph checkout (default: the directory npm was started from)
+  --main-branch NAME  Ralph's main branch (default: ng)
+  --json              show: every fact behind the version, as JSON
+
+  RALPH_RELEASE_NOW=<ISO time> pins the clock (for reproducing a past answer).`;
+
+class UsageError extends UserError {}
+
+function clock(): () => Date {
+  const pinned = process.env.RALPH_RELEASE_NOW;
+  if (pinned === undefined) return () => new Date();
+  const date = new Date(pinned);
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(`RALPH_RELEASE_NOW=${pinned} is not an ISO date-time (e.g. 2024-11-24T09:00:00Z).`);
+  return () => date;
+}
+
+function jsonRequest<T>(variable: string): T {
+  const value = process.env[variable];
+  if (!value)
+    throw new UsageError(`${variable} is not set: it carries the JSON request (the DebPackage component sets it).`);
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    throw new UsageError(`${variable} is not valid JSON.`);
+  }
+}
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+async function deb(action: string | undefined): Promise<string> {
+  switch (action) {
+    case "build":
+      return JSON.stringify(await buildDeb(jsonRequest<DebBuildRequest>("RALPH_DEB_BUILD"), progress));
+    case "verify":
+      return JSON.stringify(await verifyDeb(jsonRequest<VerifyRequest>("RALPH_DEB_VERIFY"), progress));
+    default:
+      throw new UsageError(USAGE);
+  }
+}
+
+async function image(action: string | undefined): Promise<string> {
+  switch (action) {
+    case "stage":
+      return JSON.stringify(stageRalphContext(jsonRequest<StageRequest>("RALPH_IMAGE_STAGE")));
+    case "smoke": {
+      const request = jsonRequest<SmokeRequest>("RALPH_IMAGE_SMOKE");
+      const seen = await smokeTest(request);
+      progress(`smoke ok: ${request.kind} ${request.image}: ${seen}`);
+      return JSON.stringify({ ...request, seen });
+    }
+    default:
+      throw new UsageError(USAGE);
+  }
+}
+
+export async function run(argv: string[]): Promise<string> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      source: { type: "string" },
+      "main-branch": { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return USAGE;
+  const [command, action, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(USAGE);
+  if (command === "deb") return deb(action);
+  if (command === "image") return image(action);
+  if (command !== "version") throw new UsageError(USAGE);
+  const options = {
+    source: values.source ?? process.env.INIT_CWD ?? process.cwd(),
+    mainBranch: values["main-branch"] ?? "ng",
+    now: clock(),
+  };
+  switch (action) {
+    case "show": {
+      const checkout = showVersion(options);
+      return values.json ? JSON.stringify(checkout, null, 2) : checkout.version;
+    }
+    case "generate":
+      return generateVersion(options);
+    default:
+      throw new UsageError(USAGE);
+  }
+}
+
+if (require.main === module) {
+  run(process.argv.slice(2)).then(
+    (output) => process.stdout.write(`${output}\n`),
+    (error: Error) => {
+      const known = error instanceof UserError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+      process.stderr.write(`ralph-release: ${known ? error.message : error.stack}\n`);
+      process.exitCode = known && !(error instanceof UsageError) ? 1 : 2;
+    },
+  );
+}

@@ -1,0 +1,150 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { Settings } from "../lib/config";
+import { type DebArtifact, type DebBuildRequest, buildFingerprint, hasFrontEnd, workingTreeId } from "../lib/deb";
+import type { CheckResult, VerifyRequest } from "../lib/debVerify";
+import { buildDepends, distributionProfile, renderControl } from "../lib/distributions";
+import type { CheckoutVersion, Mode } from "../lib/version";
+
+export interface DebPackageArgs {
+  /** The Ralph checkout (absolute path). */
+  readonly source: string;
+  /** Its version; the deb gets `debianVersion`. */
+  readonly checkout: CheckoutVersion;
+  /** `<distro>/<release>`. */
+  readonly distribution: string;
+  /** Builder, base image, Python/Node minimums, pip arguments. */
+  readonly deb: Settings["deb"];
+  /** This project's directory: recipes (debian/, docker/) and the CLI the commands run. */
+  readonly projectDir: string;
+  /** Artifacts go to `<outDir>/<debianVersion>/`. */
+  readonly outDir: string;
+  /** The stack's mode: a release's artifact is never overwritten. */
+  readonly mode: Mode;
+}
+
+/**
+ * The ralph-core .deb: an optional builder image, the build (a command re-run only when what the deb
+ * is made of changes), and the verification gate that publishing depends on.
+ */
+export class DebPackage extends pulumi.ComponentResource {
+  /** The builder image by id (`sha256:…`); undefined with the `host` builder. */
+  readonly builderImage?: pulumi.Output<string>;
+  /** Hash of exactly what the deb is built from; the build's trigger. */
+  readonly fingerprint: pulumi.Output<string>;
+  readonly artifact: pulumi.Output<DebArtifact>;
+  readonly path: pulumi.Output<string>;
+  readonly sha256: pulumi.Output<string>;
+  readonly checksumsPath: pulumi.Output<string>;
+  /** The gate's checks; resolves only once every check passed. */
+  readonly verification: pulumi.Output<CheckResult[]>;
+  /** The sha256 of the deb that passed the gate: what publishing steps consume. */
+  readonly verifiedSha256: pulumi.Output<string>;
+
+  constructor(name: string, args: DebPackageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ralph:deb:DebPackage", name, {}, opts);
+    const { checkout, deb, projectDir } = args;
+    const debianDir = join(projectDir, "debian");
+    const profile = distributionProfile(args.distribution);
+    if (!profile) throw new Error(`no packaging profile for ${args.distribution}`);
+
+    const baseRequest: DebBuildRequest = {
+      source: args.source,
+      commit: checkout.commit,
+      treeId: workingTreeId(args.source),
+      debianVersion: checkout.debianVersion,
+      distribution: args.distribution,
+      pythonMinimum: deb.pythonMinimum,
+      nodeMinimum: deb.nodeMinimum,
+      pipArgs: deb.pipArgs,
+      debianDir,
+      outDir: args.outDir,
+      keepExisting: args.mode === "release",
+    };
+
+    let recipeDigest = "host";
+    let builder: docker.Image | undefined;
+    if (deb.builder === "container") {
+      const dockerfile = join(projectDir, "docker", "deb-builder", "Dockerfile");
+      const control = renderControl(readFileSync(join(debianDir, "control.in"), "utf8"), {
+        profile,
+        pythonMinimum: deb.pythonMinimum,
+        nodeMinimum: hasFrontEnd(args.source) ? deb.nodeMinimum : undefined,
+      });
+      const buildArgs = { BASE_IMAGE: deb.baseImage, BUILD_DEPENDS: buildDepends(control) };
+      recipeDigest = JSON.stringify({ dockerfile: readFileSync(dockerfile, "utf8"), buildArgs });
+      builder = new docker.Image(
+        `${name}-builder`,
+        {
+          imageName: `ralph-release/deb-builder:${profile.name.replace("/", "-")}`,
+          skipPush: true,
+          build: {
+            context: join(projectDir, "docker", "deb-builder"),
+            dockerfile,
+            args: buildArgs,
+            platform: "linux/amd64",
+            // The classic builder: works with every Docker-API engine, podman included.
+            builderVersion: "BuilderV1",
+          },
+        },
+        { parent: this },
+      );
+      // For a local image repoDigest is its id: the builder is referred to by content, not by tag.
+      this.builderImage = builder.repoDigest;
+    }
+
+    const request = pulumi.output(this.builderImage).apply((builderImage) => ({ ...baseRequest, builderImage }));
+    this.fingerprint = request.apply((r) => buildFingerprint(r, recipeDigest));
+
+    const build = new command.local.Command(
+      `${name}-build`,
+      {
+        create: "npm run --silent cli -- deb build",
+        dir: projectDir,
+        environment: { RALPH_DEB_BUILD: request.apply((r) => JSON.stringify(r)) },
+        triggers: [this.fingerprint],
+        // stdout is the artifact's JSON; stderr is the build's progress, worth showing.
+        logging: "stderr",
+      },
+      { parent: this, dependsOn: builder ? [builder] : [] },
+    );
+    this.artifact = build.stdout.apply((stdout) => JSON.parse(stdout) as DebArtifact);
+    this.path = this.artifact.path;
+    this.sha256 = this.artifact.sha256;
+    this.checksumsPath = this.artifact.checksumsPath;
+
+    const verifyRequest = pulumi
+      .all([this.artifact, this.builderImage])
+      .apply(([artifact, checkerImage]): VerifyRequest => ({
+        debPath: artifact.path,
+        expected: { packageName: artifact.packageName, version: artifact.version, architecture: artifact.architecture },
+        checkerImage,
+        installImage: deb.baseImage,
+      }));
+    const verify = new command.local.Command(
+      `${name}-verify`,
+      {
+        create: "npm run --silent cli -- deb verify",
+        dir: projectDir,
+        environment: { RALPH_DEB_VERIFY: verifyRequest.apply((r) => JSON.stringify(r)) },
+        triggers: [this.sha256],
+        logging: "stderr",
+      },
+      { parent: this, dependsOn: [build] },
+    );
+    this.verification = verify.stdout.apply((stdout) => JSON.parse(stdout) as CheckResult[]);
+    this.verifiedSha256 = pulumi.all([this.sha256, this.verification]).apply(([sha256]) => sha256);
+
+    this.registerOutputs({
+      builderImage: this.builderImage,
+      fingerprint: this.fingerprint,
+      path: this.path,
+      sha256: this.sha256,
+      checksumsPath: this.checksumsPath,
+      verifiedSha256: this.verifiedSha256,
+    });
+  }
+}

@@ -1,0 +1,221 @@
+import { join } from "node:path";
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { Settings } from "../lib/config";
+import { IMAGE_NAMES, type ImageName, imageRepository, imageTags } from "../lib/images";
+import { ralphContextDir, type SmokeKind } from "../lib/imageBuild";
+import type { CheckoutVersion } from "../lib/version";
+
+export interface RalphImagesArgs {
+  readonly settings: Settings;
+  readonly checkout: CheckoutVersion;
+  /** The verified deb (snapshot images install it). */
+  readonly debPath: pulumi.Output<string>;
+  /** Resolves only once the deb passed its gate: the ralph image waits for it. */
+  readonly verifiedDebSha256: pulumi.Output<string>;
+  /** This project's directory (recipes in docker/, the CLI). */
+  readonly projectDir: string;
+  readonly outDir: string;
+  /** Registry password, as a secret; with `settings.images.username` it logs in to push. */
+  readonly registryPassword?: pulumi.Output<string>;
+}
+
+const SMOKE_KIND: Record<ImageName, SmokeKind> = { ralph: "ralph", "ralph-static-nginx": "static", inkpy: "inkpy" };
+
+/**
+ * ralph, ralph-static-nginx and inkpy: each built locally, smoke-tested, and only then pushed with
+ * its tags. The static image is built from the exact ralph image just built (by id), never a tag.
+ */
+export class RalphImages extends pulumi.ComponentResource {
+  /** Local image id of each build (`sha256:…`). */
+  readonly localIds: pulumi.Output<Record<string, string>>;
+  /** `<repository>@sha256:…` of each pushed image; empty when nothing is pushed. */
+  readonly pushedRefs: pulumi.Output<Record<string, string>>;
+  /** Tags each image gets. */
+  readonly tags: string[];
+
+  constructor(name: string, args: RalphImagesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ralph:images:RalphImages", name, {}, opts);
+    const { settings, checkout, projectDir } = args;
+    const { images } = settings;
+    const snapshot = settings.mode === "snapshot";
+    this.tags = imageTags(settings.mode, checkout.version);
+    const repository = (image: ImageName) => imageRepository(images.registry, images.namespace, image);
+    const labels = { RALPH_VERSION: checkout.version, VCS_REF: checkout.commit, BUILD_DATE: checkout.commitTime };
+    const [distro, release] = [settings.distribution.distro, settings.distribution.release];
+    const packagecloud = `${settings.packagecloud.url}/${settings.packagecloud.repository}`;
+
+    // ralph's context: the recipe plus, for a snapshot, the verified deb.
+    const stage = new command.local.Command(
+      `${name}-ralph-context`,
+      {
+        create: "npm run --silent cli -- image stage",
+        dir: projectDir,
+        environment: {
+          RALPH_IMAGE_STAGE: pulumi.all([args.debPath, args.verifiedDebSha256]).apply(([debPath]) =>
+            JSON.stringify({
+              recipeDir: join(projectDir, "docker", "ralph"),
+              contextDir: ralphContextDir(args.outDir, checkout.debianVersion),
+              debPath: snapshot ? debPath : undefined,
+            }),
+          ),
+        },
+        triggers: [args.verifiedDebSha256],
+        logging: "stderr",
+      },
+      { parent: this },
+    );
+    const staged = stage.stdout.apply((stdout) => JSON.parse(stdout) as { context: string; dockerfile: string });
+
+    const build = (
+      image: ImageName | "inkpy-unlabelled",
+      context: pulumi.Input<string>,
+      dockerfile: pulumi.Input<string>,
+      buildArgs: pulumi.Input<Record<string, pulumi.Input<string>>>,
+      dependsOn: pulumi.Resource[],
+    ) =>
+      new docker.Image(
+        `${name}-${image}`,
+        {
+          // The unlabelled inkpy stays local: only its labelled layer is tagged for the registry.
+          imageName:
+            image === "inkpy-unlabelled"
+              ? `ralph-release/inkpy-unlabelled:${this.tags[0]}`
+              : `${repository(image)}:${this.tags[0]}`,
+          skipPush: true,
+          build: {
+            context,
+            dockerfile,
+            args: buildArgs,
+            platform: "linux/amd64",
+            builderVersion: "BuilderV1",
+            // As the deb builder: RUN steps reach apt mirrors and repositories the way this machine does.
+            network: "host",
+          },
+        },
+        { parent: this, dependsOn },
+      );
+
+    const ralph = build(
+      "ralph",
+      staged.context,
+      staged.dockerfile,
+      {
+        ...labels,
+        BASE_IMAGE: settings.deb.baseImage,
+        DEBIAN_VERSION: checkout.debianVersion,
+        SNAPSHOT: snapshot ? "1" : "0",
+        APT_SOURCE: `${packagecloud}/${distro}/ ${release} main`,
+        APT_KEY_URL: `${packagecloud}/gpgkey`,
+      },
+      [stage],
+    );
+    const inkpyUnlabelled = build(
+      "inkpy-unlabelled",
+      images.inkpyContext,
+      images.inkpyDockerfile,
+      { ...labels, BASE_IMAGE: settings.deb.baseImage },
+      [],
+    );
+    const inkpy = build(
+      "inkpy",
+      join(projectDir, "docker", "labels"),
+      join(projectDir, "docker", "labels", "Dockerfile"),
+      {
+        ...labels,
+        IMAGE: inkpyUnlabelled.repoDigest,
+        TITLE: "inkpy",
+        DESCRIPTION: "Ralph's document rendering service",
+      },
+      [],
+    );
+    // For a local image repoDigest is its id: static copies from exactly this build.
+    const ralphSmoke = this.smoke(name, "ralph", ralph, projectDir);
+    const staticImage = build(
+      "ralph-static-nginx",
+      join(projectDir, "docker", "static"),
+      join(projectDir, "docker", "static", "Dockerfile"),
+      {
+        ...labels,
+        RALPH_IMAGE: ralph.repoDigest,
+        NGINX_IMAGE: images.nginxImage,
+      },
+      [ralphSmoke],
+    );
+
+    const built: Record<ImageName, docker.Image> = { ralph, "ralph-static-nginx": staticImage, inkpy };
+    const smokes: Record<ImageName, command.local.Command> = {
+      ralph: ralphSmoke,
+      "ralph-static-nginx": this.smoke(name, "ralph-static-nginx", staticImage, projectDir),
+      inkpy: this.smoke(name, "inkpy", inkpy, projectDir),
+    };
+    this.localIds = pulumi.all(
+      Object.fromEntries(IMAGE_NAMES.map((image) => [image, built[image].repoDigest])) as Record<
+        ImageName,
+        pulumi.Output<string>
+      >,
+    );
+
+    this.pushedRefs = pulumi.output<Record<string, string>>({});
+    if (settings.publish.images) {
+      const provider =
+        images.username && args.registryPassword
+          ? new docker.Provider(
+              `${name}-registry`,
+              {
+                registryAuth: [
+                  { address: images.registry, username: images.username, password: args.registryPassword },
+                ],
+              },
+              { parent: this },
+            )
+          : undefined;
+      const refs: Partial<Record<ImageName, pulumi.Output<string>>> = {};
+      // Every image passed its smoke test before any is pushed: no half-published release.
+      const allSmoked = Object.values(smokes);
+      for (const image of IMAGE_NAMES) {
+        for (const tag of this.tags) {
+          const tagged =
+            tag === this.tags[0]
+              ? undefined
+              : new docker.Tag(
+                  `${name}-${image}-${tag}`,
+                  { sourceImage: built[image].repoDigest, targetImage: `${repository(image)}:${tag}` },
+                  { parent: this, dependsOn: allSmoked },
+                );
+          const pushed = new docker.RegistryImage(
+            `${name}-${image}-${tag}-push`,
+            { name: `${repository(image)}:${tag}`, keepRemotely: true, triggers: { image: built[image].repoDigest } },
+            {
+              parent: this,
+              provider,
+              dependsOn: [...allSmoked, ...(tagged ? [tagged] : [])],
+              retainOnDelete: !snapshot,
+            },
+          );
+          if (tag === this.tags[0]) refs[image] = pulumi.interpolate`${repository(image)}@${pushed.sha256Digest}`;
+        }
+      }
+      this.pushedRefs = pulumi.all(refs as Record<string, pulumi.Output<string>>);
+    }
+
+    this.registerOutputs({ localIds: this.localIds, pushedRefs: this.pushedRefs, tags: this.tags });
+  }
+
+  private smoke(name: string, image: ImageName, built: docker.Image, projectDir: string): command.local.Command {
+    return new command.local.Command(
+      `${name}-${image}-smoke`,
+      {
+        create: "npm run --silent cli -- image smoke",
+        dir: projectDir,
+        environment: {
+          RALPH_IMAGE_SMOKE: built.repoDigest.apply((id) => JSON.stringify({ kind: SMOKE_KIND[image], image: id })),
+        },
+        triggers: [built.repoDigest],
+        logging: "stderr",
+      },
+      { parent: this },
+    );
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Reads the stack's inputs once for index.ts: validated settings, secrets as Pulumi secrets, and the
+ * checkout's version. The rules live in lib/; this file only connects them to the Pulumi runtime.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { parseConfig, type SecretValues, type Settings } from "../lib/config";
+import { UserError } from "../lib/errors";
+import { type CheckoutVersion, checkoutForMode } from "../lib/version";
+
+// Internal to @pulumi/pulumi but the only way to learn whether a value was stored with --secret;
+// without it the plain-text check is skipped rather than failing every key.
+const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
+
+export type StackSecrets = { readonly [K in keyof SecretValues]?: pulumi.Output<string> };
+
+export interface StackInputs {
+  readonly settings: Settings;
+  readonly secrets: StackSecrets;
+  readonly checkout: CheckoutVersion;
+}
+
+/** A user's mistake ends the program with its message and fix only: Pulumi prints RunError without a stack trace. */
+function asRunError<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof UserError) throw new pulumi.RunError(error.message);
+    throw error;
+  }
+}
+
+export function readStackInputs(): StackInputs {
+  return asRunError(() => {
+    const values = pulumi.runtime.allConfig();
+    const isSecret = runtimeConfig.isConfigSecret ?? (() => true);
+    const { settings, secrets } = parseConfig({
+      stack: pulumi.getStack(),
+      projectDir: process.cwd(),
+      values,
+      secretKeys: new Set(Object.keys(values).filter((key) => isSecret(key))),
+    });
+    const checkout = checkoutForMode(settings.mode, { source: settings.source, mainBranch: settings.mainBranch });
+    const secretOutputs = Object.fromEntries(
+      Object.entries(secrets).flatMap(([key, value]) => (value === undefined ? [] : [[key, pulumi.secret(value)]])),
+    );
+    return { settings, secrets: secretOutputs, checkout };
+  });
+}

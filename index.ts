@@ -1,0 +1,20 @@
+import { RalphRelease } from "./components/RalphRelease";
+import { readStackInputs } from "./components/stackInputs";
+
+// Config and the checkout's version are read and checked once, before any resource is declared:
+// a bad key or an unreleasable commit stops here with one clear error.
+const { settings, secrets, checkout } = readStackInputs();
+
+const release = new RalphRelease("ralph", { settings, secrets, checkout, projectDir: __dirname });
+
+export const version = release.version;
+export const mode = release.mode;
+export const debianVersion = release.debianVersion;
+export const commit = release.commit;
+export const imageTags = release.imageTags;
+export const imageRepositories = release.imageRepositories;
+export const debPath = release.deb.path;
+export const debSha256 = release.deb.verifiedSha256;
+export const debChecksums = release.deb.checksumsPath;
+export const imageIds = release.images.localIds;
+export const imageRefs = release.images.pushedRefs;

@@ -1,0 +1,472 @@
+/**
+ * Every configuration key the program reads: type, default, documentation and validation, in one
+ * place. Pure: the Pulumi side hands in the raw key/value map and which keys are secrets.
+ */
+import { statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { distributionProfile, SUPPORTED_DISTRIBUTIONS } from "./distributions";
+import { UserError } from "./errors";
+import type { Mode } from "./version";
+
+export const PROJECT = "ralph-release";
+export const MODES: readonly Mode[] = ["snapshot", "release"];
+
+type Kind = "string" | "boolean" | "secret";
+
+interface KeySpec {
+  readonly kind: Kind;
+  readonly doc: string;
+  /** Default per mode; undefined means optional (or required by a rule below). */
+  readonly default?: Readonly<Record<Mode, string | boolean | undefined>>;
+  /** Example value used in the fix of an error message. */
+  readonly example: string;
+  /** A problem with a present value, phrased to follow the key name; undefined when fine. */
+  readonly check?: (value: string) => string | undefined;
+}
+
+const both = <T extends string | boolean>(value: T) => ({ snapshot: value, release: value });
+
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
+const HOST_PORT = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$|^\[::1\](:\d{1,5})?$/;
+
+function matches(pattern: RegExp, what: string) {
+  return (value: string) => (pattern.test(value) ? undefined : `${JSON.stringify(value)} is not ${what}`);
+}
+
+function checkHttpsUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `${JSON.stringify(value)} is not a URL`;
+  }
+  if (url.protocol === "https:") return undefined;
+  if (url.protocol === "http:" && LOOPBACK_HOST.test(url.host)) return undefined;
+  return `${JSON.stringify(value)} must use https (plain http only to loopback, for tests): the token travels with every request`;
+}
+
+/** The schema. README's configuration table is generated from the same facts; keep docs here. */
+export const KEYS = {
+  mode: {
+    kind: "string",
+    doc: "`snapshot` or `release`. Defaults to the stack name when that is one of the two.",
+    example: "snapshot",
+    check: (v) => (MODES.includes(v as Mode) ? undefined : `${JSON.stringify(v)} is not a mode`),
+  },
+  source: {
+    kind: "string",
+    doc: "Path to the Ralph git checkout to package, absolute or relative to this project.",
+    default: both("../ralph"),
+    example: "../ralph",
+  },
+  mainBranch: {
+    kind: "string",
+    doc: "Ralph's main branch; releases are tags reachable from it.",
+    default: both("ng"),
+    example: "ng",
+    check: matches(/^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+(?<![./])$/, "a branch name"),
+  },
+  distribution: {
+    kind: "string",
+    doc: "Target distribution as `<distro>/<release>`, as packagecloud names it; base of builder and images.",
+    default: both("ubuntu/jammy"),
+    example: "ubuntu/jammy",
+    check: (v) =>
+      distributionProfile(v)
+        ? undefined
+        : `${JSON.stringify(v)} is not a supported distribution (${SUPPORTED_DISTRIBUTIONS.join(", ")})`,
+  },
+  builder: {
+    kind: "string",
+    doc: "Where the deb is built: `container` (a builder image of the distribution, via DOCKER_HOST) or `host` (this machine, which must have the build dependencies).",
+    default: both("container"),
+    example: "container",
+    check: (v) => (v === "container" || v === "host" ? undefined : `${JSON.stringify(v)} is not container or host`),
+  },
+  baseImage: {
+    kind: "string",
+    doc: "Image of the target distribution: base of the builder and of the clean install test. Default: the distribution's official image (e.g. `ubuntu:jammy`).",
+    example: "ubuntu:jammy",
+    check: matches(/^[a-z0-9][a-z0-9._\/:@-]*$/, "an image reference"),
+  },
+  pythonMinimum: {
+    kind: "string",
+    doc: "Lowest python3 the deb builds and runs with (control Build-Depends/Depends).",
+    default: both("3.10"),
+    example: "3.10",
+    check: matches(/^\d+\.\d+$/, "a Python version like 3.10"),
+  },
+  nodeMinimum: {
+    kind: "string",
+    doc: "Lowest nodejs for building Ralph's front end (used when the checkout has package.json and gulpfile.js).",
+    default: both("22.0.0"),
+    example: "22.0.0",
+    check: matches(/^\d+(\.\d+){0,2}$/, "a version like 22.0.0"),
+  },
+  nginxImage: {
+    kind: "string",
+    doc: "Base image of ralph-static-nginx (a distribution image works too: nginx is installed if missing).",
+    default: both("nginx:stable"),
+    example: "nginx:stable",
+    check: matches(/^[a-z0-9][a-z0-9._\/:@-]*$/, "an image reference"),
+  },
+  inkpyContext: {
+    kind: "string",
+    doc: "Build context of the inkpy image, relative to `source` (or absolute).",
+    default: both("."),
+    example: ".",
+  },
+  inkpyDockerfile: {
+    kind: "string",
+    doc: "inkpy's Dockerfile, relative to `source` (or absolute).",
+    default: both("docker/Dockerfile-inkpy"),
+    example: "docker/Dockerfile-inkpy",
+  },
+  pipArgs: {
+    kind: "string",
+    doc: "Extra pip arguments for the venv, space-separated (e.g. `--no-index --find-links=/wheels` offline).",
+    default: both(""),
+    example: "--no-index",
+    check: (v) =>
+      /["'\\$`]/.test(v)
+        ? `${JSON.stringify(v)} contains quotes or shell characters; give plain space-separated arguments`
+        : undefined,
+  },
+  registry: {
+    kind: "string",
+    doc: "Container registry server images are pushed to. Snapshot default is a local registry.",
+    default: { snapshot: "localhost:5000", release: "docker.io" },
+    example: "docker.io",
+    check: matches(HOST_PORT, "a registry host[:port] (no scheme, lower case)"),
+  },
+  imageNamespace: {
+    kind: "string",
+    doc: "Repository namespace of the images (Ralph's old `DOCKER_REPO_NAME`).",
+    default: both("allegro"),
+    example: "allegro",
+    check: matches(
+      /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/,
+      "a lower-case repository namespace",
+    ),
+  },
+  registryUsername: {
+    kind: "string",
+    doc: "Registry login; needed with `publishImages` on a non-local registry.",
+    example: "ralphbot",
+  },
+  registryPassword: {
+    kind: "secret",
+    doc: "Registry password or access token (secret).",
+    example: "<registry token>",
+  },
+  packagecloudRepository: {
+    kind: "string",
+    doc: "packagecloud repository `<user>/<repo>` the deb is pushed to.",
+    default: both("allegro/ralph"),
+    example: "allegro/ralph",
+    check: matches(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "<user>/<repo>"),
+  },
+  packagecloudUrl: {
+    kind: "string",
+    doc: "packagecloud API base URL.",
+    default: both("https://packagecloud.io"),
+    example: "https://packagecloud.io",
+    check: checkHttpsUrl,
+  },
+  packagecloudToken: {
+    kind: "secret",
+    doc: "packagecloud API token (secret); needed with `publishDeb`.",
+    example: "<token from packagecloud.io/api_token>",
+  },
+  githubRepository: {
+    kind: "string",
+    doc: "GitHub repository `<owner>/<repo>` that gets the release.",
+    default: both("allegro/ralph"),
+    example: "allegro/ralph",
+    check: matches(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "<owner>/<repo>"),
+  },
+  githubToken: {
+    kind: "secret",
+    doc: "GitHub token (secret); needed with `githubRelease`.",
+    example: "<GitHub token>",
+  },
+  publishDeb: {
+    kind: "boolean",
+    doc: "Push the deb to packagecloud.",
+    default: { snapshot: false, release: true },
+    example: "true",
+  },
+  publishImages: {
+    kind: "boolean",
+    doc: "Push the images to `registry`.",
+    default: { snapshot: false, release: true },
+    example: "true",
+  },
+  githubRelease: {
+    kind: "boolean",
+    doc: "Create the GitHub release.",
+    default: { snapshot: false, release: true },
+    example: "true",
+  },
+} satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof KEYS;
+
+/** One thing wrong with the configuration: which key, what, and the fix. */
+export interface ConfigProblem {
+  readonly key: string;
+  readonly problem: string;
+  readonly fix: string;
+}
+
+export class ConfigError extends UserError {
+  constructor(
+    readonly problems: readonly ConfigProblem[],
+    stack: string,
+  ) {
+    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+    super(
+      `Configuration of stack '${stack}' has ${count}; nothing was built or published:\n` +
+        problems.map((p) => `  - ${p.key}: ${p.problem}.\n    Fix: ${p.fix}`).join("\n"),
+    );
+  }
+}
+
+export interface Settings {
+  readonly mode: Mode;
+  /** Absolute path of the Ralph checkout. */
+  readonly source: string;
+  readonly mainBranch: string;
+  readonly distribution: { readonly distro: string; readonly release: string; readonly name: string };
+  readonly images: {
+    readonly registry: string;
+    readonly namespace: string;
+    readonly username?: string;
+    readonly nginxImage: string;
+    /** Absolute paths. */
+    readonly inkpyContext: string;
+    readonly inkpyDockerfile: string;
+  };
+  readonly packagecloud: { readonly repository: string; readonly url: string };
+  readonly github: { readonly repository: string };
+  readonly publish: { readonly deb: boolean; readonly images: boolean; readonly githubRelease: boolean };
+  readonly deb: {
+    readonly builder: "container" | "host";
+    readonly baseImage: string;
+    readonly pythonMinimum: string;
+    readonly nodeMinimum: string;
+    readonly pipArgs: readonly string[];
+  };
+}
+
+/** Secret values, kept apart from Settings so that only the Pulumi side ever holds them (as secrets). */
+export interface SecretValues {
+  readonly registryPassword?: string;
+  readonly packagecloudToken?: string;
+  readonly githubToken?: string;
+}
+
+export interface RawConfig {
+  readonly stack: string;
+  /** Directory relative paths are resolved against (the Pulumi project). */
+  readonly projectDir: string;
+  /** Every config value of the stack, keyed `<namespace>:<key>` as Pulumi passes them. */
+  readonly values: Readonly<Record<string, string>>;
+  /** Full keys Pulumi holds as secrets. */
+  readonly secretKeys: ReadonlySet<string>;
+}
+
+const full = (key: string) => `${PROJECT}:${key}`;
+
+function setCommand(key: ConfigKey, stack: string): string {
+  const spec: KeySpec = KEYS[key];
+  const secret = spec.kind === "secret" ? "--secret " : "";
+  return `pulumi config set --stack ${stack} ${secret}${key} '${spec.example}'`;
+}
+
+function closest(unknown: string): string | undefined {
+  const distance = (a: string, b: string) => {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      let previous = row[0];
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const current = row[j];
+        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+        previous = current;
+      }
+    }
+    return row[b.length];
+  };
+  const scored = Object.keys(KEYS).map((k) => ({ k, d: distance(unknown.toLowerCase(), k.toLowerCase()) }));
+  const best = scored.sort((a, b) => a.d - b.d)[0];
+  return best && best.d <= 3 ? best.k : undefined;
+}
+
+/**
+ * Validates the stack's configuration and returns typed settings, or throws one ConfigError listing
+ * every problem. Error text never contains a secret's value.
+ */
+export function parseConfig(raw: RawConfig): { settings: Settings; secrets: SecretValues } {
+  const problems: ConfigProblem[] = [];
+  const problem = (key: string, text: string, fix: string) => problems.push({ key: full(key), problem: text, fix });
+  const { stack } = raw;
+
+  for (const fullKey of Object.keys(raw.values)) {
+    if (!fullKey.startsWith(`${PROJECT}:`)) continue;
+    const key = fullKey.slice(PROJECT.length + 1);
+    if (key in KEYS) continue;
+    const guess = closest(key);
+    problem(
+      key,
+      "is not a setting of ralph-release",
+      `${guess ? `did you mean '${guess}'? ` : ""}Remove it with \`pulumi config rm --stack ${stack} ${key}\`; README lists every key.`,
+    );
+  }
+
+  const explicitMode = raw.values[full("mode")];
+  let mode: Mode;
+  if (explicitMode !== undefined) {
+    mode = (MODES as readonly string[]).includes(explicitMode) ? (explicitMode as Mode) : "snapshot";
+  } else if ((MODES as readonly string[]).includes(stack)) {
+    mode = stack as Mode;
+  } else {
+    mode = "snapshot";
+    problem(
+      "mode",
+      `is not set and stack '${stack}' is not named after a mode`,
+      `${setCommand("mode", stack)} (or 'release').`,
+    );
+  }
+
+  const read = (key: ConfigKey): string | boolean | undefined => {
+    const spec: KeySpec = KEYS[key];
+    const value = raw.values[full(key)];
+    if (value === undefined) return spec.default?.[mode];
+    if (spec.kind === "secret") {
+      if (!raw.secretKeys.has(full(key))) {
+        problem(
+          key,
+          `is stored in plain text in Pulumi.${stack}.yaml`,
+          `pulumi config rm --stack ${stack} ${key} && ${setCommand(key, stack)}`,
+        );
+      }
+      if (value.trim() === "") problem(key, "is empty", `${setCommand(key, stack)}`);
+      return value;
+    }
+    if (spec.kind === "boolean") {
+      if (value === "true" || value === "false") return value === "true";
+      problem(key, `${JSON.stringify(value)} is not true or false`, `${setCommand(key, stack)} (or false).`);
+      return spec.default?.[mode];
+    }
+    const bad = spec.check?.(value);
+    if (bad) problem(key, bad, `${setCommand(key, stack)}`);
+    return value;
+  };
+  const text = (key: ConfigKey) => read(key) as string | undefined;
+  const flag = (key: ConfigKey) => read(key) as boolean;
+
+  text("mode");
+  const sourceSetting = text("source") as string;
+  const source = isAbsolute(sourceSetting) ? sourceSetting : resolve(raw.projectDir, sourceSetting);
+  if (!isDirectory(source)) {
+    problem(
+      "source",
+      `${source} does not exist or is not a directory`,
+      `clone Ralph there (\`git clone https://github.com/allegro/ralph ${sourceSetting}\`) or ${setCommand("source", stack).replace("'../ralph'", "/path/to/ralph")}`,
+    );
+  }
+  const distribution = text("distribution") as string;
+  const [distro, release] = distribution.split("/");
+  const publish = { deb: flag("publishDeb"), images: flag("publishImages"), githubRelease: flag("githubRelease") };
+  const inSource = (path: string) => (isAbsolute(path) ? path : resolve(source, path));
+  const images = {
+    registry: text("registry") as string,
+    namespace: text("imageNamespace") as string,
+    username: text("registryUsername"),
+    nginxImage: text("nginxImage") as string,
+    inkpyContext: inSource(text("inkpyContext") as string),
+    inkpyDockerfile: inSource(text("inkpyDockerfile") as string),
+  };
+  const mainBranch = text("mainBranch") as string;
+  const deb = {
+    builder: text("builder") as "container" | "host",
+    baseImage: text("baseImage") ?? distributionProfile(distribution)?.baseImage ?? "",
+    pythonMinimum: text("pythonMinimum") as string,
+    nodeMinimum: text("nodeMinimum") as string,
+    pipArgs: (text("pipArgs") as string).split(/\s+/).filter((arg) => arg.length > 0),
+  };
+  const packagecloud = { repository: text("packagecloudRepository") as string, url: text("packagecloudUrl") as string };
+  const github = { repository: text("githubRepository") as string };
+  const secrets: SecretValues = {
+    registryPassword: text("registryPassword"),
+    packagecloudToken: text("packagecloudToken"),
+    githubToken: text("githubToken"),
+  };
+
+  if ((images.username === undefined) !== (secrets.registryPassword === undefined)) {
+    const missing: ConfigKey = images.username === undefined ? "registryUsername" : "registryPassword";
+    problem(missing, "is missing: registry username and password go together", setCommand(missing, stack));
+  } else if (publish.images && images.username === undefined && !LOOPBACK_HOST.test(images.registry)) {
+    for (const key of ["registryUsername", "registryPassword"] as const) {
+      problem(
+        key,
+        `is needed to push images to ${images.registry} (publishImages is on)`,
+        `${setCommand(key, stack)}, or set publishImages false.`,
+      );
+    }
+  }
+  if (publish.deb && secrets.packagecloudToken === undefined) {
+    problem(
+      "packagecloudToken",
+      "is needed to push the deb (publishDeb is on)",
+      `${setCommand("packagecloudToken", stack)}, or set publishDeb false.`,
+    );
+  }
+  if (publish.githubRelease && secrets.githubToken === undefined) {
+    problem(
+      "githubToken",
+      "is needed to create the GitHub release (githubRelease is on)",
+      `${setCommand("githubToken", stack)}, or set githubRelease false.`,
+    );
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems, stack);
+  return {
+    settings: {
+      mode,
+      source,
+      mainBranch,
+      distribution: { distro, release, name: distribution },
+      images,
+      packagecloud,
+      github,
+      publish,
+      deb,
+    },
+    secrets,
+  };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The README's configuration table, generated from KEYS so the two cannot drift. */
+export function configTable(): string {
+  const show = (v: string | boolean | undefined) => (v === undefined ? "—" : `\`${v}\``);
+  const rows = Object.entries(KEYS).map(([key, s]: [string, KeySpec]) => {
+    const d = s.default;
+    const def = !d
+      ? "—"
+      : d.snapshot === d.release
+        ? show(d.snapshot)
+        : `snapshot ${show(d.snapshot)}, release ${show(d.release)}`;
+    return `| \`${key}\` | ${s.kind} | ${def} | ${s.doc} |`;
+  });
+  return ["| key (`ralph-release:`…) | type | default | meaning |", "| --- | --- | --- | --- |", ...rows].join("\n");
+}

@@ -1,0 +1,86 @@
+/**
+ * What differs between the distributions ralph-core is built for. Everything distribution-specific in
+ * the recipes comes from here (rendered into debian/control), not from literals in debian/.
+ */
+export interface DistributionProfile {
+  /** `<distro>/<release>` as packagecloud names it. */
+  readonly name: string;
+  /** Base image of the builder and of the clean install test, unless config overrides it. */
+  readonly baseImage: string;
+  /** Build dependency providing mysql_config for mysqlclient. */
+  readonly mysqlDev: string;
+  /** Runtime MySQL client library. */
+  readonly mysqlRuntime: string;
+  /** Further runtime dependencies (python3-distutils until Python 3.12 dropped it). */
+  readonly extraRuntime: readonly string[];
+}
+
+const PROFILES: Readonly<Record<string, DistributionProfile>> = {
+  "ubuntu/jammy": {
+    name: "ubuntu/jammy",
+    baseImage: "ubuntu:jammy",
+    mysqlDev: "libmysqlclient-dev",
+    mysqlRuntime: "libmysqlclient21",
+    extraRuntime: ["python3-distutils"],
+  },
+  "ubuntu/noble": {
+    name: "ubuntu/noble",
+    baseImage: "ubuntu:noble",
+    mysqlDev: "libmysqlclient-dev",
+    mysqlRuntime: "libmysqlclient21",
+    extraRuntime: [],
+  },
+  "debian/bookworm": {
+    name: "debian/bookworm",
+    baseImage: "debian:bookworm",
+    mysqlDev: "default-libmysqlclient-dev",
+    mysqlRuntime: "libmariadb3",
+    extraRuntime: ["python3-distutils"],
+  },
+};
+
+export const SUPPORTED_DISTRIBUTIONS = Object.keys(PROFILES);
+
+export function distributionProfile(name: string): DistributionProfile | undefined {
+  return PROFILES[name];
+}
+
+export interface ControlValues {
+  readonly profile: DistributionProfile;
+  readonly pythonMinimum: string;
+  /** nodejs minimum, when the tree has a front end to build; undefined leaves node out. */
+  readonly nodeMinimum?: string;
+}
+
+/** Renders debian/control.in. Unknown placeholders are an error, so a typo cannot ship. */
+export function renderControl(template: string, values: ControlValues): string {
+  const { profile } = values;
+  const substitutions: Record<string, string> = {
+    PYTHON_MINIMUM: values.pythonMinimum,
+    MYSQL_DEV: profile.mysqlDev,
+    NODE_BUILD_DEPENDS: values.nodeMinimum
+      ? `,\n               nodejs (>= ${values.nodeMinimum}),\n               npm`
+      : "",
+    MYSQL_RUNTIME: profile.mysqlRuntime,
+    EXTRA_RUNTIME_DEPENDS: profile.extraRuntime.map((p) => `,\n         ${p}`).join(""),
+  };
+  return template.replace(/@([A-Z_]+)@/g, (_, key: string) => {
+    const value = substitutions[key];
+    if (value === undefined) throw new Error(`debian/control.in: unknown placeholder @${key}@`);
+    return value;
+  });
+}
+
+/** The Build-Depends field of a rendered control file, as one line for `apt-get satisfy`. */
+export function buildDepends(control: string): string {
+  const match = /^Build-Depends:((?:.*)(?:\n[ \t].*)*)/m.exec(control);
+  if (!match) throw new Error("debian/control has no Build-Depends field");
+  return match[1].replace(/\s+/g, " ").trim();
+}
+
+/** The Maintainer field of a control file. */
+export function maintainer(control: string): string {
+  const match = /^Maintainer:\s*(.+)$/m.exec(control);
+  if (!match) throw new Error("debian/control has no Maintainer field");
+  return match[1].trim();
+}

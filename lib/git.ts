@@ -1,0 +1,48 @@
+import { execFileSync } from "node:child_process";
+
+/** A git command failed; `stderr` is what git said. */
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly stderr: string,
+  ) {
+    super(`git ${args.join(" ")} failed: ${stderr.trim() || "no output"}`);
+    this.name = "GitError";
+  }
+}
+
+/** Runs git in `dir` and returns its stdout without the final newline(s). Never goes through a shell. */
+export function git(dir: string, ...args: string[]): string {
+  return gitWithEnv(dir, {}, ...args);
+}
+
+/** {@link git} with extra environment variables (e.g. GIT_INDEX_FILE for a throw-away index). */
+export function gitWithEnv(dir: string, extraEnv: Record<string, string>, ...args: string[]): string {
+  try {
+    return execFileSync("git", args, {
+      cwd: dir,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      // Users' git config must not change answers (e.g. a pager or colour setting).
+      env: { ...process.env, GIT_PAGER: "cat", LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", ...extraEnv },
+    }).trimEnd();
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer | string }).stderr ?? String(error);
+    throw new GitError(args, stderr.toString());
+  }
+}
+
+/** Like {@link git} but returns undefined instead of throwing: for questions git answers by exit code. */
+export function tryGit(dir: string, ...args: string[]): string | undefined {
+  try {
+    return git(dir, ...args);
+  } catch (error) {
+    if (error instanceof GitError) return undefined;
+    throw error;
+  }
+}
+
+/** Non-empty lines of a command's output. */
+export function lines(output: string | undefined): string[] {
+  return (output ?? "").split("\n").filter((line) => line.length > 0);
+}

@@ -1,0 +1,67 @@
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GitRepo, removeTempDirs } from "../support/gitRepo";
+
+const PROJECT = resolve(__dirname, "../..");
+
+/** Runs the CLI exactly as the README says, from the Ralph checkout's directory. */
+function cli(cwd: string, ...args: string[]) {
+  const result = spawnSync("npm", ["--prefix", PROJECT, "run", "--silent", "cli", "--", ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, RALPH_RELEASE_NOW: "2024-11-24T09:00:00Z" },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr.replace(/^npm warn.*\n/gm, "") };
+}
+
+describe("npm run --silent cli -- version", () => {
+  let repo: GitRepo;
+  beforeAll(() => {
+    repo = GitRepo.init();
+    repo.commit("initial");
+    repo.tag("20241120.1");
+    repo.commit("fix");
+    repo.tag("20241121.1");
+    repo.commit("fix again");
+    repo.tag("20241121.2");
+    repo.commit("next");
+    repo.tag("20241123.1");
+    repo.commit("work");
+    repo.git("branch", "feature/ABC_12");
+  });
+  afterAll(removeTempDirs);
+
+  it("generate prints only the next version", () => {
+    expect(cli(repo.dir, "version", "generate")).toEqual({ status: 0, stdout: "20241124.1\n", stderr: "" });
+  });
+
+  it("show prints the snapshot version of a feature branch, using --source", () => {
+    repo.checkout("feature/ABC_12");
+    expect(cli("/", "version", "show", "--source", repo.dir).stdout).toBe("20241124.1-feature-ABC-12-SNAPSHOT\n");
+  });
+
+  it("show prints the tag for a detached HEAD on a release of ng", () => {
+    repo.checkout("--detach", "20241121.2");
+    expect(cli(repo.dir, "version", "show").stdout).toBe("20241121.2\n");
+  });
+
+  it("show --json gives the facts behind the answer", () => {
+    const facts = JSON.parse(cli(repo.dir, "version", "show", "--json").stdout);
+    expect(facts).toMatchObject({ version: "20241121.2", mode: "release", mainBranchRef: "refs/heads/ng" });
+  });
+
+  it("fails with a message on stderr, nothing on stdout, exit 1", () => {
+    const result = cli("/", "version", "show", "--source", "/");
+    expect(result).toMatchObject({ status: 1, stdout: "" });
+    expect(result.stderr).toBe(
+      "ralph-release: / is not a git checkout. Point --source (or config key ralph-release:source) at a clone of Ralph.\n",
+    );
+  });
+
+  it("rejects an unknown command with usage, exit 2", () => {
+    const result = cli(repo.dir, "version", "bump");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("usage: npm run --silent cli -- version show|generate");
+  });
+});

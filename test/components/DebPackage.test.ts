@@ -1,0 +1,83 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { removeTempDirs } from "../support/gitRepo";
+import { mockImageId, runProgram, RELEASE_CREDENTIALS, SECRET_KEYS } from "../support/pulumi";
+import { ralphFixtureRepo } from "../support/ralphFixture";
+
+afterAll(removeTempDirs);
+
+function byName(resources: { name: string; type: string; inputs: Record<string, unknown> }[]) {
+  return Object.fromEntries(resources.map((r) => [r.name, r]));
+}
+
+describe("DebPackage under the program", () => {
+  it("snapshot: builder image from the distribution, build triggered by its fingerprint, then the gate", async () => {
+    const repo = ralphFixtureRepo();
+    repo.checkout("-b", "feature/ABC_12");
+    repo.commit("work", "src/ralph/work.py");
+    const { outputs, resources } = await runProgram("snapshot", { source: repo.dir, distribution: "debian/bookworm" });
+    const r = byName(resources);
+
+    expect(r["ralph-core"].type).toBe("ralph:deb:DebPackage");
+    const builder = r["ralph-core-builder"];
+    expect(builder.type).toBe("docker:index/image:Image");
+    expect(builder.inputs).toMatchObject({ skipPush: true, imageName: "ralph-release/deb-builder:debian-bookworm" });
+    const buildArgs = (builder.inputs.build as { args: Record<string, string> }).args;
+    expect(buildArgs.BASE_IMAGE).toBe("debian:bookworm");
+    expect(buildArgs.BUILD_DEPENDS).toContain("default-libmysqlclient-dev");
+    expect(buildArgs.BUILD_DEPENDS).not.toContain("nodejs"); // the fixture has no front end
+
+    const build = r["ralph-core-build"];
+    expect(build.inputs.create).toBe("npm run --silent cli -- deb build");
+    const request = JSON.parse((build.inputs.environment as Record<string, string>).RALPH_DEB_BUILD);
+    expect(request).toMatchObject({
+      source: repo.dir,
+      debianVersion: `${String(outputs.version).split("-")[0]}~feature.ABC.12.SNAPSHOT.1`,
+      builderImage: mockImageId("ralph-core-builder"),
+      treeId: repo.git("rev-parse", "HEAD^{tree}"),
+    });
+    expect((build.inputs.triggers as string[])[0]).toMatch(/^[0-9a-f]{64}$/);
+
+    const verify = JSON.parse((r["ralph-core-verify"].inputs.environment as Record<string, string>).RALPH_DEB_VERIFY);
+    expect(verify).toMatchObject({ checkerImage: mockImageId("ralph-core-builder"), installImage: "debian:bookworm" });
+    expect(verify.debPath).toBe(outputs.debPath);
+    expect(outputs.debPath).toMatch(/\/build\/.*SNAPSHOT\.1\/ralph-core_.*SNAPSHOT\.1_amd64\.deb$/);
+    expect(outputs.debSha256).toBe("c".repeat(64));
+  });
+
+  it("release with the host builder: no builder image, the tag's version, checks run on this machine", async () => {
+    const repo = ralphFixtureRepo();
+    repo.checkout("--detach", "20241124.1");
+    const { resources } = await runProgram(
+      "release",
+      {
+        source: repo.dir,
+        builder: "host",
+        baseImage: "localhost/debian:bookworm",
+        distribution: "debian/bookworm",
+        ...RELEASE_CREDENTIALS,
+      },
+      SECRET_KEYS,
+    );
+    const r = byName(resources);
+    expect(r["ralph-core-builder"]).toBeUndefined();
+    const request = JSON.parse((r["ralph-core-build"].inputs.environment as Record<string, string>).RALPH_DEB_BUILD);
+    expect(request.debianVersion).toBe("20241124.1");
+    expect(request.builderImage).toBeUndefined();
+    expect(request.keepExisting).toBe(true);
+    const verify = JSON.parse((r["ralph-core-verify"].inputs.environment as Record<string, string>).RALPH_DEB_VERIFY);
+    expect(verify).toMatchObject({ installImage: "localhost/debian:bookworm", expected: { version: "20241124.1" } });
+    expect(verify.checkerImage).toBeUndefined();
+  });
+
+  it("the same checkout gives the same trigger; one changed file gives a new one", async () => {
+    const repo = ralphFixtureRepo();
+    const trigger = async () => {
+      const { resources } = await runProgram("snapshot", { source: repo.dir, builder: "host" });
+      return (byName(resources)["ralph-core-build"].inputs.triggers as string[])[0];
+    };
+    const first = await trigger();
+    expect(await trigger()).toBe(first);
+    repo.write("src/ralph/importer.py", "# changed\n");
+    expect(await trigger()).not.toBe(first);
+  });
+});

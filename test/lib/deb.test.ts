@@ -1,0 +1,188 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync, cpSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  buildDeb,
+  buildFingerprint,
+  type DebBuildRequest,
+  DebBuildError,
+  directoryDigest,
+  workingTreeId,
+} from "../../lib/deb";
+import { DebVerificationError, verifyDeb } from "../../lib/debVerify";
+import { renderChangelog } from "../../lib/changelog";
+import { BASE_IMAGE, buildBuilderImage, PROJECT_DIR, useContainerEngine } from "../support/containers";
+import { removeTempDirs, tempDir } from "../support/gitRepo";
+import { ralphFixtureRepo } from "../support/ralphFixture";
+
+afterAll(removeTempDirs);
+
+const OFFLINE_PIP = ["--no-index", "--no-build-isolation"];
+
+function requestFor(source: string, overrides: Partial<DebBuildRequest> = {}): DebBuildRequest {
+  return {
+    source,
+    commit: execFileSync("git", ["rev-parse", "HEAD"], { cwd: source, encoding: "utf8" }).trim(),
+    treeId: workingTreeId(source),
+    debianVersion: "20241124.1",
+    distribution: "debian/bookworm",
+    pythonMinimum: "3.10",
+    nodeMinimum: "22.0.0",
+    pipArgs: OFFLINE_PIP,
+    debianDir: join(PROJECT_DIR, "debian"),
+    outDir: tempDir(),
+    ...overrides,
+  };
+}
+
+describe("build fingerprint (the build's trigger)", () => {
+  it("is identical for the same tree and changes when one source file changes", () => {
+    const repo = ralphFixtureRepo();
+    const first = buildFingerprint(requestFor(repo.dir, { outDir: "/x" }), "recipe");
+    expect(buildFingerprint(requestFor(repo.dir, { outDir: "/x" }), "recipe")).toBe(first);
+    expect(workingTreeId(repo.dir)).toBe(repo.git("rev-parse", "HEAD^{tree}"));
+
+    repo.write("src/ralph/__main__.py", `${readFileSync(join(repo.dir, "src/ralph/__main__.py"), "utf8")}# touched\n`);
+    const touched = buildFingerprint(requestFor(repo.dir, { outDir: "/x" }), "recipe");
+    expect(touched).not.toBe(first);
+    // The user's index is untouched: the change is still unstaged.
+    expect(repo.git("status", "--porcelain")).toBe(" M src/ralph/__main__.py");
+  });
+
+  it("changes with the version, the recipes, the builder and its recipe", () => {
+    const repo = ralphFixtureRepo();
+    const base = requestFor(repo.dir, { outDir: "/x" });
+    const fingerprint = buildFingerprint(base, "recipe");
+    const debianCopy = tempDir();
+    cpSync(base.debianDir, debianCopy, { recursive: true });
+    writeFileSync(
+      join(debianCopy, "ralph-core.dirs"),
+      `${readFileSync(join(debianCopy, "ralph-core.dirs"), "utf8")}var/cache/ralph\n`,
+    );
+    expect(directoryDigest(debianCopy)).not.toBe(directoryDigest(base.debianDir));
+    for (const changed of [
+      buildFingerprint({ ...base, debianVersion: "20241124.2" }, "recipe"),
+      buildFingerprint({ ...base, debianDir: debianCopy }, "recipe"),
+      buildFingerprint({ ...base, builderImage: "sha256:1" }, "recipe"),
+      buildFingerprint(base, "other recipe"),
+    ]) {
+      expect(changed).not.toBe(fingerprint);
+    }
+  });
+});
+
+describe("changelog", () => {
+  it("lists the commits since the previous release, deterministically", () => {
+    const repo = ralphFixtureRepo();
+    const request = {
+      source: repo.dir,
+      commit: repo.git("rev-parse", "HEAD"),
+      debianVersion: "20241124.1",
+      codename: "jammy",
+      maintainer: "Ralph maintainers <ralph@allegro.pl>",
+    };
+    const changelog = renderChangelog(request);
+    expect(changelog).toMatch(
+      /^ralph-core \(20241124\.1\) jammy; urgency=medium\n\n  \* Add a DC view\n  \* Fix the importer\n\n -- Ralph maintainers <ralph@allegro.pl>  \w{3}, \d{2} \w{3} \d{4} [\d:]{8} [+-]\d{4}\n$/,
+    );
+    expect(renderChangelog(request)).toBe(changelog);
+    execFileSync("dpkg-parsechangelog", ["-l-"], { input: changelog });
+  });
+});
+
+describe("a real ralph-core deb from a Ralph-shaped checkout", () => {
+  let builderImage: string;
+  beforeAll(() => {
+    useContainerEngine();
+    builderImage = buildBuilderImage();
+  }, 900_000);
+
+  it("builds in the builder container, writes SHA256SUMS, passes the gate, installs and runs", async () => {
+    const repo = ralphFixtureRepo();
+    const artifact = await buildDeb(requestFor(repo.dir, { builderImage }));
+    expect(artifact).toMatchObject({
+      fileName: "ralph-core_20241124.1_amd64.deb",
+      packageName: "ralph-core",
+      version: "20241124.1",
+      architecture: "amd64",
+    });
+    const sha256 = execFileSync("sha256sum", [artifact.path], { encoding: "utf8" }).split(" ")[0];
+    expect(artifact.sha256).toBe(sha256);
+    expect(readFileSync(artifact.checksumsPath, "utf8")).toBe(`${sha256}  ralph-core_20241124.1_amd64.deb\n`);
+    expect(execFileSync("dpkg-deb", ["--field", artifact.path, "Version"], { encoding: "utf8" }).trim()).toBe(
+      "20241124.1",
+    );
+
+    const checks = await verifyDeb({
+      debPath: artifact.path,
+      expected: artifact,
+      checkerImage: builderImage,
+      installImage: BASE_IMAGE,
+    });
+    expect(checks.map((c) => [c.name, c.ok])).toEqual([
+      ["control fields", true],
+      ["contents: console scripts, config files, unit, directories", true],
+      ["lintian (no errors outside debian/ralph-core.lintian-overrides)", true],
+      [`installs into a clean ${BASE_IMAGE} and ralph runs`, true],
+    ]);
+    const install = checks[3].output;
+    expect(install).toContain("ralph 3.0.0");
+    expect(install).toMatch(/uid=\d+\(ralphsrv\)/);
+
+    // In the builder the build path is fixed, so the same commit gives the same bytes, and a release
+    // rebuild into the same place is accepted; different bytes for the same version are not.
+    const again = await buildDeb({
+      ...requestFor(repo.dir, { builderImage }),
+      outDir: dirname(dirname(artifact.path)),
+      keepExisting: true,
+    });
+    expect(again.sha256).toBe(artifact.sha256);
+    writeFileSync(artifact.path, "tampered");
+    await expect(
+      buildDeb({
+        ...requestFor(repo.dir, { builderImage }),
+        outDir: dirname(dirname(artifact.path)),
+        keepExisting: true,
+      }),
+    ).rejects.toThrow(/already exists with sha256 .* A release's deb is never overwritten/);
+    expect(readFileSync(artifact.path, "utf8")).toBe("tampered");
+  }, 900_000);
+
+  it("builds a snapshot on the host, with a changelog entry for the snapshot version", async () => {
+    const repo = ralphFixtureRepo();
+    repo.checkout("-b", "feature/ABC_12");
+    repo.commit("Snapshot work", "src/ralph/snapshot.py");
+    const request = requestFor(repo.dir, { debianVersion: "20241124.2~feature.ABC.12.SNAPSHOT.1" });
+    const first = await buildDeb(request);
+    expect(first.fileName).toBe("ralph-core_20241124.2~feature.ABC.12.SNAPSHOT.1_amd64.deb");
+    const changelog = execFileSync(
+      "sh",
+      ["-c", `dpkg-deb --fsys-tarfile '${first.path}' | tar -xOf - ./usr/share/doc/ralph-core/changelog.gz | gunzip`],
+      { encoding: "utf8" },
+    );
+    expect(changelog).toContain("ralph-core (20241124.2~feature.ABC.12.SNAPSHOT.1) bookworm");
+    expect(changelog).toContain("* Snapshot work");
+  }, 900_000);
+
+  it("stops at the gate when a console script is missing, with the check's own words", async () => {
+    const repo = ralphFixtureRepo({ withoutScript: "validate_ralph" });
+    const artifact = await buildDeb(requestFor(repo.dir));
+    const gate = verifyDeb({ debPath: artifact.path, expected: artifact, installImage: BASE_IMAGE });
+    await expect(gate).rejects.toBeInstanceOf(DebVerificationError);
+    await expect(gate).rejects.toThrow(
+      /failed 1 of 4 verification checks; it will not be published:\n- contents: .*\n\s+\/opt\/ralph\/ralph-core\/bin\/validate_ralph is missing/,
+    );
+  }, 900_000);
+
+  it("reports a failed build with its log", async () => {
+    const repo = ralphFixtureRepo();
+    repo.write("setup.py", "raise SystemExit('broken setup.py')\n");
+    repo.git("commit", "--quiet", "-am", "break setup.py");
+    const build = buildDeb(requestFor(repo.dir));
+    await expect(build).rejects.toBeInstanceOf(DebBuildError);
+    await expect(build).rejects.toThrow(
+      /dpkg-buildpackage failed \(exit \d+\); full log: .*build\.log\n[\s\S]*setup\.py egg_info did not run successfully/,
+    );
+  }, 900_000);
+});

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { buildDeb, type DebBuildRequest } from "../../lib/deb";
+import { smokeTest, stageRalphContext, type SmokeKind } from "../../lib/imageBuild";
+import { runStep } from "../../lib/runner";
+import { serveAptRepo } from "../support/aptRepo";
+import { BASE_IMAGE, useContainerEngine } from "../support/containers";
+import { removeTempDirs } from "../support/gitRepo";
+import { mockImageId, runProgram } from "../support/pulumi";
+import { ralphFixtureRepo } from "../support/ralphFixture";
+import { RegistryApi } from "../support/registry";
+
+type Resource = { name: string; type: string; inputs: Record<string, unknown> };
+const REGISTRY = "127.0.0.1:5000";
+const registry = new RegistryApi(`http://${REGISTRY}`);
+const KIND: Record<string, SmokeKind> = { ralph: "ralph", "ralph-static-nginx": "static", inkpy: "inkpy" };
+
+afterAll(removeTempDirs);
+
+const env = (r: Resource, name: string) => JSON.parse((r.inputs.environment as Record<string, string>)[name]);
+/**
+ * The Docker CLI, asynchronously: the apt repository a release build installs from is served by this
+ * very process, so a synchronous call would block it and the build would wait forever.
+ */
+async function docker(...args: string[]): Promise<string> {
+  const result = await runStep({ kind: "host" }, ["docker", ...args], { cwd: "/", env: { DOCKER_BUILDKIT: "0" } });
+  if (result.status !== 0) throw new Error(`docker ${args.join(" ")} exited ${result.status}:\n${result.output}`);
+  return result.output.trim().split("\n").at(-1) ?? "";
+}
+
+/** The program builds into this project's build/: start each version afresh (a release's deb is never overwritten). */
+function freshBuild(request: DebBuildRequest) {
+  rmSync(join(request.outDir, request.debianVersion), { recursive: true, force: true });
+  return buildDeb(request);
+}
+
+/**
+ * Carries out what the program declared, step by step, with the real tools: the deb build, the
+ * ralph context, each docker.Image's build (its context, Dockerfile, args and name as declared, with
+ * mock image ids replaced by the real ones), each smoke gate, then the tags and pushes.
+ */
+async function carryOut(resources: Resource[]) {
+  const byName = (name: string) => resources.find((r) => r.name === name) as Resource;
+  await freshBuild(env(byName("ralph-core-build"), "RALPH_DEB_BUILD"));
+  stageRalphContext(env(byName("images-ralph-context"), "RALPH_IMAGE_STAGE"));
+  const realIds: Record<string, string> = {};
+  const realIdOf: Record<string, string> = {};
+  for (const image of ["ralph", "inkpy-unlabelled", "inkpy", "ralph-static-nginx"]) {
+    const declared = byName(`images-${image}`);
+    const build = declared.inputs.build as {
+      context: string;
+      dockerfile: string;
+      args: Record<string, string>;
+      network: string;
+    };
+    const args = Object.entries(build.args).map(
+      // An argument naming an earlier build (static's RALPH_IMAGE, inkpy's IMAGE) gets that build's real id.
+      ([key, value]) => `--build-arg=${key}=${realIdOf[value] ?? value}`,
+    );
+    await docker(
+      "build",
+      "--quiet",
+      `--network=${build.network}`,
+      ...args,
+      "--file",
+      build.dockerfile,
+      "--tag",
+      declared.inputs.imageName as string,
+      build.context,
+    );
+    realIds[image] = await docker("image", "inspect", "--format", "{{.Id}}", declared.inputs.imageName as string);
+    realIdOf[mockImageId(`images-${image}`)] = realIds[image];
+    if (image === "inkpy-unlabelled") continue;
+    const smoke = env(byName(`images-${image}-smoke`), "RALPH_IMAGE_SMOKE");
+    expect(smoke.kind).toBe(KIND[image]);
+    await smokeTest({ kind: smoke.kind, image: realIds[image] });
+  }
+  for (const tag of resources.filter((r) => r.type === "docker:index/tag:Tag")) {
+    const image = Object.keys(realIds).find((name) => tag.name === `images-${name}-latest`) as string;
+    await docker("tag", realIds[image], tag.inputs.targetImage as string);
+  }
+  for (const push of resources.filter((r) => r.type === "docker:index/registryImage:RegistryImage")) {
+    await docker("push", "--quiet", push.inputs.name as string);
+  }
+  return realIds;
+}
+
+describe("smoke gates", () => {
+  beforeAll(() => useContainerEngine(), 120_000);
+
+  it("fail, with the image's own output, on an image that is not what it claims", async () => {
+    // A bare distribution image: no ralph entry point, no static files, no long-running process.
+    await expect(smokeTest({ kind: "ralph", image: BASE_IMAGE })).rejects.toThrow(/`--version` exited [1-9]\d*/);
+    await expect(smokeTest({ kind: "static", image: BASE_IMAGE })).rejects.toThrow(/holds no static files/);
+    await expect(smokeTest({ kind: "inkpy", image: BASE_IMAGE })).rejects.toThrow(/did not stay up/);
+  }, 120_000);
+});
+
+describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program declares them", () => {
+  beforeAll(() => useContainerEngine(), 120_000);
+
+  it("a snapshot pushes its version tags with OCI labels and leaves latest alone; a release moves latest", async () => {
+    const repo = ralphFixtureRepo();
+    const namespace = `test${Date.now()}`;
+    const common = {
+      source: repo.dir,
+      registry: REGISTRY,
+      imageNamespace: namespace,
+      publishImages: "true",
+      distribution: "debian/bookworm",
+      baseImage: BASE_IMAGE,
+      nginxImage: BASE_IMAGE,
+      builder: "host",
+      pipArgs: "--no-index --no-build-isolation",
+    };
+    // Someone's earlier release: latest points at it.
+    await docker("tag", BASE_IMAGE, `${REGISTRY}/${namespace}/ralph:latest`);
+    await docker("push", "--quiet", `${REGISTRY}/${namespace}/ralph:latest`);
+    const earlierLatest = await registry.digest(`${namespace}/ralph`, "latest");
+
+    repo.checkout("-b", "feature/ABC_12");
+    repo.commit("Snapshot work", "src/ralph/snapshot.py");
+    const snapshot = await runProgram("snapshot", common);
+    await carryOut(snapshot.resources as Resource[]);
+    const version = snapshot.outputs.version as string;
+    for (const image of ["ralph", "ralph-static-nginx", "inkpy"]) {
+      expect(await registry.tags(`${namespace}/${image}`)).toContain(version);
+    }
+    expect(await registry.tags(`${namespace}/ralph-static-nginx`)).toEqual([version]);
+    expect(await registry.digest(`${namespace}/ralph`, "latest")).toBe(earlierLatest);
+    for (const image of ["ralph", "ralph-static-nginx", "inkpy"]) {
+      expect(await registry.labels(`${namespace}/${image}`, version)).toMatchObject({
+        "org.opencontainers.image.title": image,
+        "org.opencontainers.image.version": version,
+        "org.opencontainers.image.revision": repo.git("rev-parse", "HEAD"),
+        "org.opencontainers.image.created": repo.git("show", "-s", "--format=%cI", "HEAD"),
+        "org.opencontainers.image.source": "https://github.com/allegro/ralph",
+        "org.opencontainers.image.vendor": "Allegro",
+      });
+    }
+    // Pull what was pushed and run it: the registry holds a working image.
+    await docker("image", "rm", "--force", `${REGISTRY}/${namespace}/ralph:${version}`);
+    await docker("pull", "--quiet", `${REGISTRY}/${namespace}/ralph:${version}`);
+    expect(await smokeTest({ kind: "ralph", image: `${REGISTRY}/${namespace}/ralph:${version}` })).toContain(
+      "ralph 3.0.0",
+    );
+
+    // The release installs ralph-core=<version> from an apt repository, as from packagecloud.
+    repo.checkout("--detach", "20241124.1");
+    const releaseConfig = { ...common, publishDeb: "false", githubRelease: "false" };
+    const planned = await runProgram("release", releaseConfig);
+    const debRequest = env(planned.resources.find((r) => r.name === "ralph-core-build") as Resource, "RALPH_DEB_BUILD");
+    const deb = await freshBuild(debRequest);
+    const apt = await serveAptRepo([deb.path], { repository: "allegro/ralph", distro: "debian", release: "bookworm" });
+    try {
+      const release = await runProgram("release", { ...releaseConfig, packagecloudUrl: apt.url });
+      const ids = await carryOut(release.resources as Resource[]);
+      expect(await registry.tags(`${namespace}/ralph`)).toEqual(["20241124.1", "latest", version].sort());
+      const latest = await registry.digest(`${namespace}/ralph`, "latest");
+      expect(latest).not.toBe(earlierLatest);
+      expect(latest).toBe(await registry.digest(`${namespace}/ralph`, "20241124.1"));
+      expect(ids.ralph).toMatch(/^sha256:/);
+    } finally {
+      await apt.close();
+    }
+  }, 1_800_000);
+});

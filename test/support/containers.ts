@@ -1,0 +1,54 @@
+/**
+ * The container engine the tests use: whatever DOCKER_HOST names, else the podman socket that
+ * .ci/containers.sh starts. No engine is an error with the fix, never a skipped test.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildDepends, distributionProfile, renderControl } from "../../lib/distributions";
+
+const CI_SOCKET = "/run/ralph-release/podman.sock";
+/** The Debian base .ci/containers.sh bootstraps (no registry is reachable to pull one). */
+export const BASE_IMAGE = process.env.RALPH_RELEASE_BASE_IMAGE ?? "localhost/debian:bookworm";
+export const PROJECT_DIR = join(__dirname, "..", "..");
+
+export function useContainerEngine(): void {
+  if (!process.env.DOCKER_HOST && existsSync(CI_SOCKET)) process.env.DOCKER_HOST = `unix://${CI_SOCKET}`;
+  const probe = spawnSync("docker", ["image", "inspect", BASE_IMAGE], { encoding: "utf8" });
+  if (probe.status !== 0) {
+    throw new Error(
+      `No container engine with image ${BASE_IMAGE} (DOCKER_HOST=${process.env.DOCKER_HOST ?? "unset"}): ` +
+        `run .ci/containers.sh as root first.\n${probe.stderr}`,
+    );
+  }
+}
+
+/** Builds the deb builder image from docker/deb-builder.Dockerfile exactly as DebPackage declares it; returns its id. */
+export function buildBuilderImage(distribution = "debian/bookworm"): string {
+  const profile = distributionProfile(distribution) ?? expectProfile(distribution);
+  const control = renderControl(readFileSync(join(PROJECT_DIR, "debian", "control.in"), "utf8"), {
+    profile,
+    pythonMinimum: "3.10",
+  });
+  const tag = "localhost/ralph-release/deb-builder:test";
+  execFileSync(
+    "docker",
+    [
+      "build",
+      "--quiet",
+      `--build-arg=BASE_IMAGE=${BASE_IMAGE}`,
+      `--build-arg=BUILD_DEPENDS=${buildDepends(control)}`,
+      "--file",
+      join(PROJECT_DIR, "docker", "deb-builder", "Dockerfile"),
+      "--tag",
+      tag,
+      join(PROJECT_DIR, "docker", "deb-builder"),
+    ],
+    { env: { ...process.env, DOCKER_BUILDKIT: "0" }, stdio: ["ignore", "ignore", "inherit"] },
+  );
+  return execFileSync("docker", ["image", "inspect", "--format", "{{.Id}}", tag], { encoding: "utf8" }).trim();
+}
+
+function expectProfile(distribution: string): never {
+  throw new Error(`no profile for ${distribution}`);
+}

@@ -1,0 +1,244 @@
+/**
+ * A packagecloud API v1 contract server on loopback, written from the public API docs
+ * (https://packagecloud.io/docs/api): token as the HTTP basic user, JSON errors with 401/404/422,
+ * multipart uploads, paginated version listings with `Link` headers. Only what ralph-release calls.
+ *
+ * Faults are queued per route: `fail("upload", { status: 503 }, 2)` answers the next two uploads with
+ * 503; `hang` never answers; `acceptThenReset` stores the upload and drops the connection (the answer
+ * is lost, the package is there).
+ */
+import { createHash } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type Route = "distributions" | "upload" | "versions" | "show" | "yank";
+export type Fault = { status: number; body?: string } | { hang: true } | { acceptThenReset: true };
+
+export interface StoredPackage {
+  readonly repository: string;
+  readonly distro: string;
+  readonly release: string;
+  readonly filename: string;
+  readonly bytes: Buffer;
+  readonly sha256: string;
+  indexed: boolean;
+}
+
+export interface LoggedRequest {
+  readonly route: Route | "unknown";
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly at: number;
+  readonly authorization?: string;
+}
+
+const DISTRIBUTIONS = {
+  deb: [
+    {
+      display_name: "Ubuntu",
+      index_name: "ubuntu",
+      versions: [
+        { id: 190, display_name: "22.04 Jammy Jellyfish", index_name: "jammy" },
+        { id: 237, display_name: "24.04 Noble Numbat", index_name: "noble" },
+      ],
+    },
+    {
+      display_name: "Debian",
+      index_name: "debian",
+      versions: [{ id: 215, display_name: "12", index_name: "bookworm" }],
+    },
+  ],
+  rpm: [{ display_name: "Enterprise Linux", index_name: "el", versions: [{ id: 140, index_name: "9" }] }],
+};
+
+export interface PackagecloudServer {
+  readonly url: string;
+  readonly token: string;
+  readonly packages: StoredPackage[];
+  readonly requests: LoggedRequest[];
+  fail(route: Route, fault: Fault, times?: number): void;
+  /** Adds an existing package, as if published earlier. */
+  seed(pkg: Omit<StoredPackage, "sha256" | "indexed">): void;
+  close(): Promise<void>;
+}
+
+export async function startPackagecloudServer(
+  options: { token?: string; repositories?: string[]; pageSize?: number } = {},
+): Promise<PackagecloudServer> {
+  const token = options.token ?? "pc-token-0123456789abcdef";
+  const repositories = new Set(options.repositories ?? ["allegro/ralph"]);
+  const pageSize = options.pageSize ?? 30;
+  const packages: StoredPackage[] = [];
+  const requests: LoggedRequest[] = [];
+  const faults: { route: Route; fault: Fault }[] = [];
+  const distroId = new Map<number, { distro: string; release: string }>();
+  for (const d of DISTRIBUTIONS.deb)
+    for (const v of d.versions) distroId.set(v.id, { distro: d.index_name, release: v.index_name });
+
+  const parse = (name: string) => {
+    const m = /^(.+)_(.+)_([^_]+)\.deb$/.exec(name);
+    return m ? { name: m[1], version: m[2], arch: m[3] } : undefined;
+  };
+  const showPath = (p: StoredPackage) => {
+    const f = parse(p.filename)!;
+    const [version, revision] = f.version.includes("-") ? f.version.split(/-(?=[^-]+$)/) : [f.version, "0"];
+    return `/api/v1/repos/${p.repository}/package/deb/${p.distro}/${p.release}/${f.name}/${f.arch}/${version}/${revision}.json`;
+  };
+  const summary = (p: StoredPackage) => ({
+    name: parse(p.filename)!.name,
+    distro_version: `${p.distro}/${p.release}`,
+    version: parse(p.filename)!.version,
+    type: "deb",
+    filename: p.filename,
+    package_url: showPath(p),
+  });
+
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    const routes: [Route, string, RegExp][] = [
+      ["distributions", "GET", /^\/api\/v1\/distributions\.json$/],
+      ["upload", "POST", /^\/api\/v1\/repos\/([^/]+\/[^/]+)\/packages\.json$/],
+      [
+        "versions",
+        "GET",
+        /^\/api\/v1\/repos\/([^/]+\/[^/]+)\/packages\/deb\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+)\/versions\.json$/,
+      ],
+      ["show", "GET", /^\/api\/v1\/repos\/([^/]+\/[^/]+)\/package\/deb\/.+\.json$/],
+      ["yank", "DELETE", /^\/api\/v1\/repos\/([^/]+\/[^/]+)\/([^/]+)\/([^/]+)\/([^/]+\.deb)$/],
+    ];
+    const found = routes.find(([, method, pattern]) => method === req.method && pattern.test(path));
+    const route = found?.[0] ?? "unknown";
+    const match = found ? (found[2].exec(path) as RegExpExecArray) : undefined;
+    const body = await new Promise<Buffer>((done) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c)).on("end", () => done(Buffer.concat(chunks)));
+    });
+    const log = (status: number) =>
+      requests.push({
+        route,
+        method: req.method ?? "",
+        path,
+        status,
+        at: Date.now(),
+        authorization: req.headers.authorization,
+      });
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      log(status);
+      res.writeHead(status, { "content-type": "application/json", ...headers });
+      res.end(typeof payload === "string" ? payload : JSON.stringify(payload));
+    };
+
+    const faultIndex = faults.findIndex((f) => f.route === route);
+    const fault = faultIndex >= 0 ? faults.splice(faultIndex, 1)[0].fault : undefined;
+    if (fault && "hang" in fault) {
+      log(0);
+      return; // never answers; the client's timeout must end it
+    }
+    if (fault && "status" in fault) return send(fault.status, fault.body ?? { error: "injected fault" });
+
+    const auth = req.headers.authorization ?? "";
+    const user = Buffer.from(auth.replace(/^Basic /, ""), "base64")
+      .toString()
+      .split(":")[0];
+    if (!auth.startsWith("Basic ") || user !== token) return send(401, { error: "Unauthenticated" });
+    if (!found || !match) return send(404, { error: "Not found" });
+    if (route !== "distributions" && !repositories.has(match[1])) return send(404, { error: "Repository not found" });
+
+    switch (route) {
+      case "distributions":
+        return send(200, DISTRIBUTIONS);
+      case "upload": {
+        const form = await new Response(new Uint8Array(body), {
+          headers: { "content-type": req.headers["content-type"] ?? "" },
+        }).formData();
+        const id = Number(form.get("package[distro_version_id]"));
+        const file = form.get("package[package_file]");
+        const target = distroId.get(id);
+        if (!target) return send(422, { distro_version_id: ["is invalid"] });
+        if (!(file instanceof File) || !parse(file.name)) return send(422, { package_file: ["is invalid"] });
+        if (
+          packages.some(
+            (p) =>
+              p.repository === match[1] &&
+              p.distro === target.distro &&
+              p.release === target.release &&
+              p.filename === file.name,
+          )
+        ) {
+          return send(422, { filename: ["has already been taken"] });
+        }
+        const bytes = Buffer.from(await file.arrayBuffer());
+        packages.push({
+          repository: match[1],
+          ...target,
+          filename: file.name,
+          bytes,
+          sha256: createHash("sha256").update(bytes).digest("hex"),
+          indexed: true,
+        });
+        if (fault && "acceptThenReset" in fault) {
+          log(0);
+          req.socket.destroy();
+          return;
+        }
+        return send(201, {});
+      }
+      case "versions": {
+        const [, repository, distro, release, name, arch] = match;
+        const all = packages.filter(
+          (p) =>
+            p.repository === repository &&
+            p.distro === distro &&
+            p.release === release &&
+            parse(p.filename)?.name === name &&
+            parse(p.filename)?.arch === arch,
+        );
+        if (all.length === 0) return send(404, { error: "Not found" });
+        const page = Number(url.searchParams.get("page") ?? "1");
+        const items = all.slice((page - 1) * pageSize, page * pageSize).map(summary);
+        const headers: Record<string, string> =
+          page * pageSize < all.length ? { link: `<${path}?page=${page + 1}>; rel="next"` } : {};
+        return send(200, items, headers);
+      }
+      case "show": {
+        const p = packages.find((candidate) => showPath(candidate) === path);
+        if (!p) return send(404, { error: "Not found" });
+        return send(200, {
+          ...summary(p),
+          sha256sum: p.sha256,
+          indexed: p.indexed,
+          destroy_url: `/api/v1/repos/${p.repository}/${p.distro}/${p.release}/${p.filename}`,
+        });
+      }
+      case "yank": {
+        const [, repository, distro, release, filename] = match;
+        const index = packages.findIndex(
+          (p) => p.repository === repository && p.distro === distro && p.release === release && p.filename === filename,
+        );
+        if (index < 0) return send(404, { error: "Not found" });
+        packages.splice(index, 1);
+        return send(200, {});
+      }
+    }
+  });
+  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token,
+    packages,
+    requests,
+    fail: (route, fault, times = 1) => {
+      for (let i = 0; i < times; i++) faults.push({ route, fault });
+    },
+    seed: (pkg) =>
+      packages.push({ ...pkg, sha256: createHash("sha256").update(pkg.bytes).digest("hex"), indexed: true }),
+    close: () =>
+      new Promise((closed) => {
+        server.closeAllConnections();
+        server.close(() => closed());
+      }),
+  };
+}

@@ -86,6 +86,19 @@ async function carryOut(resources: Resource[]) {
   return realIds;
 }
 
+async function expectLabels(namespace: string, version: string, revision: string, created: string) {
+  for (const image of ["ralph", "ralph-static-nginx", "inkpy"]) {
+    expect(await registry.labels(`${namespace}/${image}`, version)).toMatchObject({
+      "org.opencontainers.image.title": image,
+      "org.opencontainers.image.version": version,
+      "org.opencontainers.image.revision": revision,
+      "org.opencontainers.image.created": created,
+      "org.opencontainers.image.source": "https://github.com/allegro/ralph",
+      "org.opencontainers.image.vendor": "Allegro",
+    });
+  }
+}
+
 describe("smoke gates", () => {
   beforeAll(() => useContainerEngine(), 120_000);
 
@@ -129,16 +142,12 @@ describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program d
     }
     expect(await registry.tags(`${namespace}/ralph-static-nginx`)).toEqual([version]);
     expect(await registry.digest(`${namespace}/ralph`, "latest")).toBe(earlierLatest);
-    for (const image of ["ralph", "ralph-static-nginx", "inkpy"]) {
-      expect(await registry.labels(`${namespace}/${image}`, version)).toMatchObject({
-        "org.opencontainers.image.title": image,
-        "org.opencontainers.image.version": version,
-        "org.opencontainers.image.revision": repo.git("rev-parse", "HEAD"),
-        "org.opencontainers.image.created": repo.git("show", "-s", "--format=%cI", "HEAD"),
-        "org.opencontainers.image.source": "https://github.com/allegro/ralph",
-        "org.opencontainers.image.vendor": "Allegro",
-      });
-    }
+    await expectLabels(
+      namespace,
+      version,
+      repo.git("rev-parse", "HEAD"),
+      repo.git("show", "-s", "--format=%cI", "HEAD"),
+    );
     // Pull what was pushed and run it: the registry holds a working image.
     await docker("image", "rm", "--force", `${REGISTRY}/${namespace}/ralph:${version}`);
     await docker("pull", "--quiet", `${REGISTRY}/${namespace}/ralph:${version}`);
@@ -161,6 +170,13 @@ describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program d
       expect(latest).not.toBe(earlierLatest);
       expect(latest).toBe(await registry.digest(`${namespace}/ralph`, "20241124.1"));
       expect(ids.ralph).toMatch(/^sha256:/);
+      // Rebuilt from the same inkpy recipe, the release's images still carry the release's own labels.
+      await expectLabels(
+        namespace,
+        "20241124.1",
+        repo.git("rev-parse", "HEAD"),
+        repo.git("show", "-s", "--format=%cI", "HEAD"),
+      );
     } finally {
       await apt.close();
     }

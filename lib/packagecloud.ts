@@ -59,15 +59,13 @@ export interface PublishedPackage {
   readonly indexed: boolean;
 }
 
-/** A refusal a user fixes (bad token, unknown repository, immutable version); never retried. */
-export class PackagecloudError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = "PackagecloudError";
-  }
+/**
+ * A refusal a user fixes (bad token, unknown repository, immutable version); never retried. A plain
+ * Error, not a subclass: Pulumi's closure serialiser rewrites classes, and an Error subclass loses
+ * its message on the way.
+ */
+export function packagecloudError(message: string, status?: number): Error & { status?: number } {
+  return Object.assign(new Error(message), { name: "PackagecloudError", status });
 }
 
 export function debFilename(deb: Pick<DebCoordinates, "packageName" | "version" | "architecture">): string {
@@ -105,14 +103,14 @@ function describeFailure(error: unknown): string {
 }
 
 /** What to do about a 4xx: the server's words plus the fix, naming the setting. */
-function refusal(status: number, what: string, body: string, connection: PackagecloudConnection): PackagecloudError {
+function refusal(status: number, what: string, body: string, connection: PackagecloudConnection): Error {
   const said = redact(body.trim(), connection.token).slice(0, 500) || "(empty body)";
   const fixes: Record<number, string> = {
     401: "the token was refused. Fix: `pulumi config set --secret packagecloudToken <token from https://packagecloud.io/api_token>`.",
     403: "the token may not write to this repository. Fix: use a token of the repository's owner or a collaborator.",
     404: "not found. Fix: check `packagecloudRepository` (<user>/<repo>) and `distribution`, and that the repository exists.",
   };
-  return new PackagecloudError(
+  return packagecloudError(
     `packagecloud ${what} failed with HTTP ${status}: ${said}\n${fixes[status] ?? "Fix: see the message above; this request is not retried."}`,
     status,
   );
@@ -154,7 +152,7 @@ async function call(
     }
     const elapsed = Date.now() - started;
     if (elapsed + delay > policy.deadlineMs) {
-      throw new PackagecloudError(
+      throw packagecloudError(
         `packagecloud ${what} failed ${attempt} time(s) over ${Math.round(elapsed / 1000)} s and the ` +
           `${Math.round(policy.deadlineMs / 1000)} s deadline is reached; last failure: ${failure}. ` +
           "packagecloud or the network is unavailable: run the update again later (what was published is kept and recognised).",
@@ -170,7 +168,7 @@ function parseJson<T>(response: ApiResponse, what: string): T {
   try {
     return JSON.parse(response.text) as T;
   } catch {
-    throw new PackagecloudError(`packagecloud ${what} answered HTTP ${response.status} with a body that is not JSON`);
+    throw packagecloudError(`packagecloud ${what} answered HTTP ${response.status} with a body that is not JSON`);
   }
 }
 
@@ -190,7 +188,7 @@ export async function distroVersionId(
   const version = debDistros.find((d) => d.index_name === distro)?.versions.find((v) => v.index_name === release);
   if (!version) {
     const known = debDistros.flatMap((d) => d.versions.map((v) => `${d.index_name}/${v.index_name}`));
-    throw new PackagecloudError(
+    throw packagecloudError(
       `packagecloud has no deb distribution ${distro}/${release}. Fix: set \`distribution\` to one it has` +
         (known.length > 0 ? ` (e.g. ${known.slice(-5).join(", ")}).` : "."),
     );
@@ -236,8 +234,8 @@ export async function findPackage(
   return undefined;
 }
 
-function immutable(deb: DebCoordinates, published: string, local: string): PackagecloudError {
-  return new PackagecloudError(
+function immutable(deb: DebCoordinates, published: string, local: string): Error {
+  return packagecloudError(
     `${debFilename(deb)} is already published in ${deb.repository}/${deb.distro}/${deb.release} with sha256 ` +
       `${published}, and this build is ${local}. A published version never changes. Fix: release a new ` +
       "version (a new tag, or a new commit for a snapshot); to replace a snapshot, yank it on packagecloud first.",
@@ -256,7 +254,7 @@ export async function publishDeb(
 ): Promise<PublishedPackage & { adopted: boolean }> {
   const local = await sha256OfFile(debPath);
   if (local !== sha256) {
-    throw new PackagecloudError(
+    throw packagecloudError(
       `${debPath} changed after it was verified (sha256 ${local}, verified ${sha256}); nothing was uploaded. ` +
         "Fix: run the update again so the deb is rebuilt and verified.",
     );
@@ -283,7 +281,7 @@ export async function publishDeb(
   }
   const published = await findPackage(connection, deb);
   if (!published) {
-    throw new PackagecloudError(
+    throw packagecloudError(
       `packagecloud accepted ${filename} (HTTP ${response.status}) but does not list it; run the update again.`,
     );
   }

@@ -1,0 +1,126 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createHash, randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import { removeTempDirs, tempDir } from "../support/gitRepo";
+import { type PackagecloudServer, startPackagecloudServer } from "../support/packagecloudServer";
+
+afterAll(removeTempDirs);
+
+const PROJECT = resolve(__dirname, "..", "..");
+type Provider = Required<pulumi.dynamic.ResourceProvider>;
+
+/**
+ * The provider as `pulumi up` runs it: serialised by the SDK's closure serialiser in a Node process
+ * that compiles TypeScript to CommonJS as Pulumi's runtime does, written out, and loaded back in a
+ * fresh module with nothing of this test's module graph.
+ */
+async function deserialisedProvider(): Promise<{ provider: Provider; text: string }> {
+  const file = join(tempDir("ralph-release-provider-"), "provider.js");
+  execFileSync(
+    join(PROJECT, "node_modules", ".bin", "tsx"),
+    ["test/support/serializeProvider.ts", "components/PackagecloudPackage.ts", "packagecloudProvider", file],
+    { cwd: PROJECT, stdio: "inherit" },
+  );
+  const loaded = createRequire(file)(file) as { handler: () => Provider };
+  return { provider: loaded.handler(), text: readFileSync(file, "utf8") };
+}
+
+let server: PackagecloudServer;
+let provider: Provider;
+let serializedText: string;
+
+function inputs(bytes: Buffer, overrides: Record<string, unknown> = {}) {
+  const debPath = join(tempDir("ralph-release-deb-"), "ralph-core_20261124.1_amd64.deb");
+  writeFileSync(debPath, bytes);
+  return {
+    url: server.url,
+    repository: "allegro/ralph",
+    distro: "ubuntu",
+    release: "jammy",
+    packageName: "ralph-core",
+    version: "20261124.1",
+    architecture: "amd64",
+    debPath,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    token: server.token,
+    yankOnDelete: false,
+    retry: { requestTimeoutMs: 500, deadlineMs: 2_000, initialDelayMs: 50, maxDelayMs: 200 },
+    ...overrides,
+  };
+}
+
+beforeAll(async () => {
+  ({ provider, text: serializedText } = await deserialisedProvider());
+}, 60_000);
+beforeEach(async () => {
+  server = await startPackagecloudServer();
+});
+afterEach(() => server.close());
+
+describe("PackagecloudPackage's provider, serialised as Pulumi serialises it", () => {
+  it("is self-contained code: Node built-ins by require, ralph-release's own code inlined, no paths of this machine", () => {
+    expect(serializedText).toContain("package[package_file]");
+    const required = [...serializedText.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    expect(new Set(required)).toEqual(new Set(["crypto", "fs"]));
+    expect(serializedText).not.toContain(PROJECT);
+  });
+
+  it("create uploads, read shows, delete keeps a release package", async () => {
+    const props = inputs(randomBytes(2048));
+    const created = await provider.create(props);
+    expect(created.id).toBe("allegro/ralph/ubuntu/jammy/ralph-core_20261124.1_amd64.deb");
+    expect(created.outs).toMatchObject({
+      filename: "ralph-core_20261124.1_amd64.deb",
+      adopted: false,
+      sha256: props.sha256,
+    });
+    expect(server.packages).toHaveLength(1);
+
+    const read = await provider.read(created.id, created.outs);
+    expect(read.props.sha256).toBe(props.sha256);
+
+    await provider.delete(created.id, created.outs);
+    expect(server.packages).toHaveLength(1);
+  });
+
+  it("delete yanks a snapshot package; read then reports it gone", async () => {
+    const created = await provider.create(inputs(randomBytes(100), { yankOnDelete: true }));
+    await provider.delete(created.id, created.outs);
+    expect(server.packages).toHaveLength(0);
+    expect(await provider.read(created.id, created.outs)).toEqual({});
+  });
+
+  it("diff: same file is no change; new version replaces; a new file for the same version is refused", async () => {
+    const props = inputs(randomBytes(100));
+    const { outs } = await provider.create(props);
+    expect(await provider.diff("id", outs, props)).toMatchObject({ changes: false, replaces: [] });
+    expect(await provider.diff("id", outs, { ...props, version: "20261124.2" })).toMatchObject({
+      changes: true,
+      replaces: ["version"],
+    });
+    expect(await provider.diff("id", outs, { ...props, token: "rotated" })).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
+    await expect(provider.diff("id", outs, { ...props, sha256: "e".repeat(64) })).rejects.toThrow(
+      /ralph-core_20261124.1_amd64.deb is published in allegro\/ralph\/ubuntu\/jammy .* never changes/,
+    );
+  });
+
+  it("an up re-run after a lost answer adopts the package instead of failing", async () => {
+    server.fail("upload", { acceptThenReset: true });
+    const created = await provider.create(inputs(randomBytes(100)));
+    expect(created.outs.adopted).toBe(true);
+    expect(server.packages).toHaveLength(1);
+  });
+
+  it("a bad token fails create with the fix and without the token", async () => {
+    const error = await provider.create(inputs(randomBytes(10), { token: "leaked-if-shown" })).catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/HTTP 401.*packagecloudToken/s);
+    expect((error as Error).message).not.toContain("leaked-if-shown");
+  });
+});

@@ -6,11 +6,15 @@ import { parseArgs } from "node:util";
 import { UserError } from "../lib/errors";
 import { buildDeb, type DebBuildRequest } from "../lib/deb";
 import { verifyDeb, type VerifyRequest } from "../lib/debVerify";
+import { type IndexWaitRequest, waitForIndexedVersion } from "../lib/aptIndex";
+import { type AptlyPublishRequest, publishToAptly } from "../lib/aptly";
 import { type SmokeRequest, type StageRequest, smokeTest, stageRalphContext } from "../lib/imageBuild";
 import { generateVersion, showVersion } from "../lib/version";
 
 const USAGE = `usage: npm run --silent cli -- version show|generate [--source DIR] [--main-branch NAME] [--json]
        npm run --silent cli -- deb build|verify
+       npm run --silent cli -- image stage|smoke
+       npm run --silent cli -- apt aptly|wait
 
   version show       the checkout's version: its release tag, or <next>-<branch>-SNAPSHOT
   version generate   the next release version, YYYYMMDD.PATCH (UTC date)
@@ -19,6 +23,8 @@ const USAGE = `usage: npm run --silent cli -- version show|generate [--source DI
                      (both are what the DebPackage component runs; progress goes to stderr)
   image stage        stage the ralph image's context from RALPH_IMAGE_STAGE (RalphImages runs it)
   image smoke        smoke-test the image in RALPH_IMAGE_SMOKE (RalphImages runs it)
+  apt aptly          add the deb to aptly and publish, from RALPH_APTLY_PUBLISH (AptlyRepository runs it)
+  apt wait           wait until RALPH_APT_WAIT's version is in its apt index (AptIndexWait runs it)
 
   --source DIR        Ralph checkout (default: the directory npm was started from)
   --main-branch NAME  Ralph's main branch (default: ng)
@@ -76,6 +82,21 @@ async function image(action: string | undefined): Promise<string> {
   }
 }
 
+async function apt(action: string | undefined): Promise<string> {
+  switch (action) {
+    case "aptly":
+      return JSON.stringify(await publishToAptly(jsonRequest<AptlyPublishRequest>("RALPH_APTLY_PUBLISH")));
+    case "wait": {
+      const request = jsonRequest<IndexWaitRequest>("RALPH_APT_WAIT");
+      const { waitedMs } = await waitForIndexedVersion({ ...request, log: progress });
+      progress(`${request.packageName} ${request.version} is installable from ${request.baseUrl}`);
+      return JSON.stringify({ ...request, waitedMs });
+    }
+    default:
+      throw new UsageError(USAGE);
+  }
+}
+
 export async function run(argv: string[]): Promise<string> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -92,6 +113,7 @@ export async function run(argv: string[]): Promise<string> {
   if (extra.length > 0) throw new UsageError(USAGE);
   if (command === "deb") return deb(action);
   if (command === "image") return image(action);
+  if (command === "apt") return apt(action);
   if (command !== "version") throw new UsageError(USAGE);
   const options = {
     source: values.source ?? process.env.INIT_CWD ?? process.cwd(),

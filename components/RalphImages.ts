@@ -3,7 +3,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
-import { IMAGE_NAMES, type ImageName, imageRepository, imageTags } from "../lib/images";
+import { type AptSource, IMAGE_NAMES, type ImageName, imageRepository, imageTags } from "../lib/images";
 import { ralphContextDir, type SmokeKind } from "../lib/imageBuild";
 import type { CheckoutVersion } from "../lib/version";
 
@@ -14,6 +14,10 @@ export interface RalphImagesArgs {
   readonly debPath: pulumi.Output<string>;
   /** Resolves only once the deb passed its gate: the ralph image waits for it. */
   readonly verifiedDebSha256: pulumi.Output<string>;
+  /** Release: the apt repository the ralph image installs ralph-core from. */
+  readonly aptSource?: AptSource;
+  /** Release: what makes the version installable from `aptSource` (the index wait). */
+  readonly installableAfter: pulumi.Resource[];
   /** This project's directory (recipes in docker/, the CLI). */
   readonly projectDir: string;
   readonly outDir: string;
@@ -43,8 +47,7 @@ export class RalphImages extends pulumi.ComponentResource {
     this.tags = imageTags(settings.mode, checkout.version);
     const repository = (image: ImageName) => imageRepository(images.registry, images.namespace, image);
     const labels = { RALPH_VERSION: checkout.version, VCS_REF: checkout.commit, BUILD_DATE: checkout.commitTime };
-    const [distro, release] = [settings.distribution.distro, settings.distribution.release];
-    const packagecloud = `${settings.packagecloud.url}/${settings.packagecloud.repository}`;
+    const { release } = settings.distribution;
 
     // ralph's context: the recipe plus, for a snapshot, the verified deb.
     const stage = new command.local.Command(
@@ -106,10 +109,10 @@ export class RalphImages extends pulumi.ComponentResource {
         BASE_IMAGE: settings.deb.baseImage,
         DEBIAN_VERSION: checkout.debianVersion,
         SNAPSHOT: snapshot ? "1" : "0",
-        APT_SOURCE: `${packagecloud}/${distro}/ ${release} main`,
-        APT_KEY_URL: `${packagecloud}/gpgkey`,
+        APT_SOURCE: args.aptSource ? `${args.aptSource.baseUrl}/ ${release} main` : "",
+        APT_KEY_URL: args.aptSource?.keyUrl ?? "",
       },
-      [stage],
+      [stage, ...args.installableAfter],
     );
     const inkpyUnlabelled = build(
       "inkpy-unlabelled",

@@ -1,8 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
-import { IMAGE_NAMES, type ImageName, imageRepository, imageTags } from "../lib/images";
+import { IMAGE_NAMES, type ImageName, imageRepository, imageTags, releaseAptSource } from "../lib/images";
 import type { CheckoutVersion, Mode } from "../lib/version";
+import { AptIndexWait } from "./AptIndexWait";
+import { AptlyRepository } from "./AptlyRepository";
 import { DebPackage } from "./DebPackage";
+import { PackagecloudPackage } from "./PackagecloudPackage";
 import { RalphImages } from "./RalphImages";
 import type { StackSecrets } from "./stackInputs";
 
@@ -37,6 +40,10 @@ export class RalphRelease extends pulumi.ComponentResource {
   readonly deb: DebPackage;
   /** ralph, ralph-static-nginx, inkpy: built, smoke-tested, pushed when publishing. */
   readonly images: RalphImages;
+  /** The deb on packagecloud, when that is a target. */
+  readonly packagecloud?: PackagecloudPackage;
+  /** The deb in the self-hosted aptly repository, when that is a target. */
+  readonly aptly?: AptlyRepository;
 
   constructor(name: string, args: RalphReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ralph:release:RalphRelease", name, {}, opts);
@@ -64,8 +71,66 @@ export class RalphRelease extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    // images + smoke: ralph from the verified deb, static from that exact ralph build, inkpy beside
-    // them; each smoke-tested, then (publishImages) pushed with its tags.
+    // publish: the verified deb to each target; a release's packages survive `pulumi destroy`.
+    const release = settings.mode === "release";
+    const { distro, release: distroRelease } = settings.distribution;
+    const artifact = this.deb.artifact;
+    if (settings.publish.debTargets.includes("packagecloud")) {
+      this.packagecloud = new PackagecloudPackage(
+        "ralph-core-packagecloud",
+        {
+          url: settings.packagecloud.url,
+          repository: settings.packagecloud.repository,
+          distro,
+          release: distroRelease,
+          packageName: artifact.packageName,
+          version: artifact.version,
+          architecture: artifact.architecture,
+          debPath: this.deb.path,
+          sha256: this.deb.verifiedSha256,
+          token: args.secrets.packagecloudToken ?? pulumi.secret(""),
+          yankOnDelete: !release,
+        },
+        { parent: this, retainOnDelete: release },
+      );
+    }
+    if (settings.publish.debTargets.includes("aptly")) {
+      this.aptly = new AptlyRepository(
+        "ralph-core-aptly",
+        {
+          rootDir: settings.aptly.root,
+          repository: `ralph-${distro}-${distroRelease}`,
+          distro,
+          release: distroRelease,
+          debPath: this.deb.path,
+          sha256: this.deb.verifiedSha256,
+          gpgKey: settings.aptly.gpgKey,
+          projectDir: args.projectDir,
+        },
+        { parent: this, retainOnDelete: release },
+      );
+    }
+    // index wait: the release ralph image installs ralph-core from its repository, once installable.
+    const aptSource = release ? releaseAptSource(settings) : undefined;
+    const published = [this.packagecloud, this.aptly].filter((r): r is NonNullable<typeof r> => r !== undefined);
+    const indexWait =
+      aptSource &&
+      new AptIndexWait(
+        "ralph-core-index",
+        {
+          baseUrl: aptSource.baseUrl,
+          release: distroRelease,
+          packageName: "ralph-core",
+          version: checkout.debianVersion,
+          deadlineSeconds: settings.indexWaitSeconds,
+          after: published,
+          trigger: this.deb.verifiedSha256,
+          projectDir: args.projectDir,
+        },
+        { parent: this },
+      );
+    // images + smoke: ralph from the verified deb (snapshot) or its repository (release), static from
+    // that exact ralph build, inkpy beside them; each smoke-tested, then (publishImages) pushed.
     this.images = new RalphImages(
       "images",
       {
@@ -73,13 +138,15 @@ export class RalphRelease extends pulumi.ComponentResource {
         checkout,
         debPath: this.deb.path,
         verifiedDebSha256: this.deb.verifiedSha256,
+        aptSource,
+        installableAfter: indexWait ? [indexWait.ready] : [],
         projectDir: args.projectDir,
         outDir: `${args.projectDir}/build`,
         registryPassword: args.secrets.registryPassword,
       },
       { parent: this },
     );
-    // publish (packagecloud), index wait, release: added by the components that declare them.
+    // release (GitHub): added by the component that declares it.
     this.imageTags = pulumi.output(imageTags(settings.mode, checkout.version));
     this.imageRepositories = pulumi.output(
       Object.fromEntries(
@@ -101,6 +168,8 @@ export class RalphRelease extends pulumi.ComponentResource {
       debSha256: this.deb.verifiedSha256,
       imageIds: this.images.localIds,
       imageRefs: this.images.pushedRefs,
+      packagecloudUrl: this.packagecloud?.packageUrl,
+      aptlyPublication: this.aptly?.publication,
     });
   }
 }

@@ -10,6 +10,8 @@ import type { Mode } from "./version";
 
 export const PROJECT = "ralph-release";
 export const MODES: readonly Mode[] = ["snapshot", "release"];
+export const DEB_TARGETS = ["packagecloud", "aptly"] as const;
+export type DebTarget = (typeof DEB_TARGETS)[number];
 
 type Kind = "string" | "boolean" | "secret";
 
@@ -175,7 +177,7 @@ export const KEYS = {
   },
   packagecloudToken: {
     kind: "secret",
-    doc: "packagecloud API token (secret); needed with `publishDeb`.",
+    doc: "packagecloud API token (secret); needed when `debTargets` has packagecloud.",
     example: "<token from packagecloud.io/api_token>",
   },
   githubRepository: {
@@ -190,11 +192,44 @@ export const KEYS = {
     doc: "GitHub token (secret); needed with `githubRelease`.",
     example: "<GitHub token>",
   },
-  publishDeb: {
-    kind: "boolean",
-    doc: "Push the deb to packagecloud.",
-    default: { snapshot: false, release: true },
-    example: "true",
+  debTargets: {
+    kind: "string",
+    doc: "Where the deb is published, comma-separated: `packagecloud`, `aptly` (a self-hosted apt repository on this machine), or `none`. Release images install ralph-core from the first one.",
+    default: { snapshot: "aptly", release: "packagecloud" },
+    example: "packagecloud,aptly",
+    check: (v) => {
+      const targets = v.split(",").map((t) => t.trim());
+      const unknown = targets.filter((t) => !(DEB_TARGETS as readonly string[]).includes(t));
+      if (v === "none") return undefined;
+      if (unknown.length > 0)
+        return `names ${unknown.map((t) => JSON.stringify(t)).join(", ")}, not one of ${DEB_TARGETS.join(", ")} (or none)`;
+      return new Set(targets).size === targets.length ? undefined : "names a target twice";
+    },
+  },
+  aptlyRoot: {
+    kind: "string",
+    doc: "aptly's root directory (database, pool, `public/` to serve), absolute or relative to this project.",
+    default: both("build/aptly"),
+    example: "/srv/aptly",
+  },
+  aptlyUrl: {
+    kind: "string",
+    doc: "URL at which `<aptlyRoot>/public` is served; release images install from it when aptly is their source.",
+    example: "https://apt.example.com/ralph",
+    check: (v) => (/^https?:\/\/[^\s]+$/.test(v) ? undefined : `${JSON.stringify(v)} is not an http(s) URL`),
+  },
+  aptlyGpgKey: {
+    kind: "string",
+    doc: "GPG key id aptly signs the repository with (from your keyring); required on release. Unsigned without it.",
+    example: "0123456789ABCDEF",
+    check: matches(/^[0-9A-Fa-f]{8,40}$/, "a GPG key id or fingerprint"),
+  },
+  indexWaitSeconds: {
+    kind: "string",
+    doc: "How long the release waits for the published version to be installable from its apt repository.",
+    default: both("600"),
+    example: "600",
+    check: matches(/^[1-9]\d{0,4}$/, "a number of seconds (1-99999)"),
   },
   publishImages: {
     kind: "boolean",
@@ -249,7 +284,20 @@ export interface Settings {
   };
   readonly packagecloud: { readonly repository: string; readonly url: string };
   readonly github: { readonly repository: string };
-  readonly publish: { readonly deb: boolean; readonly images: boolean; readonly githubRelease: boolean };
+  readonly publish: {
+    /** In order: release images install from the first. */
+    readonly debTargets: readonly DebTarget[];
+    readonly images: boolean;
+    readonly githubRelease: boolean;
+  };
+  readonly aptly: {
+    /** Absolute. */
+    readonly root: string;
+    readonly url?: string;
+    readonly gpgKey?: string;
+  };
+  /** Deadline of the wait for the apt index, in seconds. */
+  readonly indexWaitSeconds: number;
   readonly deb: {
     readonly builder: "container" | "host";
     readonly baseImage: string;
@@ -378,7 +426,16 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
   }
   const distribution = text("distribution") as string;
   const [distro, release] = distribution.split("/");
-  const publish = { deb: flag("publishDeb"), images: flag("publishImages"), githubRelease: flag("githubRelease") };
+  const targetsSetting = text("debTargets") as string;
+  const debTargets = targetsSetting === "none" ? [] : (targetsSetting.split(",").map((t) => t.trim()) as DebTarget[]);
+  const publish = { debTargets, images: flag("publishImages"), githubRelease: flag("githubRelease") };
+  const aptlyRoot = text("aptlyRoot") as string;
+  const aptly = {
+    root: isAbsolute(aptlyRoot) ? aptlyRoot : resolve(raw.projectDir, aptlyRoot),
+    url: text("aptlyUrl"),
+    gpgKey: text("aptlyGpgKey"),
+  };
+  const indexWaitSeconds = Number(text("indexWaitSeconds"));
   const inSource = (path: string) => (isAbsolute(path) ? path : resolve(source, path));
   const images = {
     registry: text("registry") as string,
@@ -416,12 +473,34 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
       );
     }
   }
-  if (publish.deb && secrets.packagecloudToken === undefined) {
+  if (debTargets.includes("packagecloud") && secrets.packagecloudToken === undefined) {
     problem(
       "packagecloudToken",
-      "is needed to push the deb (publishDeb is on)",
-      `${setCommand("packagecloudToken", stack)}, or set publishDeb false.`,
+      "is needed to push the deb (debTargets has packagecloud)",
+      `${setCommand("packagecloudToken", stack)}, or take packagecloud out of debTargets.`,
     );
+  }
+  if (mode === "release") {
+    if (debTargets.length === 0) {
+      problem(
+        "debTargets",
+        "is none, but the release ralph image installs ralph-core from a published apt repository",
+        `pulumi config set --stack ${stack} debTargets packagecloud (or aptly).`,
+      );
+    } else if (debTargets[0] === "aptly" && aptly.url === undefined) {
+      problem(
+        "aptlyUrl",
+        "is needed: the release ralph image installs ralph-core from the aptly repository, served at this URL",
+        `serve ${aptly.root}/public over HTTP, then ${setCommand("aptlyUrl", stack)}.`,
+      );
+    }
+    if (debTargets.includes("aptly") && aptly.gpgKey === undefined) {
+      problem(
+        "aptlyGpgKey",
+        "is needed: a release is published to a signed apt repository only",
+        `${setCommand("aptlyGpgKey", stack)} (a key id from \`gpg --list-secret-keys\`).`,
+      );
+    }
   }
   if (publish.githubRelease && secrets.githubToken === undefined) {
     problem(
@@ -442,6 +521,8 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
       packagecloud,
       github,
       publish,
+      aptly,
+      indexWaitSeconds,
       deb,
     },
     secrets,

@@ -1,4 +1,5 @@
 /** Names and tags of Ralph's images. Pure. */
+import type { Settings } from "./config";
 import type { Mode } from "./version";
 
 export const IMAGE_NAMES = ["ralph", "ralph-static-nginx", "inkpy"] as const;
@@ -15,4 +16,28 @@ export function imageTags(mode: Mode, version: string): string[] {
 /** `<registry>/<namespace>/<name>`, the repository an image is pushed to. */
 export function imageRepository(registry: string, namespace: string, name: ImageName): string {
   return `${registry}/${namespace}/${name}`;
+}
+
+/** The apt repository a release ralph image installs ralph-core from: the first deb target. */
+export interface AptSource {
+  /** Base of the source line: `deb <baseUrl>/ <release> main`. */
+  readonly baseUrl: string;
+  /** The repository's armored signing key. */
+  readonly keyUrl: string;
+}
+
+export function releaseAptSource(settings: Settings): AptSource | undefined {
+  const { distro } = settings.distribution;
+  switch (settings.publish.debTargets[0]) {
+    case "packagecloud": {
+      const repo = `${settings.packagecloud.url}/${settings.packagecloud.repository}`;
+      return { baseUrl: `${repo}/${distro}`, keyUrl: `${repo}/gpgkey` };
+    }
+    case "aptly": {
+      const url = (settings.aptly.url ?? "").replace(/\/$/, "");
+      return { baseUrl: `${url}/${distro}`, keyUrl: `${url}/gpgkey` };
+    }
+    default:
+      return undefined;
+  }
 }

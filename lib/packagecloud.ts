@@ -3,7 +3,9 @@
  * `<user>/<repo>/<distro>/<release>` exactly once, and find it again.
  *
  * Plain functions over Node's own fetch/FormData (no classes, no module state): the Pulumi dynamic
- * provider that uses them is serialised by value, and so is everything it captures.
+ * provider that uses them is serialised by value, and so is everything it captures. Node built-ins
+ * are required where used, not imported: the serialiser turns a captured module object into a
+ * `require` only when the program runs as CommonJS, and cannot serialise native functions otherwise.
  *
  * Routes (https://packagecloud.io/docs/api): token as the HTTP basic user with an empty password;
  * GET /api/v1/distributions.json; POST /api/v1/repos/:user/:repo/packages.json (multipart
@@ -11,8 +13,6 @@
  * /api/v1/repos/:user/:repo/packages/deb/:distro/:release/:package/:arch/versions.json (paginated by
  * `Link: rel="next"`) then each package's `package_url`; DELETE /api/v1/repos/:user/:repo/:distro/:release/:filename.
  */
-import { createHash } from "node:crypto";
-import { createReadStream, openAsBlob } from "node:fs";
 
 export interface RetryPolicy {
   /** One request's limit; an upload of a large deb needs minutes. */
@@ -74,6 +74,8 @@ export function debFilename(deb: Pick<DebCoordinates, "packageName" | "version" 
 }
 
 export function sha256OfFile(path: string): Promise<string> {
+  const { createHash } = require("node:crypto") as typeof import("node:crypto");
+  const { createReadStream } = require("node:fs") as typeof import("node:fs");
   return new Promise((resolvePromise, reject) => {
     const hash = createHash("sha256");
     createReadStream(path)
@@ -272,6 +274,7 @@ export async function publishDeb(
   const response = await call(connection, what, "POST", `/api/v1/repos/${deb.repository}/packages.json`, async () => {
     const form = new FormData();
     form.append("package[distro_version_id]", String(id));
+    const { openAsBlob } = require("node:fs") as typeof import("node:fs");
     form.append("package[package_file]", await openAsBlob(debPath), filename);
     return form;
   });

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { createRequire, isBuiltin } from "node:module";
 import { join, resolve } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { removeTempDirs, tempDir } from "../support/gitRepo";
@@ -65,7 +65,8 @@ describe("PackagecloudPackage's provider, serialised as Pulumi serialises it", (
   it("is self-contained code: Node built-ins by require, ralph-release's own code inlined, no paths of this machine", () => {
     expect(serializedText).toContain("package[package_file]");
     const required = [...serializedText.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
-    expect(new Set(required)).toEqual(new Set(["crypto", "fs"]));
+    expect(required.length).toBeGreaterThan(0);
+    expect(required.filter((name) => !isBuiltin(name))).toEqual([]);
     expect(serializedText).not.toContain(PROJECT);
   });
 

@@ -41,8 +41,9 @@ describe("RalphImages under the program", () => {
       BASE_IMAGE: "ubuntu:jammy",
       DEBIAN_VERSION: outputs.debianVersion,
       SNAPSHOT: "1",
-      APT_SOURCE: "https://packagecloud.io/allegro/ralph/ubuntu/ jammy main",
-      APT_KEY_URL: "https://packagecloud.io/allegro/ralph/gpgkey",
+      // A snapshot installs the deb it just built, from the build context: no apt repository.
+      APT_SOURCE: "",
+      APT_KEY_URL: "",
     });
     expect(ralph.context).toMatch(
       new RegExp(`/build/${outputs.debianVersion}/image-context/ralph$`.replaceAll(".", "\\.")),

@@ -29,18 +29,23 @@ describe("readStackInputs", () => {
     }
   });
 
-  it("keeps credentials out of stack outputs and every resource but the registry login", async () => {
+  it("keeps credentials out of stack outputs and every resource but the registry login and the deb upload", async () => {
     const repo = taggedCheckout();
     const { outputs, resources } = await runProgram(
       "release",
       { source: repo.dir, ...RELEASE_CREDENTIALS },
       SECRET_KEYS,
     );
-    const [login, ...others] = [
+    const UPLOAD = "pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage";
+    const [login, upload, ...others] = [
       ...resources.filter((r) => r.type === "pulumi:providers:docker"),
-      ...resources.filter((r) => r.type !== "pulumi:providers:docker"),
+      ...resources.filter((r) => r.type === UPLOAD),
+      ...resources.filter((r) => r.type !== "pulumi:providers:docker" && r.type !== UPLOAD),
     ];
-    expect(JSON.stringify({ outputs, others })).not.toMatch(/pw-4711|pc-4711|gh-4711/);
+    const { token, ...uploadInputs } = upload.inputs;
+    expect(JSON.stringify({ outputs, others, uploadInputs })).not.toMatch(/pw-4711|pc-4711|gh-4711/);
+    // The packagecloud token reaches only the upload, as a secret.
+    expect(token).toEqual({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "pc-4711" });
     // The one place the registry password goes: the Docker provider that pushes, as a secret (Pulumi's
     // secret signature wraps it, so state holds it encrypted).
     expect(login.inputs.registryAuth).toEqual({

@@ -42,7 +42,9 @@ describe("parseConfig", () => {
       },
       packagecloud: { repository: "allegro/ralph", url: "https://packagecloud.io" },
       github: { repository: "allegro/ralph" },
-      publish: { deb: false, images: false, githubRelease: false },
+      publish: { debTargets: ["aptly"], images: false, githubRelease: false },
+      aptly: { root: resolve("/nowhere", "build/aptly"), url: undefined, gpgKey: undefined },
+      indexWaitSeconds: 600,
       deb: {
         builder: "container",
         baseImage: "ubuntu:jammy",
@@ -52,6 +54,39 @@ describe("parseConfig", () => {
       },
     });
     expect(secrets).toEqual({ registryPassword: undefined, packagecloudToken: undefined, githubToken: undefined });
+  });
+
+  it("deb targets: named ones only, each once; a release needs one, and aptly signed and served", () => {
+    const bad = problemsOf(raw("snapshot", { debTargets: "packagecloud,s3,aptly,aptly" }));
+    expect(bad.message).toMatch(/debTargets: names "s3", not one of packagecloud, aptly \(or none\)/);
+    expect(problemsOf(raw("snapshot", { debTargets: "aptly,aptly" })).message).toMatch(
+      /debTargets: names a target twice/,
+    );
+    expect(parseConfig(raw("snapshot", { debTargets: "none" })).settings.publish.debTargets).toEqual([]);
+
+    const credentials = { registryUsername: "bot", registryPassword: "pw", githubToken: "gh" };
+    const secretKeys = ["registryPassword", "githubToken"];
+    const none = problemsOf(raw("release", { ...credentials, debTargets: "none" }, secretKeys));
+    expect(none.problems.map((p) => p.key)).toEqual(["ralph-release:debTargets"]);
+    expect(none.message).toMatch(/installs ralph-core from a published apt repository/);
+
+    const aptly = problemsOf(raw("release", { ...credentials, debTargets: "aptly" }, secretKeys));
+    expect(aptly.problems.map((p) => p.key)).toEqual(["ralph-release:aptlyUrl", "ralph-release:aptlyGpgKey"]);
+    expect(aptly.message).toMatch(/serve \/nowhere\/build\/aptly\/public over HTTP/);
+
+    const { settings } = parseConfig(
+      raw(
+        "release",
+        { ...credentials, debTargets: "aptly", aptlyUrl: "https://apt.example.com/ralph", aptlyGpgKey: "0123ABCD" },
+        secretKeys,
+      ),
+    );
+    expect(settings.publish.debTargets).toEqual(["aptly"]);
+    expect(settings.aptly).toEqual({
+      root: "/nowhere/build/aptly",
+      url: "https://apt.example.com/ralph",
+      gpgKey: "0123ABCD",
+    });
   });
 
   it("release defaults publish everywhere, so they need every credential", () => {

@@ -4,9 +4,11 @@ import { join } from "node:path";
 import { buildDeb, type DebBuildRequest } from "../../lib/deb";
 import { smokeTest, stageRalphContext, type SmokeKind } from "../../lib/imageBuild";
 import { runStep } from "../../lib/runner";
-import { serveAptRepo } from "../support/aptRepo";
+import { waitForIndexedVersion } from "../../lib/aptIndex";
+import { publishToAptly } from "../../lib/aptly";
+import { serveDirectory, signingKey } from "../support/aptRepo";
 import { BASE_IMAGE, useContainerEngine } from "../support/containers";
-import { removeTempDirs } from "../support/gitRepo";
+import { removeTempDirs, tempDir } from "../support/gitRepo";
 import { mockImageId, runProgram } from "../support/pulumi";
 import { ralphFixtureRepo } from "../support/ralphFixture";
 import { RegistryApi } from "../support/registry";
@@ -43,6 +45,11 @@ function freshBuild(request: DebBuildRequest) {
 async function carryOut(resources: Resource[]) {
   const byName = (name: string) => resources.find((r) => r.name === name) as Resource;
   await freshBuild(env(byName("ralph-core-build"), "RALPH_DEB_BUILD"));
+  // publish + index wait, when declared (the release installs from the repository).
+  const aptly = resources.find((r) => r.name === "ralph-core-aptly-publish");
+  if (aptly) await publishToAptly(env(aptly, "RALPH_APTLY_PUBLISH"));
+  const indexWait = resources.find((r) => r.name === "ralph-core-index-poll");
+  if (indexWait) await waitForIndexedVersion(env(indexWait, "RALPH_APT_WAIT"));
   stageRalphContext(env(byName("images-ralph-context"), "RALPH_IMAGE_STAGE"));
   const realIds: Record<string, string> = {};
   const realIdOf: Record<string, string> = {};
@@ -126,6 +133,8 @@ describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program d
       nginxImage: BASE_IMAGE,
       builder: "host",
       pipArgs: "--no-index --no-build-isolation",
+      // The snapshot publishes to its own aptly repository, unsigned.
+      aptlyRoot: tempDir("ralph-release-aptly-snapshot-"),
     };
     // Someone's earlier release: latest points at it.
     await docker("tag", BASE_IMAGE, `${REGISTRY}/${namespace}/ralph:latest`);
@@ -155,16 +164,25 @@ describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program d
       "ralph 3.0.0",
     );
 
-    // The release installs ralph-core=<version> from an apt repository, as from packagecloud.
+    // The release publishes the deb to a signed aptly repository and installs ralph-core=<version> from it.
     repo.checkout("--detach", "20241124.1");
-    const releaseConfig = { ...common, publishDeb: "false", githubRelease: "false" };
-    const planned = await runProgram("release", releaseConfig);
-    const debRequest = env(planned.resources.find((r) => r.name === "ralph-core-build") as Resource, "RALPH_DEB_BUILD");
-    const deb = await freshBuild(debRequest);
-    const apt = await serveAptRepo([deb.path], { repository: "allegro/ralph", distro: "debian", release: "bookworm" });
+    const aptlyRoot = tempDir("ralph-release-aptly-");
+    const key = signingKey();
+    const apt = await serveDirectory(`${aptlyRoot}/public`);
+    const gnupgHome = process.env.GNUPGHOME;
+    process.env.GNUPGHOME = key.gnupgHome;
     try {
-      const release = await runProgram("release", { ...releaseConfig, packagecloudUrl: apt.url });
+      const release = await runProgram("release", {
+        ...common,
+        debTargets: "aptly",
+        aptlyRoot,
+        aptlyUrl: apt.url,
+        aptlyGpgKey: key.keyId,
+        githubRelease: "false",
+      });
       const ids = await carryOut(release.resources as Resource[]);
+      expect(apt.requested).toContain("/debian/dists/bookworm/InRelease");
+      expect(apt.requested.some((path) => path.startsWith("/debian/pool/main/r/ralph-core/"))).toBe(true);
       expect(await registry.tags(`${namespace}/ralph`)).toEqual(["20241124.1", "latest", version].sort());
       const latest = await registry.digest(`${namespace}/ralph`, "latest");
       expect(latest).not.toBe(earlierLatest);
@@ -178,6 +196,8 @@ describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program d
         repo.git("show", "-s", "--format=%cI", "HEAD"),
       );
     } finally {
+      process.env.GNUPGHOME = gnupgHome;
+      if (gnupgHome === undefined) delete process.env.GNUPGHOME;
       await apt.close();
     }
   }, 1_800_000);

@@ -1,69 +1,27 @@
 /**
- * A signed apt repository on loopback laid out as packagecloud serves one
- * (`<base>/<user>/<repo>/<distro>/dists/<release>/…`, key at `<base>/<user>/<repo>/gpgkey`), so a
- * release image can install ralph-core=<version> exactly as it would from packagecloud.
+ * What an apt repository needs around it in tests: a throw-away GPG signing key, a static HTTP server
+ * on loopback for a published tree, and tiny real .deb files.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { basename, join, normalize } from "node:path";
+import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { join, normalize } from "node:path";
 import { tempDir } from "./gitRepo";
 
-export interface AptRepo {
-  /** Base URL, like https://packagecloud.io. */
+export interface ServedDirectory {
   readonly url: string;
+  /** Paths requested so far, in order. */
+  readonly requested: string[];
   close(): Promise<void>;
 }
 
-export async function serveAptRepo(
-  debs: string[],
-  options: { repository: string; distro: string; release: string },
-): Promise<AptRepo> {
-  const root = tempDir("ralph-release-apt-");
-  const repoDir = join(root, options.repository);
-  const distroDir = join(repoDir, options.distro);
-  const pool = join(distroDir, "pool", "main");
-  const binary = join(distroDir, "dists", options.release, "main", "binary-amd64");
-  mkdirSync(pool, { recursive: true });
-  mkdirSync(binary, { recursive: true });
-  for (const deb of debs) copyFileSync(deb, join(pool, basename(deb)));
-  const packages = execFileSync("apt-ftparchive", ["packages", "pool"], { cwd: distroDir, encoding: "utf8" });
-  writeFileSync(join(binary, "Packages"), packages);
-  execFileSync("gzip", ["-kf", join(binary, "Packages")]);
-  const dists = join(distroDir, "dists", options.release);
-  const release = execFileSync(
-    "apt-ftparchive",
-    [
-      "-o",
-      `APT::FTPArchive::Release::Suite=${options.release}`,
-      "-o",
-      "APT::FTPArchive::Release::Components=main",
-      "-o",
-      "APT::FTPArchive::Release::Architectures=amd64",
-      "release",
-      ".",
-    ],
-    { cwd: dists, encoding: "utf8" },
-  );
-  writeFileSync(join(dists, "Release"), release);
-
-  const gnupg = tempDir("ralph-release-gpg-");
-  const gpg = (...args: string[]) =>
-    execFileSync("gpg", ["--homedir", gnupg, "--batch", "--quiet", ...args], { encoding: "utf8" });
-  gpg(
-    "--passphrase",
-    "",
-    "--quick-generate-key",
-    "ralph-release test repository <apt@example.invalid>",
-    "rsa2048",
-    "sign",
-    "never",
-  );
-  gpg("--armor", "--output", join(repoDir, "gpgkey"), "--export");
-  gpg("--clearsign", "--output", join(dists, "InRelease"), join(dists, "Release"));
-
-  const server: Server = createServer((request, response) => {
-    const path = normalize(join(root, decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname)));
+/** Serves `root` read-only on 127.0.0.1 (what a maintainer's nginx would do for aptly's public/). */
+export async function serveDirectory(root: string): Promise<ServedDirectory> {
+  const requested: string[] = [];
+  const server = createServer((request, response) => {
+    const urlPath = decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname);
+    requested.push(urlPath);
+    const path = normalize(join(root, urlPath));
     if (!path.startsWith(root) || !existsSync(path) || !statSync(path).isFile()) {
       response.writeHead(404).end();
       return;
@@ -71,11 +29,50 @@ export async function serveAptRepo(
     response.writeHead(200, { "content-length": statSync(path).size });
     createReadStream(path).pipe(response);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    requested,
+    close: () =>
+      new Promise((closed) => {
+        server.closeAllConnections();
+        server.close(() => closed());
+      }),
   };
+}
+
+/** A new passphrase-less signing key in its own GnuPG home. */
+export function signingKey(): { gnupgHome: string; keyId: string } {
+  const gnupgHome = tempDir("ralph-release-gpg-");
+  const gpg = (...args: string[]) =>
+    execFileSync("gpg", ["--homedir", gnupgHome, "--batch", "--quiet", ...args], { encoding: "utf8" });
+  gpg(
+    "--passphrase",
+    "",
+    "--quick-generate-key",
+    "ralph-release test <apt@example.invalid>",
+    "rsa2048",
+    "sign",
+    "never",
+  );
+  const keyId = /^fpr:+([0-9A-F]+):/m.exec(gpg("--with-colons", "--list-secret-keys"))?.[1];
+  if (!keyId) throw new Error("no key generated");
+  return { gnupgHome, keyId };
+}
+
+/** A minimal real .deb (control file and one file under /usr/share), built with dpkg-deb. */
+export function tinyDeb(name: string, version: string, content = `${name} ${version}\n`): string {
+  const root = tempDir("ralph-release-tinydeb-");
+  mkdirSync(join(root, "pkg", "DEBIAN"), { recursive: true });
+  mkdirSync(join(root, "pkg", "usr", "share", name), { recursive: true });
+  writeFileSync(
+    join(root, "pkg", "DEBIAN", "control"),
+    `Package: ${name}\nVersion: ${version}\nArchitecture: amd64\nMaintainer: Test <t@example.invalid>\nDescription: test package\n`,
+  );
+  writeFileSync(join(root, "pkg", "usr", "share", name, "VERSION"), content);
+  const path = join(root, `${name}_${version}_amd64.deb`);
+  execFileSync("dpkg-deb", ["--root-owner-group", "--build", join(root, "pkg"), path], { stdio: "ignore" });
+  return path;
 }

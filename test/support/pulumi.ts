@@ -42,6 +42,10 @@ export function mockImageId(name: string): string {
 function providerOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
   if (args.type === "docker:index/image:Image") return { repoDigest: mockImageId(args.name) };
   if (args.type === "docker:index/registryImage:RegistryImage") return { sha256Digest: `sha256:${"d".repeat(64)}` };
+  if (args.type === "pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage") {
+    const filename = `${args.inputs.packageName}_${args.inputs.version}_${args.inputs.architecture}.deb`;
+    return { filename, packageUrl: `/api/v1/package/${filename}.json`, adopted: false };
+  }
   if (args.type !== "command:local:Command") return {};
   const environment = args.inputs.environment as Record<string, string>;
   if (environment.RALPH_DEB_BUILD) {
@@ -68,6 +72,19 @@ function providerOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, 
     return { stdout: JSON.stringify({ context: contextDir, dockerfile: `${contextDir}/Dockerfile` }) };
   }
   if (environment.RALPH_IMAGE_SMOKE) return { stdout: environment.RALPH_IMAGE_SMOKE };
+  if (environment.RALPH_APT_WAIT) return { stdout: environment.RALPH_APT_WAIT };
+  if (environment.RALPH_APTLY_PUBLISH) {
+    const request = JSON.parse(environment.RALPH_APTLY_PUBLISH);
+    return {
+      stdout: JSON.stringify({
+        publicDir: `${request.rootDir}/public`,
+        prefix: request.distro,
+        release: request.release,
+        signed: request.gpgKey !== undefined,
+        packageRef: "ralph-core",
+      }),
+    };
+  }
   return {};
 }
 

@@ -1,0 +1,50 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { IndexWaitRequest } from "../lib/aptIndex";
+
+export interface AptIndexWaitArgs {
+  /** Apt source base (`deb <baseUrl>/ <release> main`). */
+  readonly baseUrl: string;
+  readonly release: string;
+  readonly packageName: string;
+  /** The Debian version that must become installable. */
+  readonly version: string;
+  readonly deadlineSeconds: number;
+  /** The publishing resources this waits for. */
+  readonly after: pulumi.Resource[];
+  /** Re-run when this changes (the published file's sha256). */
+  readonly trigger: pulumi.Input<string>;
+  readonly projectDir: string;
+}
+
+/**
+ * Resolves once the repository's apt index lists the version: what a release image build waits for,
+ * instead of Ralph's fixed sleep and retries.
+ */
+export class AptIndexWait extends pulumi.ComponentResource {
+  /** The command whose completion means "installable". */
+  readonly ready: command.local.Command;
+
+  constructor(name: string, args: AptIndexWaitArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ralph:publish:AptIndexWait", name, {}, opts);
+    const request: Omit<IndexWaitRequest, "log"> = {
+      baseUrl: args.baseUrl,
+      release: args.release,
+      packageName: args.packageName,
+      version: args.version,
+      deadlineMs: args.deadlineSeconds * 1000,
+    };
+    this.ready = new command.local.Command(
+      `${name}-poll`,
+      {
+        create: "npm run --silent cli -- apt wait",
+        dir: args.projectDir,
+        environment: { RALPH_APT_WAIT: JSON.stringify(request) },
+        triggers: [args.trigger],
+        logging: "stderr",
+      },
+      { parent: this, dependsOn: args.after },
+    );
+    this.registerOutputs({ baseUrl: args.baseUrl, version: args.version });
+  }
+}

@@ -1,16 +1,23 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GitRepo, removeTempDirs } from "../support/gitRepo";
+import { serveDirectory, tinyDeb } from "../support/aptRepo";
+import { GitRepo, removeTempDirs, tempDir } from "../support/gitRepo";
 
 const PROJECT = resolve(__dirname, "../..");
 
 /** Runs the CLI exactly as the README says, from the Ralph checkout's directory. */
 function cli(cwd: string, ...args: string[]) {
+  return cliWithEnv(cwd, {}, ...args);
+}
+
+function cliWithEnv(cwd: string, env: Record<string, string>, ...args: string[]) {
   const result = spawnSync("npm", ["--prefix", PROJECT, "run", "--silent", "cli", "--", ...args], {
     cwd,
     encoding: "utf8",
-    env: { ...process.env, RALPH_RELEASE_NOW: "2024-11-24T09:00:00Z" },
+    env: { ...process.env, RALPH_RELEASE_NOW: "2024-11-24T09:00:00Z", ...env },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr.replace(/^npm warn.*\n/gm, "") };
 }
@@ -64,4 +71,66 @@ describe("npm run --silent cli -- version", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("usage: npm run --silent cli -- version show|generate");
   });
+});
+
+describe("npm run --silent cli -- apt (what AptlyRepository and AptIndexWait run)", () => {
+  afterAll(removeTempDirs);
+
+  it("aptly publishes from RALPH_APTLY_PUBLISH and prints the publication; wait returns once indexed", async () => {
+    const rootDir = tempDir("ralph-release-aptly-");
+    const debPath = tinyDeb("ralph-core", "20261124.1");
+    const request = {
+      rootDir,
+      repository: "ralph-debian-bookworm",
+      distro: "debian",
+      release: "bookworm",
+      debPath,
+      sha256: createHash("sha256").update(readFileSync(debPath)).digest("hex"),
+    };
+    const published = cliWithEnv("/", { RALPH_APTLY_PUBLISH: JSON.stringify(request) }, "apt", "aptly");
+    expect(published.stderr).toBe("");
+    expect(JSON.parse(published.stdout)).toMatchObject({
+      publicDir: `${rootDir}/public`,
+      prefix: "debian",
+      signed: false,
+    });
+
+    const served = await serveDirectory(`${rootDir}/public`);
+    try {
+      const wait = (version: string) =>
+        new Promise<ReturnType<typeof cli>>((done) => {
+          const env = JSON.stringify({
+            baseUrl: `${served.url}/debian`,
+            release: "bookworm",
+            packageName: "ralph-core",
+            version,
+            deadlineMs: 1_500,
+            intervalMs: 300,
+          });
+          // Asynchronous: the repository is served by this very process.
+          const child = spawn("npm", ["--prefix", PROJECT, "run", "--silent", "cli", "--", "apt", "wait"], {
+            cwd: "/",
+            env: { ...process.env, RALPH_APT_WAIT: env },
+          });
+          let stdout = "";
+          let stderr = "";
+          child.stdout.on("data", (c: Buffer) => (stdout += c));
+          child.stderr.on("data", (c: Buffer) => (stderr += c));
+          child.on("close", (status: number) =>
+            done({ status, stdout, stderr: stderr.replace(/^npm warn.*\n/gm, "") }),
+          );
+        });
+      const ready = await wait("20261124.1");
+      expect(ready.status).toBe(0);
+      expect(ready.stderr).toContain("ralph-core 20261124.1 is installable from");
+      const missing = await wait("20261124.2");
+      expect(missing.status).toBe(1);
+      expect(missing.stdout).toBe("");
+      expect(missing.stderr).toMatch(
+        /ralph-release: ralph-core 20261124.2 is not installable .*versions indexed: 20261124.1/,
+      );
+    } finally {
+      await served.close();
+    }
+  }, 60_000);
 });

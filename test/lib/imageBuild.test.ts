@@ -44,10 +44,15 @@ function freshBuild(request: DebBuildRequest) {
  */
 async function carryOut(resources: Resource[]) {
   const byName = (name: string) => resources.find((r) => r.name === name) as Resource;
-  await freshBuild(env(byName("ralph-core-build"), "RALPH_DEB_BUILD"));
+  const deb = await freshBuild(env(byName("ralph-core-build"), "RALPH_DEB_BUILD"));
   // publish + index wait, when declared (the release installs from the repository).
   const aptly = resources.find((r) => r.name === "ralph-core-aptly-publish");
-  if (aptly) await publishToAptly(env(aptly, "RALPH_APTLY_PUBLISH"));
+  if (aptly) {
+    const request = env(aptly, "RALPH_APTLY_PUBLISH");
+    expect(request.debPath).toBe(deb.path);
+    // The mocked gate reports a made-up checksum; the real one is the build's.
+    await publishToAptly({ ...request, sha256: deb.sha256 });
+  }
   const indexWait = resources.find((r) => r.name === "ralph-core-index-poll");
   if (indexWait) await waitForIndexedVersion(env(indexWait, "RALPH_APT_WAIT"));
   stageRalphContext(env(byName("images-ralph-context"), "RALPH_IMAGE_STAGE"));

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { RalphRelease } from "./components/RalphRelease";
 import { readStackInputs } from "./components/stackInputs";
 
@@ -18,3 +19,4 @@ export const debSha256 = release.deb.verifiedSha256;
 export const debChecksums = release.deb.checksumsPath;
 export const imageIds = release.images.localIds;
 export const imageRefs = release.images.pushedRefs;
+export const githubReleaseUrl = release.githubRelease?.url ?? pulumi.output(undefined);

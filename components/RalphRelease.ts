@@ -1,12 +1,17 @@
+import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
+import { changesSince } from "../lib/changelog";
 import type { Settings } from "../lib/config";
+import { CI_VARIABLES, PULUMI_VARIABLES, renderReleaseNotes, splitRepository } from "../lib/github";
 import { IMAGE_NAMES, type ImageName, imageRepository, imageTags, releaseAptSource } from "../lib/images";
 import type { CheckoutVersion, Mode } from "../lib/version";
 import { AptIndexWait } from "./AptIndexWait";
 import { AptlyRepository } from "./AptlyRepository";
 import { DebPackage } from "./DebPackage";
+import { GithubRelease } from "./GithubRelease";
 import { PackagecloudPackage } from "./PackagecloudPackage";
 import { RalphImages } from "./RalphImages";
+import { ReleaseEnvironment } from "./ReleaseEnvironment";
 import type { StackSecrets } from "./stackInputs";
 
 export interface RalphReleaseArgs {
@@ -44,6 +49,10 @@ export class RalphRelease extends pulumi.ComponentResource {
   readonly packagecloud?: PackagecloudPackage;
   /** The deb in the self-hosted aptly repository, when that is a target. */
   readonly aptly?: AptlyRepository;
+  /** The GitHub release of the tag, when `githubRelease` is on. */
+  readonly githubRelease?: GithubRelease;
+  /** The publish workflow's GitHub environment, when `githubEnvironment` names one. */
+  readonly releaseEnvironment?: ReleaseEnvironment;
 
   constructor(name: string, args: RalphReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ralph:release:RalphRelease", name, {}, opts);
@@ -146,7 +155,79 @@ export class RalphRelease extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    // release (GitHub): added by the component that declares it.
+    // release: the GitHub release, last, announcing every artifact by checksum and digest.
+    const { github: gh } = settings;
+    const githubProvider =
+      (settings.publish.githubRelease || gh.environment !== undefined) &&
+      new github.Provider(
+        "github",
+        { owner: splitRepository(gh.repository).owner, token: args.secrets.githubToken },
+        { parent: this },
+      );
+    if (githubProvider && settings.publish.githubRelease) {
+      const changes = changesSince(settings.source, checkout.commit);
+      const debLocations = settings.publish.debTargets.map((target) =>
+        target === "packagecloud"
+          ? `${settings.packagecloud.url}/${settings.packagecloud.repository}`
+          : (settings.aptly.url ?? `${settings.aptly.root}/public`),
+      );
+      const tags = imageTags(settings.mode, checkout.version);
+      this.githubRelease = new GithubRelease(
+        "github-release",
+        {
+          repository: gh.repository,
+          tag: checkout.version,
+          commit: checkout.commit,
+          notes: pulumi
+            .all([artifact, this.deb.verifiedSha256, this.images.pushedRefs])
+            .apply(([deb, sha256, imageRefs]) =>
+              renderReleaseNotes({
+                version: checkout.version,
+                changes,
+                distribution: settings.distribution.name,
+                debFileName: deb.fileName,
+                debSha256: sha256,
+                debLocations,
+                imageRefs,
+                imageTags: tags,
+              }),
+            ),
+          adoptReleaseId: gh.releaseId,
+          after: [...published, this.images],
+          provider: githubProvider,
+        },
+        { parent: this },
+      );
+    }
+    // The publish workflow's environment: what `up` of this stack needs, for release tags only.
+    if (githubProvider && gh.environment !== undefined) {
+      const secretValues: Record<string, pulumi.Output<string> | undefined> = {
+        ...Object.fromEntries(
+          CI_VARIABLES.filter((v) => v.stored && v.secret).map((v) => [
+            v.env,
+            args.secrets[v.key as keyof StackSecrets],
+          ]),
+        ),
+        [PULUMI_VARIABLES.passphrase]: args.secrets.ciPulumiPassphrase,
+        [PULUMI_VARIABLES.accessToken]: args.secrets.ciPulumiAccessToken,
+      };
+      this.releaseEnvironment = new ReleaseEnvironment(
+        "github-environment",
+        {
+          repository: gh.repository,
+          environment: gh.environment,
+          variables: {
+            [PULUMI_VARIABLES.backendUrl]: gh.ciBackendUrl as string,
+            ...(settings.images.username ? { REGISTRY_USERNAME: settings.images.username } : {}),
+          },
+          secrets: Object.fromEntries(
+            Object.entries(secretValues).filter((entry): entry is [string, pulumi.Output<string>] => !!entry[1]),
+          ),
+          provider: githubProvider,
+        },
+        { parent: this },
+      );
+    }
     this.imageTags = pulumi.output(imageTags(settings.mode, checkout.version));
     this.imageRepositories = pulumi.output(
       Object.fromEntries(
@@ -170,6 +251,8 @@ export class RalphRelease extends pulumi.ComponentResource {
       imageRefs: this.images.pushedRefs,
       packagecloudUrl: this.packagecloud?.packageUrl,
       aptlyPublication: this.aptly?.publication,
+      githubReleaseUrl: this.githubRelease?.url,
+      githubEnvironment: this.releaseEnvironment?.name,
     });
   }
 }

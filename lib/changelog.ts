@@ -25,15 +25,28 @@ export function previousRelease(source: string, commit: string): string | undefi
   return releases.sort(compareReleases).at(-1)?.text;
 }
 
+/** What changed since the previous release: its tag, and the subjects of the commits after it. */
+export interface Changes {
+  readonly previous?: string;
+  readonly subjects: readonly string[];
+}
+
+export function changesSince(source: string, commit: string): Changes {
+  const previous = previousRelease(source, commit);
+  const range = previous ? `${previous}..${commit}` : commit;
+  const subjects = lines(git(source, "log", "--no-merges", "--format=%s", range)).map((subject) =>
+    subject.replace(/\s+/g, " ").trim(),
+  );
+  return { previous, subjects };
+}
+
 export function renderChangelog(request: ChangelogRequest): string {
   const { source, commit } = request;
-  const since = previousRelease(source, commit);
-  const range = since ? `${since}..${commit}` : commit;
-  const subjects = lines(git(source, "log", "--no-merges", "--format=%s", range));
+  const { subjects } = changesSince(source, commit);
   // The commit's own date, not the clock: rebuilding the same commit gives the same file.
   const date = git(source, "show", "-s", "--format=%cD", commit);
   const items = subjects.length > 0 ? subjects : [`Rebuild of ${commit.slice(0, 12)}.`];
-  const body = items.map((subject) => `  * ${subject.replace(/\s+/g, " ").trim()}`).join("\n");
+  const body = items.map((subject) => `  * ${subject}`).join("\n");
   return (
     `ralph-core (${request.debianVersion}) ${request.codename}; urgency=medium\n\n` +
     `${body}\n\n -- ${request.maintainer}  ${date}\n`

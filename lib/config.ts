@@ -189,8 +189,37 @@ export const KEYS = {
   },
   githubToken: {
     kind: "secret",
-    doc: "GitHub token (secret); needed with `githubRelease`.",
+    doc: "GitHub token (secret); needed with `githubRelease` or `githubEnvironment`. Environments and their secrets need a token with admin rights on the repository.",
     example: "<GitHub token>",
+  },
+  githubReleaseId: {
+    kind: "string",
+    doc: "Id of a GitHub release already made for this tag (by hand; the publish workflow passes it): the stack adopts it instead of making a second one, and keeps its title and text.",
+    example: "123456789",
+    check: matches(/^[1-9]\d{0,19}$/, "a GitHub release id (digits)"),
+  },
+  githubEnvironment: {
+    kind: "string",
+    doc: "GitHub environment the publish workflow runs in, made with its secrets (registry, packagecloud, GitHub, Pulumi) and limited to release tags; `none` to manage it by hand.",
+    default: both("none"),
+    example: "release",
+    check: matches(/^[A-Za-z0-9_.-]{1,255}$/, "an environment name (letters, digits, . _ -)"),
+  },
+  ciPulumiBackendUrl: {
+    kind: "string",
+    doc: "Pulumi backend the publish workflow uses (stored as variable PULUMI_BACKEND_URL); it must be the one this stack lives in.",
+    example: "s3://my-bucket/ralph-release",
+    check: matches(/^[a-z0-9]+:\/\/\S+$/, "a backend URL like s3://bucket/path or https://api.pulumi.com"),
+  },
+  ciPulumiPassphrase: {
+    kind: "secret",
+    doc: "This stack's passphrase (secret), stored for the publish workflow as PULUMI_CONFIG_PASSPHRASE.",
+    example: "<stack passphrase>",
+  },
+  ciPulumiAccessToken: {
+    kind: "secret",
+    doc: "Pulumi Cloud access token (secret), stored for the publish workflow as PULUMI_ACCESS_TOKEN.",
+    example: "<pul-… token>",
   },
   debTargets: {
     kind: "string",
@@ -283,7 +312,14 @@ export interface Settings {
     readonly inkpyDockerfile: string;
   };
   readonly packagecloud: { readonly repository: string; readonly url: string };
-  readonly github: { readonly repository: string };
+  readonly github: {
+    readonly repository: string;
+    /** A release made by hand for this tag, to adopt. */
+    readonly releaseId?: string;
+    /** Environment for the publish workflow; undefined when managed by hand. */
+    readonly environment?: string;
+    readonly ciBackendUrl?: string;
+  };
   readonly publish: {
     /** In order: release images install from the first. */
     readonly debTargets: readonly DebTarget[];
@@ -312,6 +348,8 @@ export interface SecretValues {
   readonly registryPassword?: string;
   readonly packagecloudToken?: string;
   readonly githubToken?: string;
+  readonly ciPulumiPassphrase?: string;
+  readonly ciPulumiAccessToken?: string;
 }
 
 export interface RawConfig {
@@ -454,11 +492,19 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
     pipArgs: (text("pipArgs") as string).split(/\s+/).filter((arg) => arg.length > 0),
   };
   const packagecloud = { repository: text("packagecloudRepository") as string, url: text("packagecloudUrl") as string };
-  const github = { repository: text("githubRepository") as string };
+  const environment = text("githubEnvironment") as string;
+  const github = {
+    repository: text("githubRepository") as string,
+    releaseId: text("githubReleaseId"),
+    environment: environment === "none" ? undefined : environment,
+    ciBackendUrl: text("ciPulumiBackendUrl"),
+  };
   const secrets: SecretValues = {
     registryPassword: text("registryPassword"),
     packagecloudToken: text("packagecloudToken"),
     githubToken: text("githubToken"),
+    ciPulumiPassphrase: text("ciPulumiPassphrase"),
+    ciPulumiAccessToken: text("ciPulumiAccessToken"),
   };
 
   if ((images.username === undefined) !== (secrets.registryPassword === undefined)) {
@@ -507,6 +553,40 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
       "githubToken",
       "is needed to create the GitHub release (githubRelease is on)",
       `${setCommand("githubToken", stack)}, or set githubRelease false.`,
+    );
+  } else if (github.environment !== undefined && secrets.githubToken === undefined) {
+    problem(
+      "githubToken",
+      `is needed to manage the GitHub environment '${github.environment}' (githubEnvironment)`,
+      `${setCommand("githubToken", stack)}, or pulumi config set --stack ${stack} githubEnvironment none.`,
+    );
+  }
+  if (publish.githubRelease && mode === "snapshot") {
+    problem(
+      "githubRelease",
+      "is on, but a snapshot has no release tag: GitHub would make one at the snapshot's commit",
+      `pulumi config set --stack ${stack} githubRelease false; the release stack makes GitHub releases.`,
+    );
+  }
+  if (github.releaseId !== undefined && !publish.githubRelease) {
+    problem(
+      "githubReleaseId",
+      "names a release to adopt, but githubRelease is off",
+      `pulumi config rm --stack ${stack} githubReleaseId, or set githubRelease true.`,
+    );
+  }
+  if (github.environment !== undefined && !github.ciBackendUrl) {
+    problem(
+      "ciPulumiBackendUrl",
+      `is needed: the publish workflow in environment '${github.environment}' must reach this stack's state`,
+      `${setCommand("ciPulumiBackendUrl", stack)} (the backend of \`pulumi whoami --verbose\`).`,
+    );
+  }
+  if (github.environment !== undefined && !secrets.ciPulumiPassphrase && !secrets.ciPulumiAccessToken) {
+    problem(
+      "ciPulumiPassphrase",
+      `or ciPulumiAccessToken is needed: the publish workflow in environment '${github.environment}' must open this stack`,
+      `${setCommand("ciPulumiPassphrase", stack)} (self-managed backend), or ${setCommand("ciPulumiAccessToken", stack)} (Pulumi Cloud).`,
     );
   }
 

@@ -4,13 +4,13 @@ import { RalphRelease } from "../../components/RalphRelease";
 import { readStackInputs } from "../../components/stackInputs";
 import { PROJECT_DIR } from "../support/containers";
 import { GitRepo, removeTempDirs } from "../support/gitRepo";
-import { RELEASE_CREDENTIALS, resolve, SECRET_KEYS, useStack } from "../support/pulumi";
+import { isSecret, RELEASE_CREDENTIALS, resolve, SECRET_KEYS, useStack } from "../support/pulumi";
 
 afterAll(removeTempDirs);
 
 interface Declared {
   readonly name: string;
-  readonly opts: pulumi.ResourceOptions;
+  readonly opts: pulumi.CustomResourceOptions;
   readonly props: Record<string, unknown>;
 }
 
@@ -35,7 +35,8 @@ async function declare(stack: "snapshot" | "release", config: Record<string, str
   );
   await resolve(release.version);
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  const named = (name: string) => declared.find((d) => d.name === name) ?? expect.fail(`${name} not declared`);
+  // A component and its main child may share a name: the child, declared later, is the one asked for.
+  const named = (name: string) => declared.findLast((d) => d.name === name) ?? expect.fail(`${name} not declared`);
   /** Names of the resources `name` waits for. */
   const dependsOn = async (name: string) => {
     const deps = (named(name).opts.dependsOn ?? []) as pulumi.Resource[];
@@ -81,5 +82,76 @@ describe("RalphRelease: publishing the deb", () => {
     expect(named("ralph-core-packagecloud").props.yankOnDelete).toBe(true);
     expect(named("ralph-core-aptly").opts.retainOnDelete).toBe(false);
     expect(declared.some((d) => d.name.startsWith("ralph-core-index"))).toBe(false);
+  });
+});
+
+describe("RalphRelease: GitHub", () => {
+  const ENVIRONMENT = {
+    githubEnvironment: "release",
+    ciPulumiBackendUrl: "s3://bucket/ralph-release",
+    ciPulumiPassphrase: "pass-4711",
+  };
+
+  it("release: the GitHub release comes last, retained on destroy, announcing each artifact", async () => {
+    const { named, declared, dependsOn } = await declare("release", {});
+    const release = named("github-release");
+    expect(release.opts.retainOnDelete).toBe(true);
+    expect(release.opts.import).toBeUndefined();
+    expect(release.props).toMatchObject({ repository: "ralph", tagName: "20241120.1", name: "Ralph 20241120.1" });
+    // Published first: the deb target and every pushed image.
+    expect(await dependsOn("github-release")).toEqual(["ralph-core-packagecloud", "images"]);
+    const body = await resolve(release.props.body as pulumi.Output<string>);
+    expect(body).toContain("Changes:\n- initial");
+    expect(body).toMatch(
+      /`ralph-core_20241120\.1_amd64\.deb` for ubuntu\/jammy \(https:\/\/packagecloud\.io\/allegro\/ralph\), sha256 `c{64}`/,
+    );
+    expect(body).toContain(
+      "`docker.io/allegro/ralph:20241120.1`, `docker.io/allegro/ralph:latest` — `docker.io/allegro/ralph@sha256:",
+    );
+    // The provider holds the token as a secret, for the repository's owner.
+    const provider = named("github");
+    expect(provider.props.owner).toBe("allegro");
+    expect(await isSecret(provider.props.token as pulumi.Output<string>)).toBe(true);
+    expect(declared.some((d) => d.name.startsWith("github-environment"))).toBe(false);
+  });
+
+  it("adopts a release made by hand for the tag, keeping its title and text", async () => {
+    const { named } = await declare("release", { githubReleaseId: "123456", githubRepository: "my-org/ralph-fork" });
+    const release = named("github-release");
+    expect(release.opts.import).toBe("ralph-fork:123456");
+    expect(release.opts.ignoreChanges).toEqual(expect.arrayContaining(["name", "body"]));
+    expect(named("github").props.owner).toBe("my-org");
+  });
+
+  it("switched off, nothing on GitHub is declared, not even the provider", async () => {
+    const { declared } = await declare("release", { githubRelease: "false" });
+    expect(declared.filter((d) => d.name.startsWith("github"))).toEqual([]);
+    const snapshot = await declare("snapshot", {});
+    expect(snapshot.declared.filter((d) => d.name.startsWith("github"))).toEqual([]);
+  });
+
+  it("the publish workflow's environment: release tags only, every credential as a GitHub secret", async () => {
+    const { named, declared } = await declare("release", ENVIRONMENT);
+    expect(named("github-environment").props).toMatchObject({ repository: "ralph", environment: "release" });
+    expect(named("github-environment").opts.retainOnDelete).toBe(true);
+    expect(named("github-environment-release-tags").props.tagPattern).toBe(
+      "[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9].*",
+    );
+    const secrets = declared.filter((d) => d.props.secretName !== undefined);
+    expect(secrets.map((d) => d.props.secretName).sort()).toEqual([
+      "PACKAGECLOUD_TOKEN",
+      "PULUMI_CONFIG_PASSPHRASE",
+      "RALPH_RELEASE_GITHUB_TOKEN",
+      "REGISTRY_PASSWORD",
+    ]);
+    for (const secret of secrets) {
+      expect(await isSecret(secret.props.plaintextValue as pulumi.Output<string>)).toBe(true);
+    }
+    const passphrase = secrets.find((d) => d.props.secretName === "PULUMI_CONFIG_PASSPHRASE");
+    expect(await resolve(passphrase?.props.plaintextValue as pulumi.Output<string>)).toBe("pass-4711");
+    const variables = Object.fromEntries(
+      declared.filter((d) => d.props.variableName !== undefined).map((d) => [d.props.variableName, d.props.value]),
+    );
+    expect(variables).toEqual({ PULUMI_BACKEND_URL: "s3://bucket/ralph-release", REGISTRY_USERNAME: "bot" });
   });
 });

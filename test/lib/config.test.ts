@@ -41,7 +41,7 @@ describe("parseConfig", () => {
         inkpyDockerfile: `${source}/docker/Dockerfile-inkpy`,
       },
       packagecloud: { repository: "allegro/ralph", url: "https://packagecloud.io" },
-      github: { repository: "allegro/ralph" },
+      github: { repository: "allegro/ralph", releaseId: undefined, environment: undefined, ciBackendUrl: undefined },
       publish: { debTargets: ["aptly"], images: false, githubRelease: false },
       aptly: { root: resolve("/nowhere", "build/aptly"), url: undefined, gpgKey: undefined },
       indexWaitSeconds: 600,
@@ -53,7 +53,7 @@ describe("parseConfig", () => {
         pipArgs: [],
       },
     });
-    expect(secrets).toEqual({ registryPassword: undefined, packagecloudToken: undefined, githubToken: undefined });
+    expect(Object.values(secrets).filter((value) => value !== undefined)).toEqual([]);
   });
 
   it("deb targets: named ones only, each once; a release needs one, and aptly signed and served", () => {
@@ -86,6 +86,41 @@ describe("parseConfig", () => {
       root: "/nowhere/build/aptly",
       url: "https://apt.example.com/ralph",
       gpgKey: "0123ABCD",
+    });
+  });
+
+  it("GitHub: releases only from the release stack; the workflow environment needs a reachable stack", () => {
+    const snapshot = problemsOf(raw("snapshot", { githubRelease: "true", githubToken: "gh" }, ["githubToken"]));
+    expect(snapshot.problems.map((p) => p.key)).toEqual(["ralph-release:githubRelease"]);
+    expect(snapshot.message).toMatch(/a snapshot has no release tag/);
+
+    const environment = problemsOf(raw("snapshot", { githubEnvironment: "release", githubReleaseId: "12x" }));
+    expect(environment.problems.map((p) => p.key)).toEqual([
+      "ralph-release:githubReleaseId",
+      "ralph-release:githubToken",
+      "ralph-release:githubReleaseId",
+      "ralph-release:ciPulumiBackendUrl",
+      "ralph-release:ciPulumiPassphrase",
+    ]);
+    expect(environment.message).toContain("githubEnvironment none");
+
+    const { settings } = parseConfig(
+      raw(
+        "snapshot",
+        {
+          githubEnvironment: "publish",
+          githubToken: "gh",
+          ciPulumiBackendUrl: "s3://bucket/state",
+          ciPulumiAccessToken: "pul-1",
+        },
+        ["githubToken", "ciPulumiAccessToken"],
+      ),
+    );
+    expect(settings.github).toEqual({
+      repository: "allegro/ralph",
+      releaseId: undefined,
+      environment: "publish",
+      ciBackendUrl: "s3://bucket/state",
     });
   });
 

@@ -28,7 +28,13 @@ export const RELEASE_CREDENTIALS = {
   githubToken: "gh-4711",
 };
 /** The keys of RELEASE_CREDENTIALS set with --secret. */
-export const SECRET_KEYS = ["registryPassword", "packagecloudToken", "githubToken"];
+export const SECRET_KEYS = [
+  "registryPassword",
+  "packagecloudToken",
+  "githubToken",
+  "ciPulumiPassphrase",
+  "ciPulumiAccessToken",
+];
 
 /** The image id the mocked Docker provider reports for the local image built by resource `name`. */
 export function mockImageId(name: string): string {
@@ -42,6 +48,10 @@ export function mockImageId(name: string): string {
 function providerOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
   if (args.type === "docker:index/image:Image") return { repoDigest: mockImageId(args.name) };
   if (args.type === "docker:index/registryImage:RegistryImage") return { sha256Digest: `sha256:${"d".repeat(64)}` };
+  if (args.type === "github:index/release:Release") {
+    const repository = `${args.inputs.repository}`;
+    return { htmlUrl: `https://github.com/allegro/${repository}/releases/tag/${args.inputs.tagName}`, releaseId: 4711 };
+  }
   if (args.type === "pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage") {
     const filename = `${args.inputs.packageName}_${args.inputs.version}_${args.inputs.architecture}.deb`;
     return { filename, packageUrl: `/api/v1/package/${filename}.json`, adopted: false };

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
+import { predictedOutputs, type Unknowns } from "../../lib/predictedOutputs";
 
 /** The value of an Output (or plain value) once known. */
 export function resolve<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
@@ -41,62 +42,12 @@ export function mockImageId(name: string): string {
   return `sha256:${createHash("sha256").update(name).digest("hex")}`;
 }
 
-/**
- * What providers would report after creating a resource: the builder image's id, and the JSON the
- * deb commands print (derived from their request, so the wiring between them is exercised).
- */
-function providerOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
-  if (args.type === "docker:index/image:Image") return { repoDigest: mockImageId(args.name) };
-  if (args.type === "docker:index/registryImage:RegistryImage") return { sha256Digest: `sha256:${"d".repeat(64)}` };
-  if (args.type === "github:index/release:Release") {
-    const repository = `${args.inputs.repository}`;
-    return { htmlUrl: `https://github.com/allegro/${repository}/releases/tag/${args.inputs.tagName}`, releaseId: 4711 };
-  }
-  if (args.type === "pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage") {
-    const filename = `${args.inputs.packageName}_${args.inputs.version}_${args.inputs.architecture}.deb`;
-    return { filename, packageUrl: `/api/v1/package/${filename}.json`, adopted: false };
-  }
-  if (args.type !== "command:local:Command") return {};
-  const environment = args.inputs.environment as Record<string, string>;
-  if (environment.RALPH_DEB_BUILD) {
-    const request = JSON.parse(environment.RALPH_DEB_BUILD);
-    const fileName = `ralph-core_${request.debianVersion}_amd64.deb`;
-    const dir = `${request.outDir}/${request.debianVersion}`;
-    return {
-      stdout: JSON.stringify({
-        path: `${dir}/${fileName}`,
-        fileName,
-        packageName: "ralph-core",
-        version: request.debianVersion,
-        architecture: "amd64",
-        size: 1,
-        sha256: "c".repeat(64),
-        checksumsPath: `${dir}/SHA256SUMS`,
-        buildLog: `${dir}/build.log`,
-      }),
-    };
-  }
-  if (environment.RALPH_DEB_VERIFY) return { stdout: "[]" };
-  if (environment.RALPH_IMAGE_STAGE) {
-    const { contextDir } = JSON.parse(environment.RALPH_IMAGE_STAGE);
-    return { stdout: JSON.stringify({ context: contextDir, dockerfile: `${contextDir}/Dockerfile` }) };
-  }
-  if (environment.RALPH_IMAGE_SMOKE) return { stdout: environment.RALPH_IMAGE_SMOKE };
-  if (environment.RALPH_APT_WAIT) return { stdout: environment.RALPH_APT_WAIT };
-  if (environment.RALPH_APTLY_PUBLISH) {
-    const request = JSON.parse(environment.RALPH_APTLY_PUBLISH);
-    return {
-      stdout: JSON.stringify({
-        publicDir: `${request.rootDir}/public`,
-        prefix: request.distro,
-        release: request.release,
-        signed: request.gpgKey !== undefined,
-        packageRef: "ralph-core",
-      }),
-    };
-  }
-  return {};
-}
+/** Known stand-ins for what only a real run knows, so tests can look for them in outputs. */
+const TEST_UNKNOWNS: Unknowns = {
+  debSha256: "c".repeat(64),
+  imageId: mockImageId,
+  registryDigest: `sha256:${"d".repeat(64)}`,
+};
 
 /**
  * Points the Pulumi runtime at mocks for `stack` with the given `ralph-release:` config; keys in
@@ -113,7 +64,7 @@ export async function useStack(
     {
       newResource: (args) => {
         resources.push(args);
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...providerOutputs(args) } };
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...predictedOutputs(args, TEST_UNKNOWNS) } };
       },
       call: (args) => args.inputs,
     },

@@ -1,0 +1,190 @@
+/**
+ * `npm run plan -- <stack>`: runs the real program (index.ts) under the Pulumi SDK's mock runtime and
+ * prints what the stack would produce, in which order. No Pulumi CLI, no credentials, no network:
+ * fit for pull requests from forks.
+ */
+import { isAbsolute, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, KEYS, PROJECT, parseConfig, type ConfigKey } from "../lib/config";
+import { UserError } from "../lib/errors";
+import { CI_VARIABLES } from "../lib/github";
+import { type Plan, type PlannedResource, renderPlan } from "../lib/planReport";
+import { predictedOutputs } from "../lib/predictedOutputs";
+import {
+  mergeSettings,
+  readStackFile,
+  settingsFromEnvironment,
+  settingsFromFlags,
+  type StackSettings,
+} from "../lib/stackConfig";
+
+const USAGE = `usage: npm run plan -- <snapshot|release> [--source DIR] [--set key=value]... [--json]
+
+Runs the program offline under mock providers and prints the version, deb, images and tags, publish
+targets, GitHub release and the order of the steps. Settings: Pulumi.<stack>.yaml, then CI's
+environment variables (${CI_VARIABLES.map((v) => v.env).join(", ")}), then --source/--set.
+Credentials that are not set are filled in for the plan and listed.`;
+
+const PROJECT_DIR = resolve(__dirname, "..");
+const SECRET_FROM_STACK = "<secret from the stack file>";
+const NOT_SET = "<not set: offline plan>";
+
+/** Registrations as the engine would see them: type, name, parent, what each waits for. */
+function recordRegistrations(): PlannedResource[] {
+  const recorded: PlannedResource[] = [];
+  const inputs = new Map<string, Record<string, unknown>>();
+  const key = (type: string, name: string) => `${type}::${name}`;
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, callback: (error: Error | null, response?: { getUrn(): string }) => void): void;
+    mocks: { newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> };
+  };
+  const newResource = monitor.mocks.newResource.bind(monitor.mocks);
+  monitor.mocks.newResource = async (args) => {
+    inputs.set(key(args.type, args.name), args.inputs);
+    return newResource(args);
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) =>
+    register(req, (error, response) => {
+      if (!error && response) {
+        recorded.push({
+          urn: response.getUrn(),
+          type: req.getType(),
+          name: req.getName(),
+          custom: req.getCustom(),
+          parentUrn: req.getParent() || undefined,
+          dependencies: req.getDependenciesList(),
+          retainOnDelete: req.getRetainondelete() === true,
+          importId: req.getImportid() || undefined,
+          inputs: inputs.get(key(req.getType(), req.getName())) ?? {},
+        });
+      }
+      callback(error, response);
+    });
+  return recorded;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getRetainondelete(): boolean | undefined;
+  getImportid(): string;
+}
+
+/** Credential keys (CI_VARIABLES stored by CI) the configuration reports missing. */
+function missingCredentials(stack: string, settings: StackSettings): string[] {
+  const credentials = new Set<string>(CI_VARIABLES.filter((v) => v.stored).map((v) => v.key));
+  try {
+    parseConfig({
+      stack,
+      projectDir: PROJECT_DIR,
+      values: Object.fromEntries(Object.entries(settings.values).map(([k, v]) => [`${PROJECT}:${k}`, v])),
+      secretKeys: new Set([...settings.secretKeys].map((k) => `${PROJECT}:${k}`)),
+    });
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const keys = error.problems.map((p) => p.key.slice(PROJECT.length + 1));
+    return [...new Set(keys)].filter((key) => credentials.has(key) && settings.values[key] === undefined);
+  }
+}
+
+export interface PlanRequest {
+  readonly stack: string;
+  readonly source?: string;
+  readonly set: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export async function planStack(request: PlanRequest): Promise<Plan> {
+  const layers = [
+    readStackFile(PROJECT_DIR, request.stack, SECRET_FROM_STACK),
+    settingsFromEnvironment(request.env),
+    settingsFromFlags([...(request.source ? [`source=${request.source}`] : []), ...request.set]),
+  ];
+  const settings = mergeSettings(...layers);
+  // Credentials CI would hand in are absent here (a fork's PR has none): stand in for the ones the
+  // configuration asks for, and say so. Every other problem is the plan's to report.
+  const standIns = missingCredentials(request.stack, settings);
+  for (const key of standIns) {
+    settings.values[key] = NOT_SET;
+    if (KEYS[key as ConfigKey].kind === "secret") settings.secretKeys.add(key);
+  }
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({
+        id: `${args.name}-id`,
+        state: {
+          ...args.inputs,
+          ...predictedOutputs(args, {
+            debSha256: "<sha256 of the build>",
+            imageId: (name) => `sha256:<id of ${name}>`,
+            registryDigest: "sha256:<digest at push>",
+          }),
+        },
+      }),
+      call: (args) => args.inputs,
+    },
+    "ralph-release",
+    request.stack,
+    false,
+  );
+  const recorded = recordRegistrations();
+  const full = (key: string) => `ralph-release:${key}`;
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(settings.values).map(([k, v]) => [full(k), v])),
+    [...settings.secretKeys].map(full),
+  );
+  process.chdir(PROJECT_DIR);
+  const program = require("../index") as Record<string, pulumi.Output<unknown>>;
+  // The program's outputs are all Outputs (index.ts exports nothing else).
+  const outputs: Record<string, unknown> = {};
+  for (const [name, output] of Object.entries(program)) {
+    outputs[name] = await new Promise((done) => output.apply((value) => done(value)));
+  }
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  return { stack: request.stack, outputs, resources: recorded, standIns };
+}
+
+async function main(argv: string[]): Promise<string> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      source: { type: "string" },
+      set: { type: "string", multiple: true },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return USAGE;
+  if (positionals.length !== 1) throw new UserError(USAGE);
+  const [stack] = positionals;
+  const from = process.env.INIT_CWD ?? process.cwd();
+  const source = values.source && (isAbsolute(values.source) ? values.source : resolve(from, values.source));
+  const plan = await planStack({ stack, source, set: values.set ?? [], env: process.env });
+  if (values.json) return JSON.stringify(plan, null, 2);
+  return renderPlan(plan, (path) => {
+    const inside = relative(PROJECT_DIR, path);
+    return inside.startsWith("..") ? path : `${inside}${path.endsWith("/") ? "/" : ""}`;
+  }).trimEnd();
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (output) => process.stdout.write(`${output}\n`),
+    (error: Error) => {
+      const known =
+        error instanceof UserError ||
+        error instanceof pulumi.RunError ||
+        (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+      process.stderr.write(`ralph-release plan: ${known ? error.message : error.stack}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * What each provider reports after creating a resource, predicted from its inputs: the JSON the
+ * pipeline's commands print, image ids, digests. The offline plan and the tests run the program
+ * with these; values only a real run can know come from `unknowns`. Pure.
+ */
+
+export interface DeclaredResource {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+/** Stand-ins for what only a real run knows. */
+export interface Unknowns {
+  /** The deb's sha256. */
+  readonly debSha256: string;
+  /** Local image id of the image built by resource `name`. */
+  readonly imageId: (name: string) => string;
+  /** Registry digest of a pushed image (`sha256:…`). */
+  readonly registryDigest: string;
+}
+
+export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns): Record<string, unknown> {
+  const { type, inputs } = resource;
+  if (type === "docker:index/image:Image") return { repoDigest: unknowns.imageId(resource.name) };
+  if (type === "docker:index/registryImage:RegistryImage") return { sha256Digest: unknowns.registryDigest };
+  if (type === "github:index/release:Release") {
+    return { htmlUrl: `https://github.com/<owner>/${inputs.repository}/releases/tag/${inputs.tagName}`, releaseId: 0 };
+  }
+  if (type === "pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage") {
+    const filename = `${inputs.packageName}_${inputs.version}_${inputs.architecture}.deb`;
+    return { filename, packageUrl: `/api/v1/package/${filename}.json`, adopted: false };
+  }
+  if (type !== "command:local:Command") return {};
+  const environment = (inputs.environment ?? {}) as Record<string, string>;
+  if (environment.RALPH_DEB_BUILD) {
+    const request = JSON.parse(environment.RALPH_DEB_BUILD);
+    const fileName = `ralph-core_${request.debianVersion}_amd64.deb`;
+    const dir = `${request.outDir}/${request.debianVersion}`;
+    return {
+      stdout: JSON.stringify({
+        path: `${dir}/${fileName}`,
+        fileName,
+        packageName: "ralph-core",
+        version: request.debianVersion,
+        architecture: "amd64",
+        size: 1,
+        sha256: unknowns.debSha256,
+        checksumsPath: `${dir}/SHA256SUMS`,
+        buildLog: `${dir}/build.log`,
+      }),
+    };
+  }
+  if (environment.RALPH_DEB_VERIFY) return { stdout: "[]" };
+  if (environment.RALPH_IMAGE_STAGE) {
+    const { contextDir } = JSON.parse(environment.RALPH_IMAGE_STAGE);
+    return { stdout: JSON.stringify({ context: contextDir, dockerfile: `${contextDir}/Dockerfile` }) };
+  }
+  if (environment.RALPH_IMAGE_SMOKE) return { stdout: environment.RALPH_IMAGE_SMOKE };
+  if (environment.RALPH_APT_WAIT) return { stdout: environment.RALPH_APT_WAIT };
+  if (environment.RALPH_APTLY_PUBLISH) {
+    const request = JSON.parse(environment.RALPH_APTLY_PUBLISH);
+    return {
+      stdout: JSON.stringify({
+        publicDir: `${request.rootDir}/public`,
+        prefix: request.distro,
+        release: request.release,
+        signed: request.gpgKey !== undefined,
+        packageRef: "ralph-core",
+      }),
+    };
+  }
+  return {};
+}

@@ -1,0 +1,91 @@
+/**
+ * Where a stack's settings come from outside Pulumi's own store: the stack file, CI's environment
+ * variables and `--set key=value` flags. The release CLI and the offline plan both use these, so a
+ * setting means the same in either.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { KEYS, PROJECT, type ConfigKey } from "./config";
+import { UserError } from "./errors";
+import { CI_VARIABLES } from "./github";
+
+/** Values by short key (no `ralph-release:` prefix), and which of them are secrets. */
+export interface StackSettings {
+  readonly values: Record<string, string>;
+  readonly secretKeys: Set<string>;
+}
+
+/**
+ * `Pulumi.<stack>.yaml`'s `ralph-release:` keys. Encrypted values (`secure:`) cannot be read without
+ * the stack's secrets provider: they are returned as `placeholder`, still marked secret.
+ */
+export function readStackFile(projectDir: string, stack: string, placeholder: string): StackSettings {
+  const file = join(projectDir, `Pulumi.${stack}.yaml`);
+  const values: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  if (!existsSync(file)) return { values, secretKeys };
+  let document: unknown;
+  try {
+    document = parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new UserError(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  const config = (document as { config?: Record<string, unknown> } | null)?.config ?? {};
+  for (const [fullKey, value] of Object.entries(config)) {
+    if (!fullKey.startsWith(`${PROJECT}:`)) continue;
+    const key = fullKey.slice(PROJECT.length + 1);
+    if (value !== null && typeof value === "object" && "secure" in value) {
+      values[key] = placeholder;
+      secretKeys.add(key);
+    } else {
+      values[key] = String(value);
+    }
+  }
+  return { values, secretKeys };
+}
+
+/** Settings CI passes as environment variables (lib/github.ts CI_VARIABLES), by config key. */
+export function settingsFromEnvironment(env: NodeJS.ProcessEnv): StackSettings {
+  const values: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  for (const variable of CI_VARIABLES) {
+    const value = env[variable.env];
+    if (value === undefined || value === "") continue;
+    values[variable.key] = value;
+    if (variable.secret) secretKeys.add(variable.key);
+  }
+  return { values, secretKeys };
+}
+
+/** `--set key=value` flags; a secret key given this way is a secret too (it never reaches a log). */
+export function settingsFromFlags(flags: readonly string[]): StackSettings {
+  const values: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  for (const flag of flags) {
+    const at = flag.indexOf("=");
+    const key = at > 0 ? flag.slice(0, at) : "";
+    if (!(key in KEYS)) {
+      throw new UserError(
+        `--set ${at > 0 ? key : flag}: expected key=value with a ralph-release key (README lists them), e.g. --set imageNamespace=my-org.`,
+      );
+    }
+    values[key] = flag.slice(at + 1);
+    if (KEYS[key as ConfigKey].kind === "secret") secretKeys.add(key);
+  }
+  return { values, secretKeys };
+}
+
+/** Later layers win. */
+export function mergeSettings(...layers: StackSettings[]): StackSettings {
+  const values: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer.values)) {
+      values[key] = value;
+      if (layer.secretKeys.has(key)) secretKeys.add(key);
+      else secretKeys.delete(key);
+    }
+  }
+  return { values, secretKeys };
+}

@@ -1,0 +1,83 @@
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { PROJECT_DIR } from "../support/containers";
+import { GitRepo, removeTempDirs } from "../support/gitRepo";
+
+afterAll(removeTempDirs);
+
+const run = promisify(execFile);
+const GOLDEN = join(__dirname, "golden");
+
+/** Runs `npm run plan` as a user would, with none of CI's variables set. */
+async function plan(...args: string[]) {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+  try {
+    const { stdout, stderr } = await run("npm", ["run", "--silent", "plan", "--", ...args], { cwd: PROJECT_DIR, env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** Ralph releases dated ahead of any test run, so the versions do not depend on today's date. */
+function ralphCheckout() {
+  const repo = GitRepo.init();
+  repo.commit("initial");
+  repo.tag("20991230.1");
+  repo.commit("Add DC view");
+  repo.tag("20991231.1");
+  return repo;
+}
+
+/** The golden file with its commit placeholder filled in; `UPDATE_GOLDEN=1` rewrites it instead. */
+function golden(name: string, actual: string, commit: string): string {
+  const file = join(GOLDEN, name);
+  if (process.env.UPDATE_GOLDEN) writeFileSync(file, actual.replaceAll(commit, "<commit>"));
+  return readFileSync(file, "utf8").replaceAll("<commit>", commit);
+}
+
+describe("npm run plan", () => {
+  it("release: prints version, deb, images with tags, targets, GitHub release and the order", async () => {
+    const repo = ralphCheckout();
+    const { code, stdout, stderr } = await plan("release", "--source", repo.dir);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toBe(golden("plan-release.txt", stdout, repo.git("rev-parse", "HEAD")));
+  });
+
+  it("snapshot of a feature branch: the stack file's settings, local targets, no latest", async () => {
+    const repo = ralphCheckout();
+    repo.git("checkout", "--quiet", "-b", "feature/ABC_12");
+    repo.commit("Work in progress");
+    const { code, stdout } = await plan("snapshot", "--source", repo.dir);
+    expect(code).toBe(0);
+    expect(stdout).toBe(golden("plan-snapshot.txt", stdout, repo.git("rev-parse", "HEAD")));
+  });
+
+  it("--json carries the same facts for scripts", async () => {
+    const repo = ralphCheckout();
+    const { stdout } = await plan("release", "--source", repo.dir, "--json", "--set", "githubRelease=false");
+    const parsed = JSON.parse(stdout);
+    expect(parsed.outputs).toMatchObject({ version: "20991231.1", imageTags: ["20991231.1", "latest"] });
+    expect(parsed.standIns).toEqual(["registryUsername", "registryPassword", "packagecloudToken"]);
+    expect(parsed.resources.some((r: { type: string }) => r.type.startsWith("github:"))).toBe(false);
+  });
+
+  it("refuses what up would refuse, with the same message and nothing planned", async () => {
+    const repo = ralphCheckout();
+    repo.commit("untagged");
+    const refused = await plan("release", "--source", repo.dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe("");
+    expect(refused.stderr).toMatch(
+      /release stack refuses this checkout: HEAD [0-9a-f]{12} \(branch ng\) carries no release tag/,
+    );
+    const badKey = await plan("snapshot", "--source", repo.dir, "--set", "imageNamespce=x");
+    expect(badKey.code).toBe(1);
+    expect(badKey.stderr).toMatch(/--set imageNamespce: expected key=value with a ralph-release key/);
+  });
+});

@@ -36,7 +36,10 @@ function recordRegistrations(): PlannedResource[] {
   const inputs = new Map<string, Record<string, unknown>>();
   const key = (type: string, name: string) => `${type}::${name}`;
   const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource(req: RegisterRequest, callback: (error: Error | null, response?: { getUrn(): string }) => void): void;
+    registerResource(
+      req: RegisterRequest,
+      callback: (error: Error | null, response?: { getUrn(): string }) => void,
+    ): void;
     mocks: { newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> };
   };
   const newResource = monitor.mocks.newResource.bind(monitor.mocks);

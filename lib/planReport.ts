@@ -116,9 +116,7 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
     "version",
     `${outputString(plan, "version")} (${mode}; deb ${outputString(plan, "debianVersion")}) at commit ${outputString(plan, "commit")}`,
   );
-  const build = plan.resources
-    .map((r) => environmentOf(r, "RALPH_DEB_BUILD"))
-    .find((request) => request !== undefined);
+  const build = plan.resources.map((r) => environmentOf(r, "RALPH_DEB_BUILD")).find((request) => request !== undefined);
   const debPath = outputString(plan, "debPath");
   line(
     "deb",
@@ -160,7 +158,10 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
   const inRepository = (r: PlannedResource) => (owner ? `${owner}/${r.inputs.repository}` : `${r.inputs.repository}`);
   for (const r of releases) {
     const adopt = r.importId ? `adopting release ${r.importId}` : "new";
-    line("github", `release '${r.inputs.name}' of tag ${r.inputs.tagName} in ${inRepository(r)} (${adopt})${retained(r)}`);
+    line(
+      "github",
+      `release '${r.inputs.name}' of tag ${r.inputs.tagName} in ${inRepository(r)} (${adopt})${retained(r)}`,
+    );
   }
   for (const r of environments) {
     const stored = plan.resources
@@ -180,7 +181,9 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
   const width = Math.max(...steps.map((s) => s.name.length));
   for (const s of steps) {
     const after = s.after.length > 0 ? ` after ${s.after.join(", ")}` : "";
-    out.push(`  ${String(s.step).padStart(2)}. ${s.name.padEnd(width)}  ${s.kind}${after}${s.retained ? " [retained]" : ""}`);
+    out.push(
+      `  ${String(s.step).padStart(2)}. ${s.name.padEnd(width)}  ${s.kind}${after}${s.retained ? " [retained]" : ""}`,
+    );
   }
   return `${out.join("\n")}\n`;
 }

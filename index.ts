@@ -19,4 +19,5 @@ export const debSha256 = release.deb.verifiedSha256;
 export const debChecksums = release.deb.checksumsPath;
 export const imageIds = release.images.localIds;
 export const imageRefs = release.images.pushedRefs;
+export const debLocations = pulumi.output(release.debLocations);
 export const githubReleaseUrl = release.githubRelease?.url ?? pulumi.output(undefined);

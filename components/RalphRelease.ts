@@ -49,6 +49,8 @@ export class RalphRelease extends pulumi.ComponentResource {
   readonly packagecloud?: PackagecloudPackage;
   /** The deb in the self-hosted aptly repository, when that is a target. */
   readonly aptly?: AptlyRepository;
+  /** Where the deb is published (repository URLs or aptly's public directory), in target order. */
+  readonly debLocations: string[];
   /** The GitHub release of the tag, when `githubRelease` is on. */
   readonly githubRelease?: GithubRelease;
   /** The publish workflow's GitHub environment, when `githubEnvironment` names one. */
@@ -81,6 +83,11 @@ export class RalphRelease extends pulumi.ComponentResource {
       { parent: this },
     );
     // publish: the verified deb to each target; a release's packages survive `pulumi destroy`.
+    this.debLocations = settings.publish.debTargets.map((target) =>
+      target === "packagecloud"
+        ? `${settings.packagecloud.url}/${settings.packagecloud.repository}`
+        : (settings.aptly.url ?? `${settings.aptly.root}/public`),
+    );
     const release = settings.mode === "release";
     const { distro, release: distroRelease } = settings.distribution;
     const artifact = this.deb.artifact;
@@ -166,11 +173,6 @@ export class RalphRelease extends pulumi.ComponentResource {
       );
     if (githubProvider && settings.publish.githubRelease) {
       const changes = changesSince(settings.source, checkout.commit);
-      const debLocations = settings.publish.debTargets.map((target) =>
-        target === "packagecloud"
-          ? `${settings.packagecloud.url}/${settings.packagecloud.repository}`
-          : (settings.aptly.url ?? `${settings.aptly.root}/public`),
-      );
       const tags = imageTags(settings.mode, checkout.version);
       this.githubRelease = new GithubRelease(
         "github-release",
@@ -187,7 +189,7 @@ export class RalphRelease extends pulumi.ComponentResource {
                 distribution: settings.distribution.name,
                 debFileName: deb.fileName,
                 debSha256: sha256,
-                debLocations,
+                debLocations: this.debLocations,
                 imageRefs,
                 imageTags: tags,
               }),
@@ -251,6 +253,7 @@ export class RalphRelease extends pulumi.ComponentResource {
       imageRefs: this.images.pushedRefs,
       packagecloudUrl: this.packagecloud?.packageUrl,
       aptlyPublication: this.aptly?.publication,
+      debLocations: this.debLocations,
       githubReleaseUrl: this.githubRelease?.url,
       githubEnvironment: this.releaseEnvironment?.name,
     });

@@ -58,7 +58,7 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): StackSettings {
   return { values, secretKeys };
 }
 
-/** `--set key=value` flags; a secret key given this way is a secret too (it never reaches a log). */
+/** `--set key=value` flags. Never secrets: a command line is visible to every user of the machine. */
 export function settingsFromFlags(flags: readonly string[]): StackSettings {
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();
@@ -70,8 +70,15 @@ export function settingsFromFlags(flags: readonly string[]): StackSettings {
         `--set ${at > 0 ? key : flag}: expected key=value with a ralph-release key (README lists them), e.g. --set imageNamespace=my-org.`,
       );
     }
+    if (KEYS[key as ConfigKey].kind === "secret") {
+      const variable = CI_VARIABLES.find((v) => v.key === key);
+      throw new UserError(
+        `--set ${key}: ${key} is a secret and must not be on a command line; ` +
+          (variable ? `pass it in ${variable.env}, or ` : "") +
+          `store it with \`pulumi config set --secret ${key}\`.`,
+      );
+    }
     values[key] = flag.slice(at + 1);
-    if (KEYS[key as ConfigKey].kind === "secret") secretKeys.add(key);
   }
   return { values, secretKeys };
 }

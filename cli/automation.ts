@@ -1,0 +1,97 @@
+/**
+ * The release CLI's workspace on Pulumi's Automation API: a LocalWorkspace on this project, driving
+ * the user's `pulumi` CLI. Everything it decides lives in lib/releaseCli.ts.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { LocalWorkspace, type OpMap, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { PROJECT } from "../lib/config";
+import { UserError } from "../lib/errors";
+import type { OperationResult, ReleaseWorkspace } from "../lib/releaseCli";
+
+export const PROJECT_DIR = join(__dirname, "..");
+
+/** Pulumi.yaml's backend: state in a directory of this project, made on first use. */
+const DEFAULT_STATE_DIR = join(PROJECT_DIR, ".pulumi-state");
+
+/**
+ * Environment for the Pulumi CLI: the project's local backend unless PULUMI_BACKEND_URL is set, and
+ * for a local snapshot stack an empty passphrase when none is given (its state holds no secret worth
+ * one; a release stack must have a real one).
+ */
+export function pulumiEnvironment(stack: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const extra: Record<string, string> = {};
+  const backend = env.PULUMI_BACKEND_URL;
+  if (!backend) mkdirSync(DEFAULT_STATE_DIR, { recursive: true });
+  const local = !backend || backend.startsWith("file://");
+  const hasPassphrase = env.PULUMI_CONFIG_PASSPHRASE !== undefined || env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined;
+  if (local && !hasPassphrase) {
+    if (stack !== "snapshot") {
+      throw new UserError(
+        `the ${stack} stack's secrets are encrypted with a passphrase: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), or use a backend with its own secrets (PULUMI_BACKEND_URL).`,
+      );
+    }
+    extra.PULUMI_CONFIG_PASSPHRASE = "";
+  }
+  return extra;
+}
+
+const changesOf = (map: OpMap | undefined): Record<string, number> =>
+  Object.fromEntries(Object.entries(map ?? {}).filter((entry): entry is [string, number] => entry[1] !== undefined));
+
+export class AutomationWorkspace implements ReleaseWorkspace {
+  private stack?: Stack;
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  async selectStack(stackName: string): Promise<void> {
+    let pulumiCommand: PulumiCommand;
+    try {
+      pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
+    } catch {
+      throw new UserError(
+        "the pulumi CLI was not found on PATH. Install it " +
+          "(https://www.pulumi.com/docs/install/) or `npm install -g pulumi`; `npm run plan` works without it.",
+      );
+    }
+    this.stack = await LocalWorkspace.createOrSelectStack(
+      { stackName, workDir: PROJECT_DIR },
+      { pulumiCommand, envVars: pulumiEnvironment(stackName, this.env) },
+    );
+  }
+
+  async setConfig(config: Record<string, { value: string; secret: boolean }>): Promise<void> {
+    const stack = this.required();
+    const full = Object.fromEntries(Object.entries(config).map(([key, value]) => [`${PROJECT}:${key}`, value]));
+    if (Object.keys(full).length > 0) await stack.setAllConfig(full);
+  }
+
+  async run(operation: string, onEvent: (event: object) => void): Promise<OperationResult> {
+    const stack = this.required();
+    switch (operation) {
+      case "preview": {
+        const result = await stack.preview({ onEvent, diff: true });
+        return { outputs: {}, changes: changesOf(result.changeSummary) };
+      }
+      case "up": {
+        const result = await stack.up({ onEvent });
+        return { outputs: result.outputs, changes: changesOf(result.summary.resourceChanges) };
+      }
+      case "destroy": {
+        const result = await stack.destroy({ onEvent });
+        return { outputs: {}, changes: changesOf(result.summary.resourceChanges) };
+      }
+      case "refresh": {
+        const result = await stack.refresh({ onEvent });
+        return { outputs: await stack.outputs(), changes: changesOf(result.summary.resourceChanges) };
+      }
+      default:
+        throw new UserError(`unknown operation ${operation}`);
+    }
+  }
+
+  private required(): Stack {
+    if (!this.stack) throw new Error("selectStack first");
+    return this.stack;
+  }
+}

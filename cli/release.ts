@@ -1,0 +1,26 @@
+/** `npm run release -- <stack> [operation]`: see lib/releaseCli.ts. */
+import { UserError } from "../lib/errors";
+import { parseReleaseArgs, RELEASE_USAGE, runRelease } from "../lib/releaseCli";
+import { AutomationWorkspace } from "./automation";
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${RELEASE_USAGE}\n`);
+    return 0;
+  }
+  const request = parseReleaseArgs(argv, process.env, process.env.INIT_CWD ?? process.cwd());
+  return runRelease(request, new AutomationWorkspace(), {
+    progress: (line) => process.stderr.write(`${line}\n`),
+    result: (text) => process.stdout.write(`${text}\n`),
+  });
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (error: Error) => {
+      process.stderr.write(`ralph-release: ${error instanceof UserError ? error.message : error.stack}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -9,15 +9,19 @@ import { verifyDeb, type VerifyRequest } from "../lib/debVerify";
 import { type IndexWaitRequest, waitForIndexedVersion } from "../lib/aptIndex";
 import { type AptlyPublishRequest, publishToAptly } from "../lib/aptly";
 import { type SmokeRequest, type StageRequest, smokeTest, stageRalphContext } from "../lib/imageBuild";
+import { tagNewVersion } from "../lib/releaseTag";
 import { generateVersion, showVersion } from "../lib/version";
 
 const USAGE = `usage: npm run --silent cli -- version show|generate [--source DIR] [--main-branch NAME] [--json]
+       npm run release-new-version -- [--source DIR] [--main-branch NAME] [--sign [--signing-key ID]] [--json]
        npm run --silent cli -- deb build|verify
        npm run --silent cli -- image stage|smoke
        npm run --silent cli -- apt aptly|wait
 
   version show       the checkout's version: its release tag, or <next>-<branch>-SNAPSHOT
   version generate   the next release version, YYYYMMDD.PATCH (UTC date)
+  version tag        release-new-version: tag the next release on the main branch (annotated; GPG-signed
+                     with --sign, or RALPH_RELEASE_SIGNING_KEY=<key id>) and print what to push
   deb build          build ralph-core from the JSON request in RALPH_DEB_BUILD; prints the artifact as JSON
   deb verify         run the verification gate on the JSON request in RALPH_DEB_VERIFY; prints the checks
                      (both are what the DebPackage component runs; progress goes to stderr)
@@ -105,6 +109,8 @@ export async function run(argv: string[]): Promise<string> {
       source: { type: "string" },
       "main-branch": { type: "string" },
       json: { type: "boolean" },
+      sign: { type: "boolean" },
+      "signing-key": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -127,6 +133,15 @@ export async function run(argv: string[]): Promise<string> {
     }
     case "generate":
       return generateVersion(options);
+    case "tag": {
+      const key = values["signing-key"] ?? process.env.RALPH_RELEASE_SIGNING_KEY;
+      const created = tagNewVersion({ ...options, sign: key ?? values.sign === true });
+      if (values.json) return JSON.stringify(created, null, 2);
+      const how = created.signed ? "signed tag" : "annotated tag";
+      progress(`Created ${how} ${created.tag} on ${created.commit.slice(0, 12)}. Next:`);
+      created.next.forEach((step, i) => progress(`  ${i + 1}. ${step}`));
+      return created.tag;
+    }
     default:
       throw new UsageError(USAGE);
   }

@@ -18,11 +18,21 @@ export function git(dir: string, ...args: string[]): string {
 
 /** {@link git} with extra environment variables (e.g. GIT_INDEX_FILE for a throw-away index). */
 export function gitWithEnv(dir: string, extraEnv: Record<string, string>, ...args: string[]): string {
+  return runGit(dir, extraEnv, args);
+}
+
+/** {@link git} with `input` on stdin (e.g. a tag message that must not pass through a command line). */
+export function gitWithInput(dir: string, input: string, ...args: string[]): string {
+  return runGit(dir, {}, args, input);
+}
+
+function runGit(dir: string, extraEnv: Record<string, string>, args: string[], input?: string): string {
   try {
     return execFileSync("git", args, {
       cwd: dir,
       encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
+      input,
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       // Users' git config must not change answers (e.g. a pager or colour setting).
       env: { ...process.env, GIT_PAGER: "cat", LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", ...extraEnv },
     }).trimEnd();

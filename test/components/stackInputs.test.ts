@@ -29,7 +29,7 @@ describe("readStackInputs", () => {
     }
   });
 
-  it("keeps credentials out of stack outputs and every resource but the registry login and the deb upload", async () => {
+  it("keeps credentials out of stack outputs and every resource but the registry login, the deb upload and GitHub's provider", async () => {
     const repo = taggedCheckout();
     const { outputs, resources } = await runProgram(
       "release",
@@ -37,13 +37,21 @@ describe("readStackInputs", () => {
       SECRET_KEYS,
     );
     const UPLOAD = "pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage";
-    const [login, upload, ...others] = [
+    const GITHUB = "pulumi:providers:github";
+    const [login, upload, github, ...others] = [
       ...resources.filter((r) => r.type === "pulumi:providers:docker"),
       ...resources.filter((r) => r.type === UPLOAD),
-      ...resources.filter((r) => r.type !== "pulumi:providers:docker" && r.type !== UPLOAD),
+      ...resources.filter((r) => r.type === GITHUB),
+      ...resources.filter((r) => ![UPLOAD, GITHUB, "pulumi:providers:docker"].includes(r.type)),
     ];
     const { token, ...uploadInputs } = upload.inputs;
-    expect(JSON.stringify({ outputs, others, uploadInputs })).not.toMatch(/pw-4711|pc-4711|gh-4711/);
+    const { token: githubToken, ...githubInputs } = github.inputs;
+    expect(JSON.stringify({ outputs, others, uploadInputs, githubInputs })).not.toMatch(/pw-4711|pc-4711|gh-4711/);
+    // The GitHub token reaches only GitHub's provider, as a secret.
+    expect(githubToken).toEqual({
+      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+      value: "gh-4711",
+    });
     // The packagecloud token reaches only the upload, as a secret.
     expect(token).toEqual({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "pc-4711" });
     // The one place the registry password goes: the Docker provider that pushes, as a secret (Pulumi's

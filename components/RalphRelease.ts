@@ -2,8 +2,8 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { changesSince } from "../lib/changelog";
 import type { Settings } from "../lib/config";
-import { CI_VARIABLES, PULUMI_VARIABLES, renderReleaseNotes, splitRepository } from "../lib/github";
-import { IMAGE_NAMES, type ImageName, imageRepository, imageTags, releaseAptSource } from "../lib/images";
+import { publishWorkflowEnvironment, renderReleaseNotes, splitRepository } from "../lib/github";
+import { debLocations, IMAGE_NAMES, type ImageName, imageRepository, imageTags, releaseAptSource } from "../lib/images";
 import type { CheckoutVersion, Mode } from "../lib/version";
 import { AptIndexWait } from "./AptIndexWait";
 import { AptlyRepository } from "./AptlyRepository";
@@ -83,11 +83,7 @@ export class RalphRelease extends pulumi.ComponentResource {
       { parent: this },
     );
     // publish: the verified deb to each target; a release's packages survive `pulumi destroy`.
-    this.debLocations = settings.publish.debTargets.map((target) =>
-      target === "packagecloud"
-        ? `${settings.packagecloud.url}/${settings.packagecloud.repository}`
-        : (settings.aptly.url ?? `${settings.aptly.root}/public`),
-    );
+    this.debLocations = debLocations(settings);
     const release = settings.mode === "release";
     const { distro, release: distroRelease } = settings.distribution;
     const artifact = this.deb.artifact;
@@ -203,28 +199,18 @@ export class RalphRelease extends pulumi.ComponentResource {
     }
     // The publish workflow's environment: what `up` of this stack needs, for release tags only.
     if (githubProvider && gh.environment !== undefined) {
-      const secretValues: Record<string, pulumi.Output<string> | undefined> = {
-        ...Object.fromEntries(
-          CI_VARIABLES.filter((v) => v.stored && v.secret).map((v) => [
-            v.env,
-            args.secrets[v.key as keyof StackSecrets],
-          ]),
-        ),
-        [PULUMI_VARIABLES.passphrase]: args.secrets.ciPulumiPassphrase,
-        [PULUMI_VARIABLES.accessToken]: args.secrets.ciPulumiAccessToken,
-      };
+      const stored = publishWorkflowEnvironment(settings);
+      const secrets = Object.entries(stored.secrets).flatMap(([name, key]) => {
+        const value = args.secrets[key];
+        return value ? [[name, value] as const] : [];
+      });
       this.releaseEnvironment = new ReleaseEnvironment(
         "github-environment",
         {
           repository: gh.repository,
           environment: gh.environment,
-          variables: {
-            [PULUMI_VARIABLES.backendUrl]: gh.ciBackendUrl as string,
-            ...(settings.images.username ? { REGISTRY_USERNAME: settings.images.username } : {}),
-          },
-          secrets: Object.fromEntries(
-            Object.entries(secretValues).filter((entry): entry is [string, pulumi.Output<string>] => !!entry[1]),
-          ),
+          variables: stored.variables,
+          secrets: Object.fromEntries(secrets),
           provider: githubProvider,
         },
         { parent: this },

@@ -3,6 +3,7 @@
  * publish workflow runs in. Pure; components/GithubRelease.ts and ReleaseEnvironment.ts declare it.
  */
 import type { Changes } from "./changelog";
+import type { SecretValues, Settings } from "./config";
 
 /** The text of a GitHub release: the changelog entry, then every artifact by checksum or digest. */
 export interface ReleaseNotesRequest {
@@ -79,3 +80,21 @@ export function releaseImportId(repository: string, releaseId: string): string {
 
 /** Tags a release environment accepts deployments from: Ralph's release tags only (GitHub fnmatch). */
 export const RELEASE_TAG_PATTERN = "[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9].*";
+
+/** What the publish workflow's environment holds: variables by value, secrets by the config key they come from. */
+export function publishWorkflowEnvironment(settings: Settings): {
+  variables: Record<string, string>;
+  secrets: Record<string, keyof SecretValues>;
+} {
+  const variables: Record<string, string> = {};
+  if (settings.github.ciBackendUrl) variables[PULUMI_VARIABLES.backendUrl] = settings.github.ciBackendUrl;
+  if (settings.images.username) variables.REGISTRY_USERNAME = settings.images.username;
+  const secrets: Record<string, keyof SecretValues> = {
+    [PULUMI_VARIABLES.passphrase]: "ciPulumiPassphrase",
+    [PULUMI_VARIABLES.accessToken]: "ciPulumiAccessToken",
+  };
+  for (const variable of CI_VARIABLES) {
+    if (variable.stored && variable.secret) secrets[variable.env] = variable.key;
+  }
+  return { variables, secrets };
+}

@@ -41,3 +41,12 @@ export function releaseAptSource(settings: Settings): AptSource | undefined {
       return undefined;
   }
 }
+
+/** Where each deb target publishes, in target order: repository URLs, or aptly's public directory. */
+export function debLocations(settings: Settings): string[] {
+  return settings.publish.debTargets.map((target) =>
+    target === "packagecloud"
+      ? `${settings.packagecloud.url}/${settings.packagecloud.repository}`
+      : (settings.aptly.url ?? `${settings.aptly.root}/public`),
+  );
+}

@@ -78,9 +78,12 @@ interface RegisterRequest {
   getImportid(): string;
 }
 
-/** Credential keys (CI_VARIABLES stored by CI) the configuration reports missing. */
+/** Credentials (what CI stores, and every secret) the configuration reports missing. */
 function missingCredentials(stack: string, settings: StackSettings): string[] {
-  const credentials = new Set<string>(CI_VARIABLES.filter((v) => v.stored).map((v) => v.key));
+  const credentials = new Set<string>([
+    ...CI_VARIABLES.filter((v) => v.stored).map((v) => v.key),
+    ...Object.entries(KEYS).flatMap(([key, spec]) => (spec.kind === "secret" ? [key] : [])),
+  ]);
   try {
     parseConfig({
       stack,

@@ -67,6 +67,30 @@ describe("npm run plan", () => {
     expect(parsed.resources.some((r: { type: string }) => r.type.startsWith("github:"))).toBe(false);
   });
 
+  it("shows an adopted GitHub release and the publish workflow's environment", async () => {
+    const repo = ralphCheckout();
+    const { code, stdout } = await plan(
+      "release",
+      "--source",
+      repo.dir,
+      "--set",
+      "githubEnvironment=release",
+      "--set",
+      "ciPulumiBackendUrl=s3://bucket/ralph-release",
+      "--set",
+      "githubReleaseId=77",
+    );
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      "github    release 'Ralph 20991231.1' of tag 20991231.1 in allegro/ralph (adopting release ralph:77), retained on destroy\n" +
+        "          environment 'release' in allegro/ralph for the publish workflow: PACKAGECLOUD_TOKEN, " +
+        "PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, RALPH_RELEASE_GITHUB_TOKEN, REGISTRY_PASSWORD, REGISTRY_USERNAME\n",
+    );
+    expect(stdout).toMatch(
+      /not set +registryUsername, registryPassword, packagecloudToken, githubToken, ciPulumiPassphrase:/,
+    );
+  });
+
   it("refuses what up would refuse, with the same message and nothing planned", async () => {
     const repo = ralphCheckout();
     repo.commit("untagged");

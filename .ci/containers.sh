@@ -37,7 +37,8 @@ CONF
 
 if ! curl -sf --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1; then
   rm -f "$SOCKET"
-  nohup podman --runtime runc system service --time=0 "unix://$SOCKET" >/var/log/ralph-release-podman.log 2>&1 &
+  # From /: the service outlives this checkout, and conmon fails every container once its cwd is deleted.
+  (cd / && nohup podman --runtime runc system service --time=0 "unix://$SOCKET" >/var/log/ralph-release-podman.log 2>&1 &)
   for _ in $(seq 50); do curl -sf --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1 && break; sleep 0.2; done
 fi
 
@@ -65,7 +66,7 @@ storage:
 http:
   addr: 127.0.0.1:5000
 CONF
-  nohup docker-registry serve /etc/ralph-release-registry.yml >/var/log/ralph-release-registry.log 2>&1 &
+  (cd / && nohup docker-registry serve /etc/ralph-release-registry.yml >/var/log/ralph-release-registry.log 2>&1 &)
   for _ in $(seq 50); do curl -sf http://127.0.0.1:5000/v2/ >/dev/null 2>&1 && break; sleep 0.2; done
 fi
 

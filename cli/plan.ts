@@ -28,6 +28,7 @@ Credentials that are not set are filled in for the plan and listed.`;
 
 const PROJECT_DIR = resolve(__dirname, "..");
 const SECRET_FROM_STACK = "<secret from the stack file>";
+const SECRET_SET = "<secret: set, not read by the plan>";
 const NOT_SET = "<not set: offline plan>";
 
 /** Registrations as the engine would see them: type, name, parent, what each waits for. */
@@ -113,6 +114,8 @@ export async function planStack(request: PlanRequest): Promise<Plan> {
     settingsFromFlags([...(request.source ? [`source=${request.source}`] : []), ...request.set]),
   ];
   const settings = mergeSettings(...layers);
+  // The plan needs to know a secret is set, never its value: it prints inputs (--json) and keeps none.
+  for (const key of settings.secretKeys) settings.values[key] = SECRET_SET;
   // Credentials CI would hand in are absent here (a fork's PR has none): stand in for the ones the
   // configuration asks for, and say so. Every other problem is the plan's to report.
   const standIns = missingCredentials(request.stack, settings);

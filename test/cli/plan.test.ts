@@ -11,9 +11,13 @@ afterAll(removeTempDirs);
 const run = promisify(execFile);
 const GOLDEN = join(__dirname, "golden");
 
-/** Runs `npm run plan` as a user would, with none of CI's variables set. */
+/** Runs `npm run plan` as a user would, with none of CI's variables set unless given. */
 async function plan(...args: string[]) {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+  return planWithEnv({}, ...args);
+}
+
+async function planWithEnv(extra: Record<string, string>, ...args: string[]) {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
   try {
     const { stdout, stderr } = await run("npm", ["run", "--silent", "plan", "--", ...args], { cwd: PROJECT_DIR, env });
     return { code: 0, stdout, stderr };
@@ -89,6 +93,24 @@ describe("npm run plan", () => {
     expect(stdout).toMatch(
       /not set +registryUsername, registryPassword, packagecloudToken, githubToken, ciPulumiPassphrase:/,
     );
+  });
+
+  it("never reads a secret's value, so none can reach its output", async () => {
+    const repo = ralphCheckout();
+    const { code, stdout } = await planWithEnv(
+      { PACKAGECLOUD_TOKEN: "pc-secret-4711", REGISTRY_PASSWORD: "pw-secret-4711", REGISTRY_USERNAME: "bot" },
+      "release",
+      "--source",
+      repo.dir,
+      "--json",
+    );
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(/secret-4711/);
+    const parsed = JSON.parse(stdout);
+    // Given, so not stood in for; the GitHub token was not.
+    expect(parsed.standIns).toEqual(["githubToken"]);
+    const upload = parsed.resources.find((r: { name: string }) => r.name === "ralph-core-packagecloud");
+    expect(upload.inputs.token.value).toBe("<secret: set, not read by the plan>");
   });
 
   it("refuses what up would refuse, with the same message and nothing planned", async () => {

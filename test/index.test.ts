@@ -51,7 +51,13 @@ describe("release stack", () => {
     const repo = ralphCheckout();
     const clone = GitRepo.clone(repo, "--branch", "20241121.1");
     const { outputs } = await runProgram("release", { source: clone.dir, ...RELEASE_CREDENTIALS }, SECRET_KEYS);
-    expect(outputs).toMatchObject({ mode: "release", version: "20241121.1", debianVersion: "20241121.1" });
+    expect(outputs).toMatchObject({
+      mode: "release",
+      version: "20241121.1",
+      debianVersion: "20241121.1",
+      debLocations: ["https://packagecloud.io/allegro/ralph"],
+      githubReleaseUrl: expect.stringMatching(/\/ralph\/releases\/tag\/20241121\.1$/),
+    });
     expect(outputs.imageTags).toEqual(["20241121.1", "latest"]);
     expect((outputs.imageRepositories as Record<string, string>).inkpy).toBe("docker.io/allegro/inkpy");
   });

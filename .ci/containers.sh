@@ -38,7 +38,9 @@ CONF
 if ! curl -sf --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1; then
   rm -f "$SOCKET"
   # From /: the service outlives this checkout, and conmon fails every container once its cwd is deleted.
-  (cd / && nohup podman --runtime runc system service --time=0 "unix://$SOCKET" >/var/log/ralph-release-podman.log 2>&1 &)
+  # exec: the service, not a shell holding this script's stdout, runs in the background (callers read
+  # our output with $(...), which waits for every writer).
+  (cd / && exec nohup podman --runtime runc system service --time=0 "unix://$SOCKET" >/var/log/ralph-release-podman.log 2>&1) &
   for _ in $(seq 50); do curl -sf --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1 && break; sleep 0.2; done
 fi
 
@@ -66,7 +68,7 @@ storage:
 http:
   addr: 127.0.0.1:5000
 CONF
-  (cd / && nohup docker-registry serve /etc/ralph-release-registry.yml >/var/log/ralph-release-registry.log 2>&1 &)
+  (cd / && exec nohup docker-registry serve /etc/ralph-release-registry.yml >/var/log/ralph-release-registry.log 2>&1) &
   for _ in $(seq 50); do curl -sf http://127.0.0.1:5000/v2/ >/dev/null 2>&1 && break; sleep 0.2; done
 fi
 

@@ -27,7 +27,6 @@ environment variables (${CI_VARIABLES.map((v) => v.env).join(", ")}), then --sou
 Credentials that are not set are filled in for the plan and listed.`;
 
 const PROJECT_DIR = resolve(__dirname, "..");
-const SECRET_FROM_STACK = "<secret from the stack file>";
 const SECRET_SET = "<secret: set, not read by the plan>";
 const NOT_SET = "<not set: offline plan>";
 
@@ -109,7 +108,7 @@ export interface PlanRequest {
 
 export async function planStack(request: PlanRequest): Promise<Plan> {
   const layers = [
-    readStackFile(PROJECT_DIR, request.stack, SECRET_FROM_STACK),
+    readStackFile(PROJECT_DIR, request.stack, SECRET_SET),
     settingsFromEnvironment(request.env),
     settingsFromFlags([...(request.source ? [`source=${request.source}`] : []), ...request.set]),
   ];

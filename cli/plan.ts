@@ -10,7 +10,7 @@ import { ConfigError, KEYS, PROJECT, parseConfig, type ConfigKey } from "../lib/
 import { UserError } from "../lib/errors";
 import { CI_VARIABLES } from "../lib/github";
 import { type Plan, type PlannedResource, renderPlan } from "../lib/planReport";
-import { predictedOutputs } from "../lib/predictedOutputs";
+import { useMockStack } from "./mockStack";
 import {
   mergeSettings,
   readStackFile,
@@ -123,31 +123,12 @@ export async function planStack(request: PlanRequest): Promise<Plan> {
     if (KEYS[key as ConfigKey].kind === "secret") settings.secretKeys.add(key);
   }
 
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => ({
-        id: `${args.name}-id`,
-        state: {
-          ...args.inputs,
-          ...predictedOutputs(args, {
-            debSha256: "<sha256 of the build>",
-            imageId: (name) => `sha256:<id of ${name}>`,
-            registryDigest: "sha256:<digest at push>",
-          }),
-        },
-      }),
-      call: (args) => args.inputs,
-    },
-    "ralph-release",
-    request.stack,
-    false,
-  );
+  await useMockStack(request.stack, settings.values, settings.secretKeys, {
+    debSha256: "<sha256 of the build>",
+    imageId: (name) => `sha256:<id of ${name}>`,
+    registryDigest: "sha256:<digest at push>",
+  });
   const recorded = recordRegistrations();
-  const full = (key: string) => `ralph-release:${key}`;
-  pulumi.runtime.setAllConfig(
-    Object.fromEntries(Object.entries(settings.values).map(([k, v]) => [full(k), v])),
-    [...settings.secretKeys].map(full),
-  );
   process.chdir(PROJECT_DIR);
   const program = require("../index") as Record<string, pulumi.Output<unknown>>;
   // The program's outputs are all Outputs (index.ts exports nothing else).

@@ -2,7 +2,8 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
-import { predictedOutputs, type Unknowns } from "../../lib/predictedOutputs";
+import { useMockStack } from "../../cli/mockStack";
+import type { Unknowns } from "../../lib/predictedOutputs";
 
 /** The value of an Output (or plain value) once known. */
 export function resolve<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
@@ -54,30 +55,12 @@ const TEST_UNKNOWNS: Unknowns = {
  * `secretKeys` are held as secrets, as `pulumi config set --secret` would. Returns the list every
  * declared resource (components included) is appended to.
  */
-export async function useStack(
+export function useStack(
   stack: string,
   config: Record<string, string>,
   secretKeys: string[] = [],
 ): Promise<pulumi.runtime.MockResourceArgs[]> {
-  const resources: pulumi.runtime.MockResourceArgs[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        resources.push(args);
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...predictedOutputs(args, TEST_UNKNOWNS) } };
-      },
-      call: (args) => args.inputs,
-    },
-    "ralph-release",
-    stack,
-    false,
-  );
-  const full = (key: string) => `ralph-release:${key}`;
-  pulumi.runtime.setAllConfig(
-    Object.fromEntries(Object.entries(config).map(([k, v]) => [full(k), v])),
-    secretKeys.map(full),
-  );
-  return resources;
+  return useMockStack(stack, config, secretKeys, TEST_UNKNOWNS);
 }
 
 /** Declares the program (index.ts) for `stack` under mocks and resolves its stack outputs. */

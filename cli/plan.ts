@@ -3,7 +3,7 @@
  * prints what the stack would produce, in which order. No Pulumi CLI, no credentials, no network:
  * fit for pull requests from forks.
  */
-import { isAbsolute, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, KEYS, PROJECT, parseConfig, type ConfigKey } from "../lib/config";
@@ -15,7 +15,7 @@ import {
   mergeSettings,
   readStackFile,
   settingsFromEnvironment,
-  settingsFromFlags,
+  settingsFromCommandLine,
   type StackSettings,
 } from "../lib/stackConfig";
 
@@ -103,6 +103,8 @@ export interface PlanRequest {
   readonly stack: string;
   readonly source?: string;
   readonly set: readonly string[];
+  /** Where a relative --source is resolved from. */
+  readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -110,7 +112,7 @@ export async function planStack(request: PlanRequest): Promise<Plan> {
   const layers = [
     readStackFile(PROJECT_DIR, request.stack, SECRET_SET),
     settingsFromEnvironment(request.env),
-    settingsFromFlags([...(request.source ? [`source=${request.source}`] : []), ...request.set]),
+    settingsFromCommandLine(request.source, request.set, request.cwd),
   ];
   const settings = mergeSettings(...layers);
   // The plan needs to know a secret is set, never its value: it prints inputs (--json) and keeps none.
@@ -154,9 +156,8 @@ async function main(argv: string[]): Promise<string> {
   if (values.help) return USAGE;
   if (positionals.length !== 1) throw new UserError(USAGE);
   const [stack] = positionals;
-  const from = process.env.INIT_CWD ?? process.cwd();
-  const source = values.source && (isAbsolute(values.source) ? values.source : resolve(from, values.source));
-  const plan = await planStack({ stack, source, set: values.set ?? [], env: process.env });
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const plan = await planStack({ stack, source: values.source, set: values.set ?? [], cwd, env: process.env });
   if (values.json) return JSON.stringify(plan, null, 2);
   return renderPlan(plan, (path) => {
     const inside = relative(PROJECT_DIR, path);

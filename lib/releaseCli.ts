@@ -3,12 +3,11 @@
  * operations for scripts and people. The Pulumi workspace sits behind {@link ReleaseWorkspace} (the
  * Automation API implements it in cli/automation.ts), so everything here runs without a Pulumi CLI.
  */
-import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { MODES, PROJECT } from "./config";
 import { UserError } from "./errors";
 import { CI_VARIABLES } from "./github";
-import { mergeSettings, settingsFromEnvironment, settingsFromFlags } from "./stackConfig";
+import { mergeSettings, settingsFromCommandLine, settingsFromEnvironment } from "./stackConfig";
 
 export const OPERATIONS = ["preview", "up", "destroy", "refresh"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -66,10 +65,9 @@ export function parseReleaseArgs(argv: string[], env: NodeJS.ProcessEnv, cwd: st
   if (!(OPERATIONS as readonly string[]).includes(operation) || extra.length > 0) {
     throw new UserError(`unknown operation '${[operation, ...extra].join(" ")}'.\n${RELEASE_USAGE}`);
   }
-  const source = values.source && (isAbsolute(values.source) ? values.source : resolve(cwd, values.source));
   const settings = mergeSettings(
     settingsFromEnvironment(env),
-    settingsFromFlags([...(source ? [`source=${source}`] : []), ...(values.set ?? [])]),
+    settingsFromCommandLine(values.source, values.set ?? [], cwd),
   );
   const config = Object.fromEntries(
     Object.entries(settings.values).map(([key, value]) => [key, { value, secret: settings.secretKeys.has(key) }]),

@@ -4,7 +4,7 @@
  * setting means the same in either.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { KEYS, PROJECT, type ConfigKey } from "./config";
 import { UserError } from "./errors";
@@ -81,6 +81,16 @@ export function settingsFromFlags(flags: readonly string[]): StackSettings {
     values[key] = flag.slice(at + 1);
   }
   return { values, secretKeys };
+}
+
+/** `--source DIR` (relative to the directory the user ran npm from) and `--set` flags, as settings. */
+export function settingsFromCommandLine(
+  source: string | undefined,
+  set: readonly string[],
+  cwd: string,
+): StackSettings {
+  const absolute = source && (isAbsolute(source) ? source : resolve(cwd, source));
+  return settingsFromFlags([...(absolute ? [`source=${absolute}`] : []), ...set]);
 }
 
 /** Later layers win. */

@@ -4,7 +4,7 @@
  */
 import { changesSince } from "./changelog";
 import { gitWithInput } from "./git";
-import { generateVersion, showVersion, type VersionOptions, VersionError } from "./version";
+import { listFiles, showVersion, type VersionOptions, VersionError } from "./version";
 
 export interface NewVersionRequest extends VersionOptions {
   /** GPG-sign the tag: true for git's default key, a key id for that key. */
@@ -36,8 +36,8 @@ export function tagNewVersion(request: NewVersionRequest): NewVersion {
   }
   if (checkout.dirtyFiles.length > 0) {
     refuse(
-      `the working tree has uncommitted changes (${checkout.dirtyFiles.slice(0, 5).join(", ")}` +
-        `${checkout.dirtyFiles.length > 5 ? ", …" : ""}); a tag would not describe what is built. Commit or stash them.`,
+      `the working tree has uncommitted changes (${listFiles(checkout.dirtyFiles)}); ` +
+        "a tag would not describe what is built. Commit or stash them.",
     );
   }
   if (checkout.tagAtHead !== undefined) {
@@ -45,7 +45,8 @@ export function tagNewVersion(request: NewVersionRequest): NewVersion {
       `HEAD ${checkout.commit.slice(0, 12)} is already released as ${checkout.tagAtHead}; commit something new first.`,
     );
   }
-  const tag = generateVersion(request);
+  // Untagged and on the main branch, the checkout is a snapshot of the next release: that is the tag.
+  const tag = checkout.next;
   const { previous, subjects } = changesSince(source, checkout.commit);
   const message = [
     `Release ${tag}`,
@@ -53,26 +54,26 @@ export function tagNewVersion(request: NewVersionRequest): NewVersion {
     ...(previous ? [`Changes since ${previous}:`] : []),
     ...subjects.map((s) => `- ${s}`),
   ].join("\n");
-  const signing =
-    request.sign === undefined || request.sign === false
-      ? ["--annotate"]
-      : typeof request.sign === "string"
-        ? ["--local-user", request.sign]
-        : ["--sign"];
+  const signed = request.sign !== undefined && request.sign !== false;
+  const signing = !signed
+    ? ["--annotate"]
+    : typeof request.sign === "string"
+      ? ["--local-user", request.sign]
+      : ["--sign"];
   try {
     // The message goes through stdin: subjects may hold anything, and nothing passes through a shell.
     gitWithInput(source, message, "tag", ...signing, "--file=-", tag, checkout.commit);
   } catch (error) {
     throw new VersionError(
-      `git could not create tag ${tag}${signing[0] === "--annotate" ? "" : " (signed)"}: ${(error as Error).message}` +
-        (signing[0] === "--annotate" ? "" : " Check `gpg --list-secret-keys` and git's user.signingkey."),
+      `git could not create tag ${tag}${signed ? " (signed)" : ""}: ${(error as Error).message}` +
+        (signed ? " Check `gpg --list-secret-keys` and git's user.signingkey." : ""),
     );
   }
   const remote = request.remote ?? "origin";
   return {
     tag,
     commit: checkout.commit,
-    signed: signing[0] !== "--annotate",
+    signed,
     next: [
       `git push ${remote} ${tag}`,
       `then publish: create the GitHub release of ${tag} (the publish workflow runs the release stack), or run \`npm run release -- release up --yes\` from a checkout of ${tag}`,

@@ -222,6 +222,12 @@ export function snapshotDebianVersion(next: string, sanitizedBranch: string, com
   return `${next}~${sanitizedBranch.replaceAll("-", ".")}.SNAPSHOT.${commitsSinceRelease}`.replace(/\.{2,}/g, ".");
 }
 
+/** The first few of `files`, and how many more: enough to recognise a dirty tree in one line. */
+export function listFiles(files: readonly string[]): string {
+  const more = files.length > 5 ? ` and ${files.length - 5} more` : "";
+  return `${files.slice(0, 5).join(", ")}${more}`;
+}
+
 /**
  * Why this checkout may not be published as a release, or undefined when it may. The rule: HEAD is a
  * release tag reachable from the main branch and the working tree is clean.
@@ -238,9 +244,7 @@ export function releaseRefusal(checkout: CheckoutVersion, mainBranch: string): s
       : `${where} is tagged ${checkout.tagAtHead} but is on branch ${checkout.branch}, not '${mainBranch}'. ${rule} Run \`git checkout ${checkout.tagAtHead}\` or \`git checkout ${mainBranch}\`.`;
   }
   if (checkout.dirtyFiles.length > 0) {
-    const shown = checkout.dirtyFiles.slice(0, 5).join(", ");
-    const more = checkout.dirtyFiles.length > 5 ? ` and ${checkout.dirtyFiles.length - 5} more` : "";
-    return `${where} (${checkout.tagAtHead}) has uncommitted changes: ${shown}${more}. ${rule} Commit, stash or remove them.`;
+    return `${where} (${checkout.tagAtHead}) has uncommitted changes: ${listFiles(checkout.dirtyFiles)}. ${rule} Commit, stash or remove them.`;
   }
   return undefined;
 }

@@ -6,7 +6,7 @@
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, KEYS, PROJECT, parseConfig, type ConfigKey } from "../lib/config";
+import { ConfigError, isSecretKey, KEYS, PROJECT, parseConfig } from "../lib/config";
 import { UserError } from "../lib/errors";
 import { CI_VARIABLES } from "../lib/github";
 import { type Plan, type PlannedResource, renderPlan } from "../lib/planReport";
@@ -82,7 +82,7 @@ interface RegisterRequest {
 function missingCredentials(stack: string, settings: StackSettings): string[] {
   const credentials = new Set<string>([
     ...CI_VARIABLES.filter((v) => v.stored).map((v) => v.key),
-    ...Object.entries(KEYS).flatMap(([key, spec]) => (spec.kind === "secret" ? [key] : [])),
+    ...Object.keys(KEYS).filter(isSecretKey),
   ]);
   try {
     parseConfig({
@@ -122,7 +122,7 @@ export async function planStack(request: PlanRequest): Promise<Plan> {
   const standIns = missingCredentials(request.stack, settings);
   for (const key of standIns) {
     settings.values[key] = NOT_SET;
-    if (KEYS[key as ConfigKey].kind === "secret") settings.secretKeys.add(key);
+    if (isSecretKey(key)) settings.secretKeys.add(key);
   }
 
   await useMockStack(request.stack, settings.values, settings.secretKeys, {

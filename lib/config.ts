@@ -276,6 +276,11 @@ export const KEYS = {
 
 export type ConfigKey = keyof typeof KEYS;
 
+/** Whether `key` is a setting held as a Pulumi secret. */
+export function isSecretKey(key: string): boolean {
+  return key in KEYS && KEYS[key as ConfigKey].kind === "secret";
+}
+
 /** One thing wrong with the configuration: which key, what, and the fix. */
 export interface ConfigProblem {
   readonly key: string;

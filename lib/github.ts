@@ -3,7 +3,7 @@
  * publish workflow runs in. Pure; components/GithubRelease.ts and ReleaseEnvironment.ts declare it.
  */
 import type { Changes } from "./changelog";
-import type { SecretValues, Settings } from "./config";
+import { isSecretKey, type SecretValues, type Settings } from "./config";
 
 /** The text of a GitHub release: the changelog entry, then every artifact by checksum or digest. */
 export interface ReleaseNotesRequest {
@@ -46,16 +46,16 @@ export function renderReleaseNotes(request: ReleaseNotesRequest): string {
 
 /**
  * Settings CI hands the release stack as environment variables: the release CLI turns each into its
- * config key, and the release environment on GitHub holds them for the publish workflow. One list,
- * so the two cannot disagree on a name.
+ * config key (a secret when the key is one), and the release environment on GitHub holds them for
+ * the publish workflow. One list, so the two cannot disagree on a name.
  */
 export const CI_VARIABLES = [
-  { env: "RALPH_SOURCE", key: "source", secret: false, stored: false },
-  { env: "RALPH_GITHUB_RELEASE_ID", key: "githubReleaseId", secret: false, stored: false },
-  { env: "REGISTRY_USERNAME", key: "registryUsername", secret: false, stored: true },
-  { env: "REGISTRY_PASSWORD", key: "registryPassword", secret: true, stored: true },
-  { env: "PACKAGECLOUD_TOKEN", key: "packagecloudToken", secret: true, stored: true },
-  { env: "RALPH_RELEASE_GITHUB_TOKEN", key: "githubToken", secret: true, stored: true },
+  { env: "RALPH_SOURCE", key: "source", stored: false },
+  { env: "RALPH_GITHUB_RELEASE_ID", key: "githubReleaseId", stored: false },
+  { env: "REGISTRY_USERNAME", key: "registryUsername", stored: true },
+  { env: "REGISTRY_PASSWORD", key: "registryPassword", stored: true },
+  { env: "PACKAGECLOUD_TOKEN", key: "packagecloudToken", stored: true },
+  { env: "RALPH_RELEASE_GITHUB_TOKEN", key: "githubToken", stored: true },
 ] as const;
 
 export type CiVariable = (typeof CI_VARIABLES)[number];
@@ -94,7 +94,7 @@ export function publishWorkflowEnvironment(settings: Settings): {
     [PULUMI_VARIABLES.accessToken]: "ciPulumiAccessToken",
   };
   for (const variable of CI_VARIABLES) {
-    if (variable.stored && variable.secret) secrets[variable.env] = variable.key;
+    if (variable.stored && isSecretKey(variable.key)) secrets[variable.env] = variable.key as keyof SecretValues;
   }
   return { variables, secrets };
 }

@@ -4,7 +4,7 @@
  * Automation API implements it in cli/automation.ts), so everything here runs without a Pulumi CLI.
  */
 import { parseArgs } from "node:util";
-import { MODES, PROJECT } from "./config";
+import { isSecretKey, MODES, PROJECT } from "./config";
 import { UserError } from "./errors";
 import { CI_VARIABLES } from "./github";
 import { mergeSettings, settingsFromCommandLine, settingsFromEnvironment } from "./stackConfig";
@@ -22,7 +22,7 @@ export const RELEASE_USAGE = `usage: npm run release -- <snapshot|release> [prev
 
   --source DIR      the Ralph checkout (config key source)
   --set key=value   any other non-secret config key; secrets come from the environment:
-                    ${CI_VARIABLES.filter((v) => v.secret)
+                    ${CI_VARIABLES.filter((v) => isSecretKey(v.key))
                       .map((v) => `${v.env} (${v.key})`)
                       .join(", ")}
   --json            print the summary as JSON on stdout (progress stays on stderr)

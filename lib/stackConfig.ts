@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
-import { KEYS, PROJECT, type ConfigKey } from "./config";
+import { isSecretKey, KEYS, PROJECT } from "./config";
 import { UserError } from "./errors";
 import { CI_VARIABLES } from "./github";
 
@@ -53,7 +53,7 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): StackSettings {
     const value = env[variable.env];
     if (value === undefined || value === "") continue;
     values[variable.key] = value;
-    if (variable.secret) secretKeys.add(variable.key);
+    if (isSecretKey(variable.key)) secretKeys.add(variable.key);
   }
   return { values, secretKeys };
 }
@@ -70,7 +70,7 @@ export function settingsFromFlags(flags: readonly string[]): StackSettings {
         `--set ${at > 0 ? key : flag}: expected key=value with a ralph-release key (README lists them), e.g. --set imageNamespace=my-org.`,
       );
     }
-    if (KEYS[key as ConfigKey].kind === "secret") {
+    if (isSecretKey(key)) {
       const variable = CI_VARIABLES.find((v) => v.key === key);
       throw new UserError(
         `--set ${key}: ${key} is a secret and must not be on a command line; ` +

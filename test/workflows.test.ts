@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { isSecretKey } from "../lib/config";
 import { CI_VARIABLES, PULUMI_VARIABLES } from "../lib/github";
 
 const DIR = resolve(__dirname, "../.github/workflows");
@@ -95,7 +96,7 @@ describe("publish.yml", () => {
     expect(up?.run).toContain("set -o pipefail");
     // Every credential the CLI reads, under the name the release environment stores it as.
     for (const variable of CI_VARIABLES.filter((v) => v.stored)) {
-      const from = variable.secret ? `secrets.${variable.env}` : `vars.${variable.env}`;
+      const from = isSecretKey(variable.key) ? `secrets.${variable.env}` : `vars.${variable.env}`;
       expect(up?.env?.[variable.env]).toBe(`\${{ ${from} }}`);
     }
     expect(up?.env?.[PULUMI_VARIABLES.backendUrl]).toBe("${{ vars.PULUMI_BACKEND_URL }}");

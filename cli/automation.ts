@@ -2,6 +2,7 @@
  * The release CLI's workspace on Pulumi's Automation API: a LocalWorkspace on this project, driving
  * the user's `pulumi` CLI. Everything it decides lives in lib/releaseCli.ts.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, type OpMap, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
@@ -41,6 +42,7 @@ const changesOf = (map: OpMap | undefined): Record<string, number> =>
 
 export class AutomationWorkspace implements ReleaseWorkspace {
   private stack?: Stack;
+  private pulumiCommand?: PulumiCommand;
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
@@ -48,6 +50,7 @@ export class AutomationWorkspace implements ReleaseWorkspace {
     let pulumiCommand: PulumiCommand;
     try {
       pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
+      this.pulumiCommand = pulumiCommand;
     } catch {
       throw new UserError(
         "the pulumi CLI was not found on PATH. Install it " +
@@ -60,10 +63,29 @@ export class AutomationWorkspace implements ReleaseWorkspace {
     );
   }
 
+  /**
+   * Plain values through the Automation API; secrets on the CLI's stdin, one at a time: the API's
+   * `config set-all` would put their values on a command line, visible to every user of the machine.
+   */
   async setConfig(config: Record<string, { value: string; secret: boolean }>): Promise<void> {
     const stack = this.required();
-    const full = Object.fromEntries(Object.entries(config).map(([key, value]) => [`${PROJECT}:${key}`, value]));
-    if (Object.keys(full).length > 0) await stack.setAllConfig(full);
+    const entries = Object.entries(config);
+    const plain = entries.filter(([, v]) => !v.secret).map(([key, value]) => [`${PROJECT}:${key}`, value] as const);
+    if (plain.length > 0) await stack.setAllConfig(Object.fromEntries(plain));
+    for (const [key, { value }] of entries.filter(([, v]) => v.secret)) {
+      const args = ["config", "set", "--secret", "--stack", stack.name, `${PROJECT}:${key}`, "--non-interactive"];
+      const result = spawnSync(this.command().command, args, {
+        cwd: PROJECT_DIR,
+        input: value,
+        encoding: "utf8",
+        env: { ...this.env, ...pulumiEnvironment(stack.name, this.env) },
+      });
+      if (result.status !== 0) {
+        throw new UserError(
+          `pulumi config set --secret ${key} failed: ${(result.stderr || String(result.error)).trim()}`,
+        );
+      }
+    }
   }
 
   async run(operation: string, onEvent: (event: object) => void): Promise<OperationResult> {
@@ -88,6 +110,11 @@ export class AutomationWorkspace implements ReleaseWorkspace {
       default:
         throw new UserError(`unknown operation ${operation}`);
     }
+  }
+
+  private command(): PulumiCommand {
+    if (!this.pulumiCommand) throw new Error("selectStack first");
+    return this.pulumiCommand;
   }
 
   private required(): Stack {

@@ -1,8 +1,13 @@
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
-import { pulumiEnvironment } from "../../cli/automation";
+import { afterAll, describe, expect, it } from "vitest";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { AutomationWorkspace, pulumiEnvironment } from "../../cli/automation";
+import { removeTempDirs, tempDir } from "../support/gitRepo";
 import { PROJECT_DIR } from "../support/containers";
+
+afterAll(removeTempDirs);
 
 const run = promisify(execFile);
 const hasPulumi = (() => {
@@ -42,5 +47,47 @@ describe("pulumiEnvironment", () => {
     expect(pulumiEnvironment("snapshot", {})).toEqual({ PULUMI_CONFIG_PASSPHRASE: "" });
     // Pulumi Cloud keeps the secrets itself.
     expect(pulumiEnvironment("release", { PULUMI_BACKEND_URL: "https://api.pulumi.com" })).toEqual({});
+  });
+});
+
+describe("AutomationWorkspace", () => {
+  it("sets plain config through the Automation API and secrets on the pulumi CLI's stdin, never its arguments", async () => {
+    const bin = tempDir("ralph-release-fake-pulumi-");
+    const log = join(bin, "calls.log");
+    // Stands in for the pulumi CLI (which cannot be installed here) to record what it is asked.
+    writeFileSync(
+      join(bin, "pulumi"),
+      [
+        "#!/bin/sh",
+        `printf 'ARGS %s\\n' "$*" >> ${log}`,
+        'if [ "$1" = version ]; then echo v3.200.0; fi',
+        `if [ "$1 $2" = "config set" ]; then printf 'STDIN %s\\n' "$(cat)" >> ${log}; fi`,
+        "exit 0",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const workspace = new AutomationWorkspace({ PATH: process.env.PATH, PULUMI_CONFIG_PASSPHRASE: "p" });
+      await workspace.selectStack("release");
+      await workspace.setConfig({
+        packagecloudToken: { value: "pc-secret-4711", secret: true },
+        imageNamespace: { value: "my-org", secret: false },
+      });
+    } finally {
+      process.env.PATH = path;
+    }
+    const calls = readFileSync(log, "utf8");
+    expect(
+      calls
+        .split("\n")
+        .filter((l) => l.startsWith("ARGS"))
+        .join("\n"),
+    ).not.toContain("pc-secret-4711");
+    expect(calls).toContain("--plaintext ralph-release:imageNamespace=my-org");
+    expect(calls).toMatch(
+      /ARGS config set --secret --stack release ralph-release:packagecloudToken --non-interactive\nSTDIN pc-secret-4711\n/,
+    );
   });
 });

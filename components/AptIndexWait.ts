@@ -1,6 +1,6 @@
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { IndexWaitRequest } from "../lib/aptIndex";
+import { PipelineStep } from "./PipelineStep";
 
 export interface AptIndexWaitArgs {
   /** Apt source base (`deb <baseUrl>/ <release> main`). */
@@ -23,7 +23,7 @@ export interface AptIndexWaitArgs {
  */
 export class AptIndexWait extends pulumi.ComponentResource {
   /** The command whose completion means "installable". */
-  readonly ready: command.local.Command;
+  readonly ready: PipelineStep;
 
   constructor(name: string, args: AptIndexWaitArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ralph:publish:AptIndexWait", name, {}, opts);
@@ -34,14 +34,13 @@ export class AptIndexWait extends pulumi.ComponentResource {
       version: args.version,
       deadlineMs: args.deadlineSeconds * 1000,
     };
-    this.ready = new command.local.Command(
+    this.ready = new PipelineStep(
       `${name}-poll`,
       {
         create: "npm run --silent cli -- apt wait",
         dir: args.projectDir,
         environment: { RALPH_APT_WAIT: JSON.stringify(request) },
         triggers: [args.trigger],
-        logging: "stderr",
       },
       { parent: this, dependsOn: args.after },
     );

@@ -1,6 +1,6 @@
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { AptlyPublication, AptlyPublishRequest } from "../lib/aptly";
+import { PipelineStep } from "./PipelineStep";
 
 export interface AptlyRepositoryArgs {
   /** aptly's root directory (absolute). */
@@ -40,14 +40,13 @@ export class AptlyRepository extends pulumi.ComponentResource {
         gpgKey: args.gpgKey,
       } satisfies AptlyPublishRequest),
     );
-    const publish = new command.local.Command(
+    const publish = new PipelineStep(
       `${name}-publish`,
       {
         create: "npm run --silent cli -- apt aptly",
         dir: args.projectDir,
         environment: { RALPH_APTLY_PUBLISH: request },
         triggers: [args.sha256],
-        logging: "stderr",
       },
       { parent: this },
     );

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
@@ -8,6 +7,7 @@ import { type DebArtifact, type DebBuildRequest, buildFingerprint, hasFrontEnd, 
 import type { CheckResult, VerifyRequest } from "../lib/debVerify";
 import { buildDepends, distributionProfile, renderControl } from "../lib/distributions";
 import type { CheckoutVersion, Mode } from "../lib/version";
+import { PipelineStep } from "./PipelineStep";
 
 export interface DebPackageArgs {
   /** The Ralph checkout (absolute path). */
@@ -99,15 +99,13 @@ export class DebPackage extends pulumi.ComponentResource {
     const request = pulumi.output(this.builderImage).apply((builderImage) => ({ ...baseRequest, builderImage }));
     this.fingerprint = request.apply((r) => buildFingerprint(r, recipeDigest));
 
-    const build = new command.local.Command(
+    const build = new PipelineStep(
       `${name}-build`,
       {
         create: "npm run --silent cli -- deb build",
         dir: projectDir,
         environment: { RALPH_DEB_BUILD: request.apply((r) => JSON.stringify(r)) },
         triggers: [this.fingerprint],
-        // stdout is the artifact's JSON; stderr is the build's progress, worth showing.
-        logging: "stderr",
       },
       { parent: this, dependsOn: builder ? [builder] : [] },
     );
@@ -124,14 +122,13 @@ export class DebPackage extends pulumi.ComponentResource {
         checkerImage,
         installImage: deb.baseImage,
       }));
-    const verify = new command.local.Command(
+    const verify = new PipelineStep(
       `${name}-verify`,
       {
         create: "npm run --silent cli -- deb verify",
         dir: projectDir,
         environment: { RALPH_DEB_VERIFY: verifyRequest.apply((r) => JSON.stringify(r)) },
         triggers: [this.sha256],
-        logging: "stderr",
       },
       { parent: this, dependsOn: [build] },
     );

@@ -1,11 +1,11 @@
 import { join } from "node:path";
-import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
 import { type AptSource, IMAGE_NAMES, type ImageName, imageRepository, imageTags } from "../lib/images";
 import { ralphContextDir, type SmokeKind } from "../lib/imageBuild";
 import type { CheckoutVersion } from "../lib/version";
+import { PipelineStep } from "./PipelineStep";
 
 export interface RalphImagesArgs {
   readonly settings: Settings;
@@ -50,7 +50,7 @@ export class RalphImages extends pulumi.ComponentResource {
     const { release } = settings.distribution;
 
     // ralph's context: the recipe plus, for a snapshot, the verified deb.
-    const stage = new command.local.Command(
+    const stage = new PipelineStep(
       `${name}-ralph-context`,
       {
         create: "npm run --silent cli -- image stage",
@@ -65,7 +65,6 @@ export class RalphImages extends pulumi.ComponentResource {
           ),
         },
         triggers: [args.verifiedDebSha256],
-        logging: "stderr",
       },
       { parent: this },
     );
@@ -148,7 +147,7 @@ export class RalphImages extends pulumi.ComponentResource {
     );
 
     const built: Record<ImageName, docker.Image> = { ralph, "ralph-static-nginx": staticImage, inkpy };
-    const smokes: Record<ImageName, command.local.Command> = {
+    const smokes: Record<ImageName, PipelineStep> = {
       ralph: ralphSmoke,
       "ralph-static-nginx": this.smoke(name, "ralph-static-nginx", staticImage, projectDir),
       inkpy: this.smoke(name, "inkpy", inkpy, projectDir),
@@ -206,8 +205,8 @@ export class RalphImages extends pulumi.ComponentResource {
     this.registerOutputs({ localIds: this.localIds, pushedRefs: this.pushedRefs, tags: this.tags });
   }
 
-  private smoke(name: string, image: ImageName, built: docker.Image, projectDir: string): command.local.Command {
-    return new command.local.Command(
+  private smoke(name: string, image: ImageName, built: docker.Image, projectDir: string): PipelineStep {
+    return new PipelineStep(
       `${name}-${image}-smoke`,
       {
         create: "npm run --silent cli -- image smoke",
@@ -216,7 +215,6 @@ export class RalphImages extends pulumi.ComponentResource {
           RALPH_IMAGE_SMOKE: built.repoDigest.apply((id) => JSON.stringify({ kind: SMOKE_KIND[image], image: id })),
         },
         triggers: [built.repoDigest],
-        logging: "stderr",
       },
       { parent: this },
     );

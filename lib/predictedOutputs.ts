@@ -31,7 +31,7 @@ export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns)
     const filename = `${inputs.packageName}_${inputs.version}_${inputs.architecture}.deb`;
     return { filename, packageUrl: `/api/v1/package/${filename}.json`, adopted: false };
   }
-  if (type !== "command:local:Command") return {};
+  if (type !== "pulumi-nodejs:dynamic/pipeline:PipelineStep") return {};
   const environment = (inputs.environment ?? {}) as Record<string, string>;
   if (environment.RALPH_DEB_BUILD) {
     const request = JSON.parse(environment.RALPH_DEB_BUILD);

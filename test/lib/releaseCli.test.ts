@@ -11,7 +11,11 @@ import {
 
 const URN = (type: string, name: string) =>
   `urn:pulumi:release::ralph-release::ralph:release:RalphRelease$${type}::${name}`;
-const BUILD = { op: "create", urn: URN("command:local:Command", "ralph-core-build"), type: "command:local:Command" };
+const BUILD = {
+  op: "create",
+  urn: URN("pulumi-nodejs:dynamic/pipeline:PipelineStep", "ralph-core-build"),
+  type: "pulumi-nodejs:dynamic/pipeline:PipelineStep",
+};
 const PUSH = {
   op: "create",
   urn: URN("docker:index/registryImage:RegistryImage", "images-ralph-20241121.1-push"),
@@ -123,7 +127,7 @@ describe("runRelease", () => {
     expect(workspace.config.registryPassword).toEqual({ value: "pw-4711", secret: true });
     expect(progress.split("\n")).toEqual([
       "ralph-release: up of stack release (ralph-release)",
-      "  + create  ralph-core-build (command:local:Command) …",
+      "  + create  ralph-core-build (pulumi-nodejs:dynamic/pipeline:PipelineStep) …",
       "    ralph-core-build: dpkg-buildpackage: binary-only upload",
       "  + created  ralph-core-build 1.5 s",
       "  + create  images-ralph-20241121.1-push (docker:index/registryImage:RegistryImage) …",
@@ -166,7 +170,7 @@ describe("runRelease", () => {
   });
 
   it("a failed step: non-zero exit, the failing resource named with its error, as text and JSON", async () => {
-    const verify = { ...BUILD, urn: URN("command:local:Command", "ralph-core-verify") };
+    const verify = { ...BUILD, urn: URN("pulumi-nodejs:dynamic/pipeline:PipelineStep", "ralph-core-verify") };
     const events: EngineEvent[] = [
       { resourcePreEvent: { metadata: verify } },
       { diagnosticEvent: { urn: verify.urn, message: "lintian: E: ralph-core: no-copyright-file", severity: "error" } },
@@ -176,14 +180,14 @@ describe("runRelease", () => {
     const text = await release(["snapshot", "up"], failing());
     expect(text.code).toBe(1);
     expect(text.result).toMatch(
-      /snapshot up: failed in \d+ s\n  failed at ralph-core-verify \(command:local:Command\)\n    lintian: E: ralph-core: no-copyright-file/,
+      /snapshot up: failed in \d+ s\n  failed at ralph-core-verify \(pulumi-nodejs:dynamic\/pipeline:PipelineStep\)\n    lintian: E: ralph-core: no-copyright-file/,
     );
     const json = JSON.parse((await release(["snapshot", "up", "--json"], failing())).result);
     expect(json).toMatchObject({
       result: "failed",
       failed: {
         name: "ralph-core-verify",
-        type: "command:local:Command",
+        type: "pulumi-nodejs:dynamic/pipeline:PipelineStep",
         message: "lintian: E: ralph-core: no-copyright-file",
       },
     });

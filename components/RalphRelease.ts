@@ -43,8 +43,12 @@ export class RalphRelease extends pulumi.ComponentResource {
   readonly imageRepositories: pulumi.Output<Record<ImageName, string>>;
   /** The ralph-core .deb, built and verified. */
   readonly deb: DebPackage;
-  /** ralph, ralph-static-nginx, inkpy: built, smoke-tested, pushed when publishing. */
-  readonly images: RalphImages;
+  /** ralph, ralph-static-nginx, inkpy: built, smoke-tested, pushed when publishing; absent on a deb-only stack. */
+  readonly images?: RalphImages;
+  /** Local image id of each built image (none on a deb-only stack). */
+  readonly imageIds: pulumi.Output<Record<string, string>>;
+  /** `<repository>@sha256:…` of each pushed image; empty when nothing is pushed. */
+  readonly imageRefs: pulumi.Output<Record<string, string>>;
   /** The deb on packagecloud, when that is a target. */
   readonly packagecloud?: PackagecloudPackage;
   /** The deb in the self-hosted aptly repository, when that is a target. */
@@ -143,21 +147,26 @@ export class RalphRelease extends pulumi.ComponentResource {
       );
     // images + smoke: ralph from the verified deb (snapshot) or its repository (release), static from
     // that exact ralph build, inkpy beside them; each smoke-tested, then (publishImages) pushed.
-    this.images = new RalphImages(
-      "images",
-      {
-        settings,
-        checkout,
-        debPath: this.deb.path,
-        verifiedDebSha256: this.deb.verifiedSha256,
-        aptSource,
-        installableAfter: indexWait ? [indexWait.ready] : [],
-        projectDir: args.projectDir,
-        outDir: `${args.projectDir}/build`,
-        registryPassword: args.secrets.registryPassword,
-      },
-      { parent: this },
-    );
+    // A deb-only stack (`images: false`) stops before this step.
+    this.images = settings.images.build
+      ? new RalphImages(
+          "images",
+          {
+            settings,
+            checkout,
+            debPath: this.deb.path,
+            verifiedDebSha256: this.deb.verifiedSha256,
+            aptSource,
+            installableAfter: indexWait ? [indexWait.ready] : [],
+            projectDir: args.projectDir,
+            outDir: `${args.projectDir}/build`,
+            registryPassword: args.secrets.registryPassword,
+          },
+          { parent: this },
+        )
+      : undefined;
+    this.imageIds = this.images?.localIds ?? pulumi.output<Record<string, string>>({});
+    this.imageRefs = this.images?.pushedRefs ?? pulumi.output<Record<string, string>>({});
     // release: the GitHub release, last, announcing every artifact by checksum and digest.
     const { github: gh } = settings;
     const githubProvider =
@@ -176,22 +185,20 @@ export class RalphRelease extends pulumi.ComponentResource {
           repository: gh.repository,
           tag: checkout.version,
           commit: checkout.commit,
-          notes: pulumi
-            .all([artifact, this.deb.verifiedSha256, this.images.pushedRefs])
-            .apply(([deb, sha256, imageRefs]) =>
-              renderReleaseNotes({
-                version: checkout.version,
-                changes,
-                distribution: settings.distribution.name,
-                debFileName: deb.fileName,
-                debSha256: sha256,
-                debLocations: this.debLocations,
-                imageRefs,
-                imageTags: tags,
-              }),
-            ),
+          notes: pulumi.all([artifact, this.deb.verifiedSha256, this.imageRefs]).apply(([deb, sha256, imageRefs]) =>
+            renderReleaseNotes({
+              version: checkout.version,
+              changes,
+              distribution: settings.distribution.name,
+              debFileName: deb.fileName,
+              debSha256: sha256,
+              debLocations: this.debLocations,
+              imageRefs,
+              imageTags: tags,
+            }),
+          ),
           adoptReleaseId: gh.releaseId,
-          after: [...published, this.images],
+          after: [...published, ...(this.images ? [this.images] : [])],
           provider: githubProvider,
         },
         { parent: this },
@@ -235,8 +242,8 @@ export class RalphRelease extends pulumi.ComponentResource {
       imageRepositories: this.imageRepositories,
       debPath: this.deb.path,
       debSha256: this.deb.verifiedSha256,
-      imageIds: this.images.localIds,
-      imageRefs: this.images.pushedRefs,
+      imageIds: this.imageIds,
+      imageRefs: this.imageRefs,
       packagecloudUrl: this.packagecloud?.packageUrl,
       aptlyPublication: this.aptly?.publication,
       debLocations: this.debLocations,

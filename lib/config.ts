@@ -260,6 +260,12 @@ export const KEYS = {
     example: "600",
     check: matches(/^[1-9]\d{0,4}$/, "a number of seconds (1-99999)"),
   },
+  images: {
+    kind: "boolean",
+    doc: "Build and smoke-test the three images. `false` makes a deb-only stack (Ralph's `make build-package`): no image, no push, no Docker resource at all.",
+    default: both(true),
+    example: "false",
+  },
   publishImages: {
     kind: "boolean",
     doc: "Push the images to `registry`.",
@@ -308,6 +314,8 @@ export interface Settings {
   readonly mainBranch: string;
   readonly distribution: { readonly distro: string; readonly release: string; readonly name: string };
   readonly images: {
+    /** Whether the images are built at all (false: a deb-only stack). */
+    readonly build: boolean;
     readonly registry: string;
     readonly namespace: string;
     readonly username?: string;
@@ -328,6 +336,7 @@ export interface Settings {
   readonly publish: {
     /** In order: release images install from the first. */
     readonly debTargets: readonly DebTarget[];
+    /** Push the images (never when they are not built). */
     readonly images: boolean;
     readonly githubRelease: boolean;
   };
@@ -471,7 +480,12 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
   const [distro, release] = distribution.split("/");
   const targetsSetting = text("debTargets") as string;
   const debTargets = targetsSetting === "none" ? [] : (targetsSetting.split(",").map((t) => t.trim()) as DebTarget[]);
-  const publish = { debTargets, images: flag("publishImages"), githubRelease: flag("githubRelease") };
+  const buildImages = flag("images");
+  const publish = {
+    debTargets,
+    images: buildImages && flag("publishImages"),
+    githubRelease: flag("githubRelease"),
+  };
   const aptlyRoot = text("aptlyRoot") as string;
   const aptly = {
     root: isAbsolute(aptlyRoot) ? aptlyRoot : resolve(raw.projectDir, aptlyRoot),
@@ -481,6 +495,7 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
   const indexWaitSeconds = Number(text("indexWaitSeconds"));
   const inSource = (path: string) => (isAbsolute(path) ? path : resolve(source, path));
   const images = {
+    build: buildImages,
     registry: text("registry") as string,
     namespace: text("imageNamespace") as string,
     username: text("registryUsername"),

@@ -46,6 +46,29 @@ describe("snapshot stack", () => {
   });
 });
 
+describe("deb-only stack (images false)", () => {
+  it("with the host builder declares no Docker resource and no plugin besides Pulumi's own", async () => {
+    const repo = ralphCheckout();
+    const { outputs, resources } = await runProgram("snapshot", {
+      source: repo.dir,
+      images: "false",
+      builder: "host",
+      debTargets: "aptly",
+    });
+    const custom = resources.filter((r) => !r.type.startsWith("ralph:"));
+    expect(custom.map((r) => r.name).sort()).toEqual([
+      "ralph-core-aptly-publish",
+      "ralph-core-build",
+      "ralph-core-verify",
+    ]);
+    // Every step is one of this project's dynamic resources: the engine and Node are all it needs.
+    expect(new Set(custom.map((r) => r.type.split(":")[0]))).toEqual(new Set(["pulumi-nodejs"]));
+    expect(outputs.imageIds).toEqual({});
+    expect(outputs.imageRefs).toEqual({});
+    expect(String(outputs.debPath)).toMatch(/ralph-core_.*_amd64\.deb$/);
+  });
+});
+
 describe("release stack", () => {
   it("releases a detached checkout of a tag on ng, tagging latest", async () => {
     const repo = ralphCheckout();

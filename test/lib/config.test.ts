@@ -33,6 +33,7 @@ describe("parseConfig", () => {
       mainBranch: "ng",
       distribution: { distro: "ubuntu", release: "jammy", name: "ubuntu/jammy" },
       images: {
+        build: true,
         registry: "localhost:5000",
         namespace: "allegro",
         username: undefined,
@@ -216,6 +217,26 @@ describe("parseConfig", () => {
     expect(problemsOf(raw("snapshot", { registryUsername: "bot" })).problems.map((p) => p.key)).toEqual([
       "ralph-release:registryPassword",
     ]);
+  });
+
+  it("a deb-only stack (images false) pushes nothing and needs no registry login", () => {
+    const { settings } = parseConfig(
+      raw("release", { images: "false", packagecloudToken: "t", githubToken: "g" }, [
+        "packagecloudToken",
+        "githubToken",
+      ]),
+    );
+    expect(settings.images.build).toBe(false);
+    expect(settings.publish.images).toBe(false);
+    expect(
+      problemsOf(
+        raw("release", { images: "true", packagecloudToken: "t", githubToken: "g" }, [
+          "packagecloudToken",
+          "githubToken",
+        ]),
+      ).problems.map((p) => p.key),
+    ).toEqual(["ralph-release:registryUsername", "ralph-release:registryPassword"]);
+    expect(problemsOf(raw("snapshot", { images: "no" })).problems.map((p) => p.key)).toEqual(["ralph-release:images"]);
   });
 
   it("accepts loopback http packagecloud URLs (contract tests) and other valid values", () => {

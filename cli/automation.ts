@@ -54,7 +54,8 @@ export class AutomationWorkspace implements ReleaseWorkspace {
     } catch {
       throw new UserError(
         "the pulumi CLI was not found on PATH. Install it " +
-          "(https://www.pulumi.com/docs/install/) or `npm install -g pulumi`; `npm run plan` works without it.",
+          "(https://www.pulumi.com/docs/install/), or build it from Go modules with `npm run engine` and " +
+          'put it on PATH (`export PATH="$PWD/.tools/bin:$PATH"`); `npm run plan` works without it.',
       );
     }
     this.stack = await LocalWorkspace.createOrSelectStack(

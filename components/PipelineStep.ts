@@ -23,9 +23,9 @@ interface StepOutputs extends StepInputs {
 }
 
 /**
- * Runs the command in its own process group, streaming its stderr to the engine (progress shows under
- * the resource) and keeping its stdout. Interrupting `pulumi up` stops the whole group, so a build
- * cancelled half-way never runs on in the background.
+ * Runs the command, streaming its stderr to the engine (progress shows under `pulumi up`) and keeping
+ * its stdout. Ctrl-C needs nothing here: the engine lets a running step finish and records it, then
+ * stops, so a cancelled up never leaves a step half-recorded.
  */
 async function runStep(inputs: StepInputs): Promise<string> {
   const { spawn } = require("node:child_process") as typeof import("node:child_process");
@@ -34,19 +34,7 @@ async function runStep(inputs: StepInputs): Promise<string> {
       cwd: inputs.dir,
       env: { ...process.env, ...inputs.environment },
       stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
     });
-    const stop = (signal: NodeJS.Signals) => () => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        // Already gone.
-      }
-    };
-    const stopOnExit = stop("SIGTERM");
-    process.once("SIGINT", stopOnExit);
-    process.once("SIGTERM", stopOnExit);
-    process.once("exit", stopOnExit);
     const stdout: Buffer[] = [];
     const stderrTail: string[] = [];
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
@@ -57,9 +45,6 @@ async function runStep(inputs: StepInputs): Promise<string> {
     });
     child.on("error", reject);
     child.on("close", (code, signal) => {
-      process.off("SIGINT", stopOnExit);
-      process.off("SIGTERM", stopOnExit);
-      process.off("exit", stopOnExit);
       if (code === 0) return resolve(Buffer.concat(stdout).toString());
       const how = signal ? `was stopped by ${signal}` : `exited with ${code}`;
       reject(new Error(`\`${inputs.create}\` ${how}:\n${stderrTail.join("").trimEnd()}`));

@@ -126,8 +126,9 @@ export class RalphRelease extends pulumi.ComponentResource {
         { parent: this, retainOnDelete: release },
       );
     }
-    // index wait: the release ralph image installs ralph-core from its repository, once installable.
-    const aptSource = release ? releaseAptSource(settings) : undefined;
+    // index wait: the release ralph image installs ralph-core from its repository, once installable
+    // (a deb-only stack has no image to wait for).
+    const aptSource = release && settings.images.build ? releaseAptSource(settings) : undefined;
     const published = [this.packagecloud, this.aptly].filter((r): r is NonNullable<typeof r> => r !== undefined);
     const indexWait =
       aptSource &&

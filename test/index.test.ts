@@ -67,6 +67,20 @@ describe("deb-only stack (images false)", () => {
     expect(outputs.imageRefs).toEqual({});
     expect(String(outputs.debPath)).toMatch(/ralph-core_.*_amd64\.deb$/);
   });
+
+  it("release: publishes the deb and stops there, with no index wait for an image it does not build", async () => {
+    const repo = ralphCheckout();
+    repo.checkout("--detach", "20241121.1");
+    const { resources } = await runProgram(
+      "release",
+      { source: repo.dir, images: "false", githubRelease: "false", packagecloudToken: "pc-4711" },
+      SECRET_KEYS,
+    );
+    const custom = resources.filter((r) => !r.type.startsWith("ralph:")).map((r) => r.name);
+    expect(custom).toContain("ralph-core-packagecloud");
+    expect(custom).not.toContain("ralph-core-index-poll");
+    expect(custom.filter((name) => name.startsWith("images-"))).toEqual([]);
+  });
 });
 
 describe("release stack", () => {

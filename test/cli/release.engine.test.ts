@@ -1,0 +1,47 @@
+/**
+ * The README's main command, `npm run release -- snapshot up`, run as a newcomer runs it: in the
+ * project (a copy), Ralph cloned beside it as ../ralph, the engine from `npm run engine` on PATH, no
+ * backend or passphrase set (Pulumi.yaml's local state, the snapshot stack's empty passphrase).
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BASE_IMAGE, useContainerEngine } from "../support/containers";
+import { engineProject } from "../support/engine";
+import { removeTempDirs } from "../support/gitRepo";
+import { ralphFixtureRepo } from "../support/ralphFixture";
+
+const run = promisify(execFile);
+
+beforeAll(useContainerEngine);
+afterAll(removeTempDirs);
+
+describe("npm run release -- snapshot up, under the real engine", () => {
+  it("builds, verifies and publishes the deb of ../ralph and prints the summary", async () => {
+    const project = engineProject();
+    // README: git clone https://github.com/allegro/ralph ../ralph
+    execFileSync("git", ["clone", "--quiet", ralphFixtureRepo().dir, join(project.dir, "..", "ralph")]);
+    // What this machine lacks for the default (a Docker provider, ubuntu:jammy): the deb alone, built here.
+    const settings = ["images=false", "builder=host", "distribution=debian/bookworm", `baseImage=${BASE_IMAGE}`];
+    const { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } = { ...process.env, ...project.env };
+    const env = { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } as Record<string, string>;
+    const { stdout } = await run(
+      "npm",
+      ["run", "--silent", "release", "--", "snapshot", "up", "--json", ...settings.flatMap((s) => ["--set", s])],
+      { cwd: project.dir, env, maxBuffer: 64 * 1024 * 1024 },
+    );
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ stack: "snapshot", operation: "up", result: "succeeded", version: "20241124.1" });
+    expect(summary.deb.path).toBe(join(project.dir, "build", "20241124.1", "ralph-core_20241124.1_amd64.deb"));
+    expect(existsSync(summary.deb.path)).toBe(true);
+    expect(existsSync(join(project.dir, "build", "aptly", "public", "debian", "dists", "bookworm", "Release"))).toBe(
+      true,
+    );
+    // Pulumi.yaml's backend: the state is inside the project.
+    expect(existsSync(join(project.dir, ".pulumi-state", ".pulumi", "stacks", "ralph-release", "snapshot.json"))).toBe(
+      true,
+    );
+  }, 600_000);
+});

@@ -1,0 +1,267 @@
+/**
+ * The program under the real Pulumi engine (npm run engine): a deb-only stack with the host builder,
+ * published to a local aptly repository and the packagecloud contract server. What only the engine
+ * shows: outputs of a real run, no-op runs, diffs after a change, interruption, retain-on-delete and
+ * secrets in state.
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BASE_IMAGE, useContainerEngine } from "./support/containers";
+import { type EngineProject, engineProject } from "./support/engine";
+import { type GitRepo, removeTempDirs, tempDir } from "./support/gitRepo";
+import { type PackagecloudServer, startPackagecloudServer } from "./support/packagecloudServer";
+import { ralphFixtureRepo } from "./support/ralphFixture";
+
+const MINUTES = 60_000;
+
+let server: PackagecloudServer;
+beforeAll(async () => {
+  useContainerEngine();
+  // Snapshots and releases in repositories of their own: a version may be both.
+  server = await startPackagecloudServer({ repositories: ["allegro/ralph", "allegro/ralph-releases"] });
+});
+afterAll(async () => {
+  await server?.close();
+  removeTempDirs();
+});
+
+/** A deb-only stack built on this machine, published to aptly and the contract server. */
+function debOnlyConfig(repo: GitRepo, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    source: repo.dir,
+    images: "false",
+    builder: "host",
+    distribution: "debian/bookworm",
+    baseImage: BASE_IMAGE,
+    aptlyRoot: join(tempDir(), "aptly"),
+    debTargets: "packagecloud,aptly",
+    packagecloudUrl: server.url,
+    ...extra,
+  };
+}
+
+/** The steps an operation took (anything but `same`) per resource name, from its engine events. */
+function steps(events: EngineEvent[]): Record<string, string[]> {
+  const byName: Record<string, string[]> = {};
+  for (const event of events) {
+    const step = event.resourcePreEvent?.metadata;
+    if (!step || step.op === "same" || step.type.startsWith("pulumi:providers:")) continue;
+    (byName[step.urn.split("::").at(-1) as string] ??= []).push(step.op);
+  }
+  return byName;
+}
+
+/** Names of the resources an operation would change. */
+const changedResources = (events: EngineEvent[]) => Object.keys(steps(events)).sort();
+
+async function preview(stack: Stack): Promise<string[]> {
+  const events: EngineEvent[] = [];
+  await stack.preview({ onEvent: (event) => events.push(event) });
+  return changedResources(events);
+}
+
+const value = (outputs: OutputMap, name: string) => outputs[name]?.value as string;
+const sha256Of = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+const successfulUploads = () => server.requests.filter((r) => r.route === "upload" && r.status === 201).length;
+
+/** Every file below `dir`, for looking through what the engine wrote. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((entry) => join(dir, entry))
+    .filter((path) => statSync(path).isFile());
+}
+
+describe("snapshot stack, deb only, under the real engine", () => {
+  let project: EngineProject;
+  let repo: GitRepo;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    project = engineProject();
+    repo = ralphFixtureRepo();
+    stack = await project.stack("snapshot", debOnlyConfig(repo), { packagecloudToken: server.token });
+  }, 2 * MINUTES);
+
+  it(
+    "up builds, verifies and publishes the deb; its outputs are what npm run plan predicts",
+    async () => {
+      const result = await stack.up();
+      expect(result.summary.result).toBe("succeeded");
+      const debPath = value(result.outputs, "debPath");
+      expect(value(result.outputs, "debSha256")).toBe(sha256Of(debPath));
+
+      const planned = JSON.parse(await npm(project, ["run", "--silent", "plan", "--", "snapshot", "--json"])) as {
+        outputs: Record<string, unknown>;
+      };
+      for (const name of ["version", "debianVersion", "commit", "debPath", "debChecksums", "debLocations"]) {
+        expect([name, result.outputs[name]?.value]).toEqual([name, planned.outputs[name]]);
+      }
+
+      const published = server.packages.filter((p) => p.filename === debPath.split("/").at(-1));
+      expect(published.map((p) => p.sha256)).toEqual([sha256Of(debPath)]);
+      const aptlyIndex = readFileSync(
+        join(value(result.outputs, "debLocations")[1], "debian/dists/bookworm/main/binary-amd64/Packages"),
+        "utf8",
+      );
+      expect(aptlyIndex).toContain(`Version: ${value(result.outputs, "debianVersion")}`);
+    },
+    10 * MINUTES,
+  );
+
+  it(
+    "a second up with nothing changed changes nothing",
+    async () => {
+      const result = await stack.up();
+      expect(Object.keys(result.summary.resourceChanges ?? {})).toEqual(["same"]);
+    },
+    5 * MINUTES,
+  );
+
+  it(
+    "one changed Ralph source file: preview lists the deb chain and nothing else; up converges",
+    async () => {
+      repo.commit("Fix the DC view", "src/ralph/dc_view.py");
+      expect(await preview(stack)).toEqual([
+        "ralph-core-aptly-publish",
+        "ralph-core-build",
+        "ralph-core-packagecloud",
+        "ralph-core-verify",
+      ]);
+      const result = await stack.up();
+      expect(result.summary.result).toBe("succeeded");
+      expect(await preview(stack)).toEqual([]);
+    },
+    10 * MINUTES,
+  );
+
+  it(
+    "an up interrupted during the deb build converges on the next up, uploading once, nothing pending",
+    async () => {
+      repo.commit("Add a rack view", "src/ralph/rack_view.py");
+      const uploadsBefore = successfulUploads();
+      const interrupted = await interruptDuringBuild(project);
+      expect(interrupted.interruptedAt, interrupted.output).toMatch(/ralph-core-build/);
+      expect(interrupted.code, interrupted.output).not.toBe(0);
+
+      // Ctrl-C let the running build finish and recorded it: the next up carries on from there.
+      const events: EngineEvent[] = [];
+      const result = await stack.up({ onEvent: (event) => events.push(event) });
+      expect(result.summary.result).toBe("succeeded");
+      const taken = steps(events);
+      // The build is not run again; the one it replaced, left by the cancelled up, is removed now.
+      expect(taken["ralph-core-build"].every((op) => op.startsWith("delete") || op.startsWith("discard"))).toBe(true);
+      expect(Object.keys(taken).sort()).toEqual([
+        "ralph-core-aptly-publish",
+        "ralph-core-build",
+        "ralph-core-packagecloud",
+        "ralph-core-verify",
+      ]);
+      const debFile = value(result.outputs, "debPath").split("/").at(-1) as string;
+      expect(server.packages.filter((p) => p.filename === debFile)).toHaveLength(1);
+      expect(successfulUploads() - uploadsBefore).toBe(1);
+      expect(project.exportState("snapshot").deployment.pending_operations ?? []).toEqual([]);
+      expect(await preview(stack)).toEqual([]);
+    },
+    15 * MINUTES,
+  );
+
+  it("keeps the packagecloud token out of plain text in the backend and the exported state", async () => {
+    const exported = project.exportState("snapshot").text;
+    expect(exported).not.toContain(server.token);
+    // It is there, as a secret: encrypted with the stack's passphrase.
+    expect(exported).toMatch(
+      /"token":\s*\{\s*"4dabf18193072939515e22adb298388d":\s*"1b47061264138c4ac30d75fd1eb44270",\s*"ciphertext":/,
+    );
+    for (const file of [...filesUnder(project.stateDir), join(project.dir, "Pulumi.snapshot.yaml")]) {
+      expect([file, readFileSync(file, "utf8").includes(server.token)]).toEqual([file, false]);
+    }
+  });
+});
+
+/** `npm …` in the project copy with the engine's environment; resolves with stdout. */
+function npm(project: EngineProject, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", args, { cwd: project.dir, env: { ...process.env, ...project.env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`npm ${args.join(" ")}: ${stderr}`))));
+  });
+}
+
+/**
+ * `pulumi up` as a user runs it, interrupted with Ctrl-C (SIGINT to its process group, as a terminal
+ * sends it) as soon as the deb build has started.
+ */
+function interruptDuringBuild(
+  project: EngineProject,
+): Promise<{ code: number | null; output: string; interruptedAt?: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", "snapshot"], {
+      cwd: project.dir,
+      env: { ...process.env, ...project.env },
+      detached: true,
+    });
+    let output = "";
+    let interruptedAt: string | undefined;
+    const watch = (chunk: Buffer) => {
+      output += chunk.toString();
+      const building = /ralph-core-build +(creating|updating|replacing)/.exec(output);
+      if (!interruptedAt && building) {
+        interruptedAt = building[0];
+        // Far enough into the build for dpkg-buildpackage to be running.
+        setTimeout(() => process.kill(-(child.pid as number), "SIGINT"), 5_000);
+      }
+    };
+    child.stdout.on("data", watch);
+    child.stderr.on("data", watch);
+    child.on("close", (code) => resolve({ code, output, interruptedAt }));
+  });
+}
+
+describe("release stack, deb only, under the real engine", () => {
+  it(
+    "publishes the tag's deb; destroy forgets the package and leaves it on packagecloud",
+    async () => {
+      const project = engineProject();
+      const repo = ralphFixtureRepo();
+      const stack = await project.stack(
+        "release",
+        {
+          ...debOnlyConfig(repo),
+          debTargets: "packagecloud",
+          packagecloudRepository: "allegro/ralph-releases",
+          githubRelease: "false",
+        },
+        { packagecloudToken: server.token },
+      );
+      const result = await stack.up();
+      expect(result.summary.result).toBe("succeeded");
+      expect(value(result.outputs, "version")).toBe("20241124.1");
+      const debFile = "ralph-core_20241124.1_amd64.deb";
+      const isRelease = (p: { filename: string; repository: string }) =>
+        p.filename === debFile && p.repository === "allegro/ralph-releases";
+      expect(server.packages.filter(isRelease).map((p) => p.sha256)).toEqual([value(result.outputs, "debSha256")]);
+
+      const destroyed = await stack.destroy();
+      expect(destroyed.summary.result).toBe("succeeded");
+      expect(server.packages.filter(isRelease)).toHaveLength(1);
+      const releaseYanks = server.requests.filter(
+        (r) => r.route === "yank" && r.path.startsWith("/api/v1/repos/allegro/ralph-releases/"),
+      );
+      expect(releaseYanks).toEqual([]);
+      const state = project.exportState("release");
+      expect(state.deployment.resources ?? []).toEqual([]);
+      expect(state.text).not.toContain(server.token);
+      for (const file of filesUnder(project.stateDir)) {
+        expect([file, readFileSync(file, "utf8").includes(server.token)]).toEqual([file, false]);
+      }
+    },
+    15 * MINUTES,
+  );
+});

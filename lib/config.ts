@@ -93,8 +93,7 @@ export const KEYS = {
   },
   pythonMinimum: {
     kind: "string",
-    doc: "Lowest python3 the deb builds and runs with (control Build-Depends/Depends).",
-    default: both("3.10"),
+    doc: "Lowest python3 the deb builds and runs with (control Build-Depends/Depends). Default: the distribution's python3 (bionic 3.6, bullseye 3.9, jammy 3.10, bookworm 3.11, noble 3.12).",
     example: "3.10",
     check: matches(/^\d+\.\d+$/, "a Python version like 3.10"),
   },
@@ -507,7 +506,7 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
   const deb = {
     builder: text("builder") as "container" | "host",
     baseImage: text("baseImage") ?? distributionProfile(distribution)?.baseImage ?? "",
-    pythonMinimum: text("pythonMinimum") as string,
+    pythonMinimum: text("pythonMinimum") ?? distributionProfile(distribution)?.python ?? "",
     nodeMinimum: text("nodeMinimum") as string,
     pipArgs: (text("pipArgs") as string).split(/\s+/).filter((arg) => arg.length > 0),
   };

@@ -7,6 +7,10 @@ export interface DistributionProfile {
   readonly name: string;
   /** Base image of the builder and of the clean install test, unless config overrides it. */
   readonly baseImage: string;
+  /** The distribution's python3: the builder's Python and the control file's minimum, unless config says otherwise. */
+  readonly python: string;
+  /** debhelper compatibility level its debhelper supports. */
+  readonly debhelperCompat: number;
   /** Build dependency providing mysql_config for mysqlclient. */
   readonly mysqlDev: string;
   /** Runtime MySQL client library. */
@@ -16,9 +20,22 @@ export interface DistributionProfile {
 }
 
 const PROFILES: Readonly<Record<string, DistributionProfile>> = {
+  // Ralph's own target up to 20241023.1. Its archive has debhelper 11 and dh-virtualenv 1.0: the base
+  // image must add bionic-backports (debhelper 12) and a dh-virtualenv >= 1.2.
+  "ubuntu/bionic": {
+    name: "ubuntu/bionic",
+    baseImage: "ubuntu:bionic",
+    python: "3.6",
+    debhelperCompat: 12,
+    mysqlDev: "libmysqlclient-dev",
+    mysqlRuntime: "libmysqlclient20",
+    extraRuntime: ["python3-distutils"],
+  },
   "ubuntu/jammy": {
     name: "ubuntu/jammy",
     baseImage: "ubuntu:jammy",
+    python: "3.10",
+    debhelperCompat: 13,
     mysqlDev: "libmysqlclient-dev",
     mysqlRuntime: "libmysqlclient21",
     extraRuntime: ["python3-distutils"],
@@ -26,13 +43,26 @@ const PROFILES: Readonly<Record<string, DistributionProfile>> = {
   "ubuntu/noble": {
     name: "ubuntu/noble",
     baseImage: "ubuntu:noble",
+    python: "3.12",
+    debhelperCompat: 13,
     mysqlDev: "libmysqlclient-dev",
     mysqlRuntime: "libmysqlclient21",
     extraRuntime: [],
   },
+  "debian/bullseye": {
+    name: "debian/bullseye",
+    baseImage: "debian:bullseye",
+    python: "3.9",
+    debhelperCompat: 13,
+    mysqlDev: "default-libmysqlclient-dev",
+    mysqlRuntime: "libmariadb3",
+    extraRuntime: ["python3-distutils"],
+  },
   "debian/bookworm": {
     name: "debian/bookworm",
     baseImage: "debian:bookworm",
+    python: "3.11",
+    debhelperCompat: 13,
     mysqlDev: "default-libmysqlclient-dev",
     mysqlRuntime: "libmariadb3",
     extraRuntime: ["python3-distutils"],
@@ -57,6 +87,7 @@ export function renderControl(template: string, values: ControlValues): string {
   const { profile } = values;
   const substitutions: Record<string, string> = {
     PYTHON_MINIMUM: values.pythonMinimum,
+    DEBHELPER_COMPAT: String(profile.debhelperCompat),
     MYSQL_DEV: profile.mysqlDev,
     NODE_BUILD_DEPENDS: values.nodeMinimum
       ? `,\n               nodejs (>= ${values.nodeMinimum}),\n               npm`

@@ -168,7 +168,7 @@ describe("parseConfig", () => {
     ]);
     expect(error.message).toMatch(/^Configuration of stack 'snapshot' has 6 problems; nothing was built or published:/);
     expect(error.message).toContain(
-      `ralph-release:distribution: "jammy" is not a supported distribution (ubuntu/jammy, ubuntu/noble, debian/bookworm)`,
+      `ralph-release:distribution: "jammy" is not a supported distribution (ubuntu/bionic, ubuntu/jammy, ubuntu/noble, debian/bullseye, debian/bookworm)`,
     );
     expect(error.message).toContain("Fix: pulumi config set --stack snapshot distribution 'ubuntu/jammy'");
     expect(error.message).toContain("must use https");
@@ -237,6 +237,14 @@ describe("parseConfig", () => {
       ).problems.map((p) => p.key),
     ).toEqual(["ralph-release:registryUsername", "ralph-release:registryPassword"]);
     expect(problemsOf(raw("snapshot", { images: "no" })).problems.map((p) => p.key)).toEqual(["ralph-release:images"]);
+  });
+
+  it("the builder's Python follows the distribution unless pythonMinimum says otherwise", () => {
+    const bullseye = parseConfig(raw("snapshot", { distribution: "debian/bullseye" })).settings.deb;
+    expect([bullseye.pythonMinimum, bullseye.baseImage]).toEqual(["3.9", "debian:bullseye"]);
+    expect(parseConfig(raw("snapshot", { distribution: "ubuntu/bionic" })).settings.deb.pythonMinimum).toBe("3.6");
+    const pinned = parseConfig(raw("snapshot", { distribution: "debian/bullseye", pythonMinimum: "3.8" })).settings;
+    expect(pinned.deb.pythonMinimum).toBe("3.8");
   });
 
   it("accepts loopback http packagecloud URLs (contract tests) and other valid values", () => {

@@ -44,17 +44,23 @@ if ! curl -sf --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1; then
   for _ in $(seq 50); do curl -sf --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1 && break; sleep 0.2; done
 fi
 
-if ! podman image exists "$BASE_IMAGE"; then
+# Debian base images, bootstrapped from the mirror: bookworm (the tests' default) and bullseye (Ralph
+# 20241023.1's Python 3.9 era, for the build of Ralph's real tree).
+base_image() { # <image> <suite>
+  podman image exists "$1" && return 0
+  local rootfs
   rootfs=$(mktemp -d)
   # mktemp makes the directory 0700; as the image root it would lock every non-root user out of /.
   chmod 0755 "$rootfs"
-  debootstrap --variant=minbase bookworm "$rootfs" "$MIRROR" >/var/log/ralph-release-debootstrap.log 2>&1
+  debootstrap --variant=minbase "$2" "$rootfs" "$MIRROR" >"/var/log/ralph-release-debootstrap-$2.log" 2>&1
   # apt in the image uses the same mirror as this machine.
-  echo "deb $MIRROR bookworm main" > "$rootfs/etc/apt/sources.list"
+  echo "deb $MIRROR $2 main" > "$rootfs/etc/apt/sources.list"
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-  tar -C "$rootfs" -c . | podman import --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE" >/dev/null
+  tar -C "$rootfs" -c . | podman import --change 'CMD ["/bin/bash"]' - "$1" >/dev/null
   rm -rf "$rootfs"
-fi
+}
+base_image "$BASE_IMAGE" bookworm
+base_image "${RALPH_RELEASE_BULLSEYE_IMAGE:-localhost/debian:bullseye}" bullseye
 
 if ! curl -sf http://127.0.0.1:5000/v2/ >/dev/null 2>&1; then
   mkdir -p /var/lib/ralph-release-registry

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
-import { type DebArtifact, type DebBuildRequest, buildFingerprint, hasFrontEnd, workingTreeId } from "../lib/deb";
+import { type DebArtifact, type DebBuildRequest, buildFingerprint, buildsFrontEnd, workingTreeId } from "../lib/deb";
 import type { CheckResult, VerifyRequest } from "../lib/debVerify";
 import { buildDepends, distributionProfile, renderControl } from "../lib/distributions";
 import type { CheckoutVersion, Mode } from "../lib/version";
@@ -60,6 +60,7 @@ export class DebPackage extends pulumi.ComponentResource {
       pythonMinimum: deb.pythonMinimum,
       nodeMinimum: deb.nodeMinimum,
       pipArgs: deb.pipArgs,
+      frontendAssets: deb.frontendAssets,
       debianDir,
       outDir: args.outDir,
       keepExisting: args.mode === "release",
@@ -72,7 +73,7 @@ export class DebPackage extends pulumi.ComponentResource {
       const control = renderControl(readFileSync(join(debianDir, "control.in"), "utf8"), {
         profile,
         pythonMinimum: deb.pythonMinimum,
-        nodeMinimum: hasFrontEnd(args.source) ? deb.nodeMinimum : undefined,
+        nodeMinimum: buildsFrontEnd(args.source, deb.frontendAssets) ? deb.nodeMinimum : undefined,
       });
       const buildArgs = { BASE_IMAGE: deb.baseImage, BUILD_DEPENDS: buildDepends(control) };
       recipeDigest = JSON.stringify({ dockerfile: readFileSync(dockerfile, "utf8"), buildArgs });

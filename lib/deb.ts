@@ -3,6 +3,7 @@
  * container or on the host, and describes the artifact. Pure of Pulumi: the DebPackage component runs
  * this through the CLI (`deb build`), and the tests call it directly.
  */
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   copyFileSync,
@@ -24,6 +25,7 @@ import { renderChangelog } from "./changelog";
 import { type ControlValues, distributionProfile, maintainer, renderControl } from "./distributions";
 import { UserError } from "./errors";
 import { git, gitWithEnv } from "./git";
+import { type IndexAccess, indexAccessForContainer, parsePipConfigList } from "./indexAccess";
 import { type Runner, runStep, tail } from "./runner";
 
 export const PACKAGE_NAME = "ralph-core";
@@ -46,6 +48,8 @@ export interface DebBuildRequest {
   readonly nodeMinimum: string;
   /** Extra pip arguments for the venv (e.g. offline: `--no-index`). */
   readonly pipArgs: readonly string[];
+  /** Pre-built front-end assets laid over the tree (then npm, bower and gulp are skipped). */
+  readonly frontendAssets?: string;
   /** This project's debian/ directory. */
   readonly debianDir: string;
   /** Where artifacts go: `<outDir>/<debianVersion>/`. */
@@ -126,6 +130,7 @@ export function buildFingerprint(request: DebBuildRequest, builderRecipeDigest: 
     pythonMinimum: request.pythonMinimum,
     nodeMinimum: request.nodeMinimum,
     pipArgs: request.pipArgs,
+    frontendAssets: request.frontendAssets ? directoryDigest(request.frontendAssets) : undefined,
     debian: directoryDigest(request.debianDir),
     builder: request.builderImage ?? "host",
     builderRecipe: builderRecipeDigest,
@@ -143,9 +148,12 @@ export function sha256File(path: string): Promise<string> {
   });
 }
 
-/** Whether the tree has Ralph's front end (npm + gulp); then node is a build dependency. */
-export function hasFrontEnd(tree: string): boolean {
-  return existsSync(join(tree, "package.json")) && existsSync(join(tree, "gulpfile.js"));
+/**
+ * Whether the builder builds a front end (the tree has package.json, and no pre-built assets were
+ * supplied): then node is a build dependency.
+ */
+export function buildsFrontEnd(tree: string, frontendAssets: string | undefined): boolean {
+  return frontendAssets === undefined && existsSync(join(tree, "package.json"));
 }
 
 /** Renders debian/ for this build: control from its template, changelog from git. */
@@ -157,7 +165,7 @@ export function prepareDebianDir(request: DebBuildRequest, target: string): { co
   const values: ControlValues = {
     profile,
     pythonMinimum: request.pythonMinimum,
-    nodeMinimum: hasFrontEnd(join(target, "..")) ? request.nodeMinimum : undefined,
+    nodeMinimum: buildsFrontEnd(join(target, ".."), request.frontendAssets) ? request.nodeMinimum : undefined,
   };
   const control = renderControl(readFileSync(join(request.debianDir, "control.in"), "utf8"), values);
   writeFileSync(join(target, "control"), control);
@@ -170,6 +178,20 @@ export function prepareDebianDir(request: DebBuildRequest, target: string): { co
   });
   writeFileSync(join(target, "changelog"), changelog);
   return { control };
+}
+
+/** This machine's pip and npm index settings (`pip config list`, `npm config get`), for a builder container. */
+function hostIndexAccess(): IndexAccess {
+  const pip = spawnSync("python3", ["-m", "pip", "config", "list"], { encoding: "utf8" });
+  const npm = spawnSync("npm", ["config", "get", "registry", "cafile"], { encoding: "utf8" });
+  const npmValues = Object.fromEntries(
+    (npm.status === 0 ? npm.stdout : "")
+      .split("\n")
+      .map((line) => /^(registry|cafile)=(.+)$/.exec(line.trim()))
+      .filter((match): match is RegExpExecArray => match !== null && match[2] !== "null")
+      .map((match) => [match[1], match[2]]),
+  );
+  return indexAccessForContainer(process.env, parsePipConfigList(pip.status === 0 ? pip.stdout : ""), npmValues);
 }
 
 /** Builds the deb. Progress goes to `log`; a failure throws with the build's last lines. */
@@ -185,12 +207,22 @@ export async function buildDeb(request: DebBuildRequest, log: (line: string) => 
     git(request.source, "archive", "--format=tar", `--output=${archive}`, request.treeId);
     const untar = await runStep({ kind: "host" }, ["tar", "-xf", archive, "-C", tree], { cwd: work });
     if (untar.status !== 0) throw new DebBuildError(`could not unpack the Ralph tree:\n${tail(untar.output)}`);
+    if (request.frontendAssets) {
+      log(`laying pre-built front-end assets from ${request.frontendAssets} over the tree`);
+      cpSync(request.frontendAssets, tree, { recursive: true });
+    }
     // This project owns the recipes: a debian/ in the Ralph tree is replaced, not merged.
     rmSync(join(tree, "debian"), { recursive: true, force: true });
     prepareDebianDir(request, join(tree, "debian"));
 
+    // In a container, pip and npm reach their indexes the way this machine does.
+    const access: IndexAccess = request.builderImage ? hostIndexAccess() : { env: {}, mounts: [] };
     const runner: Runner = request.builderImage
-      ? { kind: "container", image: request.builderImage, mounts: [{ host: work, container: "/build" }] }
+      ? {
+          kind: "container",
+          image: request.builderImage,
+          mounts: [{ host: work, container: "/build" }, ...access.mounts],
+        }
       : { kind: "host" };
     const cwd = runner.kind === "host" ? tree : "/build/src";
     const commitTime = git(request.source, "show", "-s", "--format=%ct", request.commit);
@@ -201,7 +233,9 @@ export async function buildDeb(request: DebBuildRequest, log: (line: string) => 
     const result = await runStep(runner, ["dpkg-buildpackage", "-us", "-uc", "-b"], {
       cwd,
       env: {
+        ...access.env,
         RALPH_PIP_ARGS: request.pipArgs.join(" "),
+        RALPH_FRONTEND: request.frontendAssets ? "prebuilt" : "build",
         SOURCE_DATE_EPOCH: commitTime,
         DEB_BUILD_OPTIONS: "nocheck",
         // pip and npm want a writable home; the container's user may have none.

@@ -11,6 +11,8 @@ export interface DistributionProfile {
   readonly python: string;
   /** debhelper compatibility level its debhelper supports. */
   readonly debhelperCompat: number;
+  /** The package putting wheel (or at least pip's) .whl files in /usr/share/python-wheels. */
+  readonly wheelsPackage: string;
   /** Build dependency providing mysql_config for mysqlclient. */
   readonly mysqlDev: string;
   /** Runtime MySQL client library. */
@@ -27,6 +29,7 @@ const PROFILES: Readonly<Record<string, DistributionProfile>> = {
     baseImage: "ubuntu:bionic",
     python: "3.6",
     debhelperCompat: 12,
+    wheelsPackage: "python-pip-whl",
     mysqlDev: "libmysqlclient-dev",
     mysqlRuntime: "libmysqlclient20",
     extraRuntime: ["python3-distutils"],
@@ -36,6 +39,7 @@ const PROFILES: Readonly<Record<string, DistributionProfile>> = {
     baseImage: "ubuntu:jammy",
     python: "3.10",
     debhelperCompat: 13,
+    wheelsPackage: "python3-wheel-whl",
     mysqlDev: "libmysqlclient-dev",
     mysqlRuntime: "libmysqlclient21",
     extraRuntime: ["python3-distutils"],
@@ -45,6 +49,7 @@ const PROFILES: Readonly<Record<string, DistributionProfile>> = {
     baseImage: "ubuntu:noble",
     python: "3.12",
     debhelperCompat: 13,
+    wheelsPackage: "python3-wheel-whl",
     mysqlDev: "libmysqlclient-dev",
     mysqlRuntime: "libmysqlclient21",
     extraRuntime: [],
@@ -54,6 +59,7 @@ const PROFILES: Readonly<Record<string, DistributionProfile>> = {
     baseImage: "debian:bullseye",
     python: "3.9",
     debhelperCompat: 13,
+    wheelsPackage: "python-pip-whl",
     mysqlDev: "default-libmysqlclient-dev",
     mysqlRuntime: "libmariadb3",
     extraRuntime: ["python3-distutils"],
@@ -63,6 +69,7 @@ const PROFILES: Readonly<Record<string, DistributionProfile>> = {
     baseImage: "debian:bookworm",
     python: "3.11",
     debhelperCompat: 13,
+    wheelsPackage: "python3-wheel-whl",
     mysqlDev: "default-libmysqlclient-dev",
     mysqlRuntime: "libmariadb3",
     extraRuntime: ["python3-distutils"],
@@ -88,6 +95,7 @@ export function renderControl(template: string, values: ControlValues): string {
   const substitutions: Record<string, string> = {
     PYTHON_MINIMUM: values.pythonMinimum,
     DEBHELPER_COMPAT: String(profile.debhelperCompat),
+    WHEELS_PACKAGE: profile.wheelsPackage,
     MYSQL_DEV: profile.mysqlDev,
     NODE_BUILD_DEPENDS: values.nodeMinimum
       ? `,\n               nodejs (>= ${values.nodeMinimum}),\n               npm`

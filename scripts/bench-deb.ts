@@ -39,7 +39,9 @@ async function main() {
     debianDir: join(__dirname, "..", "debian"),
     outDir: tempDir(),
   });
-  execFileSync("docker", ["image", "rm", "--force", "localhost/ralph-release/deb-builder:test"], { stdio: "ignore" });
+  execFileSync("docker", ["image", "rm", "--force", "localhost/ralph-release/deb-builder:test-debian-bookworm"], {
+    stdio: "ignore",
+  });
   const builderImage = await timed("cold: builder image (no cache)", () => buildBuilderImage());
   const gate = async (r: DebBuildRequest) => {
     const artifact = await buildDeb(r);

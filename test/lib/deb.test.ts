@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync, cpSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -14,7 +14,7 @@ import { DebVerificationError, verifyDeb } from "../../lib/debVerify";
 import { renderChangelog } from "../../lib/changelog";
 import { BASE_IMAGE, buildBuilderImage, PROJECT_DIR, useContainerEngine } from "../support/containers";
 import { removeTempDirs, tempDir } from "../support/gitRepo";
-import { ralphFixtureRepo } from "../support/ralphFixture";
+import { addFrontEnd, ralphFixtureRepo } from "../support/ralphFixture";
 
 afterAll(removeTempDirs);
 
@@ -184,5 +184,58 @@ describe("a real ralph-core deb from a Ralph-shaped checkout", () => {
     await expect(build).rejects.toThrow(
       /dpkg-buildpackage failed \(exit \d+\); full log: .*build\.log\n[\s\S]*setup\.py egg_info did not run successfully/,
     );
+  }, 900_000);
+});
+
+/** Paths inside a deb. */
+const debContents = (path: string) => execFileSync("dpkg-deb", ["--contents", path], { encoding: "utf8" });
+/** One file of a deb, as text. */
+const debFile = (deb: string, file: string) =>
+  execFileSync("sh", ["-c", `dpkg-deb --fsys-tarfile '${deb}' | tar -xOf - '.${file}'`], { encoding: "utf8" });
+const STYLESHEET = /\/opt\/ralph\/ralph-core\/lib\/python3\.\d+\/site-packages\/ralph\/static\/css\/ralph\.css/;
+
+describe("the front end, built the way the tree asks", () => {
+  let builderImage: string;
+  beforeAll(() => {
+    useContainerEngine();
+    // Debian's own nodejs (18 on bookworm), from the control file, as for any distribution.
+    builderImage = buildBuilderImage({ nodeMinimum: "18" });
+  }, 900_000);
+
+  it("npm ci (a lockfile) and gulp run in the builder, and gulp's output is in the deb", async () => {
+    const repo = ralphFixtureRepo();
+    addFrontEnd(repo, { lockfile: true });
+    const artifact = await buildDeb(requestFor(repo.dir, { builderImage, nodeMinimum: "18" }));
+    const log = readFileSync(artifact.buildLog, "utf8");
+    expect(log).toContain("ralph-release: front end: npm ci");
+    expect(log).toContain("ralph-release: front end: gulp");
+    const stylesheet = debContents(artifact.path)
+      .split("\n")
+      .find((line) => STYLESHEET.test(line));
+    expect(stylesheet, "gulp's stylesheet in the package").toBeDefined();
+    const path = (STYLESHEET.exec(stylesheet as string) as RegExpExecArray)[0];
+    expect(debFile(artifact.path, path)).toBe("/* built by gulp */\n");
+  }, 900_000);
+
+  it("npm install without a lockfile; bower's unreachable git source stops the build naming the step", async () => {
+    const repo = ralphFixtureRepo();
+    addFrontEnd(repo, { bower: true });
+    const build = buildDeb(requestFor(repo.dir, { builderImage, nodeMinimum: "18" }));
+    await expect(build).rejects.toThrow(
+      /front end: bower install failed; it needs bower\.json's sources \(the bower registry and git hosts such as github\.com\)\. Supply pre-built front-end assets instead: set frontendAssets/,
+    );
+  }, 900_000);
+
+  it("pre-built assets are laid over the tree; npm, bower and gulp are skipped and node is not needed", async () => {
+    const repo = ralphFixtureRepo();
+    addFrontEnd(repo, { bower: true });
+    const assets = tempDir();
+    mkdirSync(join(assets, "src/ralph/static/css"), { recursive: true });
+    writeFileSync(join(assets, "src/ralph/static/css/ralph.css"), "/* pre-built */\n");
+    // On this machine (no Debian nodejs package): the control file must not ask for node.
+    const artifact = await buildDeb(requestFor(repo.dir, { frontendAssets: assets }));
+    expect(readFileSync(artifact.buildLog, "utf8")).toContain("pre-built assets supplied; npm, bower and gulp skipped");
+    const path = (STYLESHEET.exec(debContents(artifact.path)) as RegExpExecArray)[0];
+    expect(debFile(artifact.path, path)).toBe("/* pre-built */\n");
   }, 900_000);
 });

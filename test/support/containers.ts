@@ -23,20 +23,27 @@ export function useContainerEngine(): void {
   }
 }
 
-/** Builds the deb builder image from docker/deb-builder.Dockerfile exactly as DebPackage declares it; returns its id. */
-export function buildBuilderImage(distribution = "debian/bookworm"): string {
+/**
+ * Builds the deb builder image from docker/deb-builder/Dockerfile exactly as DebPackage declares it;
+ * returns its id. `nodeMinimum` adds node for a tree with a front end.
+ */
+export function buildBuilderImage(
+  options: { distribution?: string; baseImage?: string; nodeMinimum?: string } = {},
+): string {
+  const distribution = options.distribution ?? "debian/bookworm";
   const profile = distributionProfile(distribution) ?? expectProfile(distribution);
   const control = renderControl(readFileSync(join(PROJECT_DIR, "debian", "control.in"), "utf8"), {
     profile,
-    pythonMinimum: "3.10",
+    pythonMinimum: profile.python,
+    nodeMinimum: options.nodeMinimum,
   });
-  const tag = "localhost/ralph-release/deb-builder:test";
+  const tag = `localhost/ralph-release/deb-builder:test-${profile.name.replace("/", "-")}${options.nodeMinimum ? "-node" : ""}`;
   execFileSync(
     "docker",
     [
       "build",
       "--quiet",
-      `--build-arg=BASE_IMAGE=${BASE_IMAGE}`,
+      `--build-arg=BASE_IMAGE=${options.baseImage ?? BASE_IMAGE}`,
       `--build-arg=BUILD_DEPENDS=${buildDepends(control)}`,
       "--file",
       join(PROJECT_DIR, "docker", "deb-builder", "Dockerfile"),

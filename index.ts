@@ -20,4 +20,6 @@ export const debChecksums = release.deb.checksumsPath;
 export const imageIds = release.imageIds;
 export const imageRefs = release.imageRefs;
 export const debLocations = pulumi.output(release.debLocations);
+/** What this stack leaves out and why (e.g. inkpy without its checkout). */
+export const notices = pulumi.output([...settings.notices]);
 export const githubReleaseUrl = release.githubRelease?.url ?? pulumi.output(undefined);

@@ -113,25 +113,27 @@ export class RalphImages extends pulumi.ComponentResource {
       },
       [stage, ...args.installableAfter],
     );
-    const inkpyUnlabelled = build(
-      "inkpy-unlabelled",
-      images.inkpyContext,
-      images.inkpyDockerfile,
-      { ...labels, BASE_IMAGE: settings.deb.baseImage },
-      [],
-    );
-    const inkpy = build(
-      "inkpy",
-      join(projectDir, "docker", "labels"),
-      join(projectDir, "docker", "labels", "Dockerfile"),
-      {
-        ...labels,
-        IMAGE: inkpyUnlabelled.repoDigest,
-        TITLE: "inkpy",
-        DESCRIPTION: "Ralph's document rendering service",
-      },
-      [],
-    );
+    // inkpy from its own checkout, when there is one (settings.notices says when it is left out).
+    const inkpy =
+      images.inkpy &&
+      build(
+        "inkpy",
+        join(projectDir, "docker", "labels"),
+        join(projectDir, "docker", "labels", "Dockerfile"),
+        {
+          ...labels,
+          IMAGE: build(
+            "inkpy-unlabelled",
+            images.inkpy.context,
+            images.inkpy.dockerfile,
+            { ...labels, BASE_IMAGE: settings.deb.baseImage },
+            [],
+          ).repoDigest,
+          TITLE: "inkpy",
+          DESCRIPTION: "Ralph's document rendering service",
+        },
+        [],
+      );
     // For a local image repoDigest is its id: static copies from exactly this build.
     const ralphSmoke = this.smoke(name, "ralph", ralph, projectDir);
     const staticImage = build(
@@ -146,17 +148,13 @@ export class RalphImages extends pulumi.ComponentResource {
       [ralphSmoke],
     );
 
-    const built: Record<ImageName, docker.Image> = { ralph, "ralph-static-nginx": staticImage, inkpy };
-    const smokes: Record<ImageName, PipelineStep> = {
-      ralph: ralphSmoke,
-      "ralph-static-nginx": this.smoke(name, "ralph-static-nginx", staticImage, projectDir),
-      inkpy: this.smoke(name, "inkpy", inkpy, projectDir),
-    };
+    const built: Partial<Record<ImageName, docker.Image>> = { ralph, "ralph-static-nginx": staticImage, inkpy };
+    const names = IMAGE_NAMES.filter((image) => built[image] !== undefined);
+    const smokes = names.map((image) =>
+      image === "ralph" ? ralphSmoke : this.smoke(name, image, built[image] as docker.Image, projectDir),
+    );
     this.localIds = pulumi.all(
-      Object.fromEntries(IMAGE_NAMES.map((image) => [image, built[image].repoDigest])) as Record<
-        ImageName,
-        pulumi.Output<string>
-      >,
+      Object.fromEntries(names.map((image) => [image, (built[image] as docker.Image).repoDigest])),
     );
 
     this.pushedRefs = pulumi.output<Record<string, string>>({});
@@ -175,20 +173,21 @@ export class RalphImages extends pulumi.ComponentResource {
           : undefined;
       const refs: Partial<Record<ImageName, pulumi.Output<string>>> = {};
       // Every image passed its smoke test before any is pushed: no half-published release.
-      const allSmoked = Object.values(smokes);
-      for (const image of IMAGE_NAMES) {
+      const allSmoked = smokes;
+      for (const image of names) {
+        const local = built[image] as docker.Image;
         for (const tag of this.tags) {
           const tagged =
             tag === this.tags[0]
               ? undefined
               : new docker.Tag(
                   `${name}-${image}-${tag}`,
-                  { sourceImage: built[image].repoDigest, targetImage: `${repository(image)}:${tag}` },
+                  { sourceImage: local.repoDigest, targetImage: `${repository(image)}:${tag}` },
                   { parent: this, dependsOn: allSmoked },
                 );
           const pushed = new docker.RegistryImage(
             `${name}-${image}-${tag}-push`,
-            { name: `${repository(image)}:${tag}`, keepRemotely: true, triggers: { image: built[image].repoDigest } },
+            { name: `${repository(image)}:${tag}`, keepRemotely: true, triggers: { image: local.repoDigest } },
             {
               parent: this,
               provider,

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { changesSince } from "../lib/changelog";
 import type { Settings } from "../lib/config";
 import { publishWorkflowEnvironment, renderReleaseNotes, splitRepository } from "../lib/github";
-import { debLocations, IMAGE_NAMES, type ImageName, imageRepository, imageTags, releaseAptSource } from "../lib/images";
+import { debLocations, builtImages, type ImageName, imageRepository, imageTags, releaseAptSource } from "../lib/images";
 import type { CheckoutVersion, Mode } from "../lib/version";
 import { AptIndexWait } from "./AptIndexWait";
 import { AptlyRepository } from "./AptlyRepository";
@@ -227,7 +227,7 @@ export class RalphRelease extends pulumi.ComponentResource {
     this.imageTags = pulumi.output(imageTags(settings.mode, checkout.version));
     this.imageRepositories = pulumi.output(
       Object.fromEntries(
-        IMAGE_NAMES.map((image) => [
+        builtImages(settings).map((image) => [
           image,
           imageRepository(settings.images.registry, settings.images.namespace, image),
         ]),

@@ -39,6 +39,7 @@ export function readStackInputs(): StackInputs {
       values,
       secretKeys: new Set(Object.keys(values).filter((key) => isSecret(key))),
     });
+    for (const notice of settings.notices) pulumi.log.warn(notice);
     const checkout = checkoutForMode(settings.mode, { source: settings.source, mainBranch: settings.mainBranch });
     const secretOutputs = Object.fromEntries(
       Object.entries(secrets).flatMap(([key, value]) => (value === undefined ? [] : [[key, pulumi.secret(value)]])),

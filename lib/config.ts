@@ -2,7 +2,7 @@
  * Every configuration key the program reads: type, default, documentation and validation, in one
  * place. Pure: the Pulumi side hands in the raw key/value map and which keys are secrets.
  */
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { distributionProfile, SUPPORTED_DISTRIBUTIONS } from "./distributions";
 import { UserError } from "./errors";
@@ -111,17 +111,23 @@ export const KEYS = {
     example: "nginx:stable",
     check: matches(/^[a-z0-9][a-z0-9._\/:@-]*$/, "an image reference"),
   },
-  inkpyContext: {
+  inkpy: {
+    kind: "boolean",
+    doc: "Build the inkpy image from `inkpySource`. Without its recipe there, a snapshot leaves inkpy out and says so; a release stops, unless this is false.",
+    default: both(true),
+    example: "false",
+  },
+  inkpySource: {
     kind: "string",
-    doc: "Build context of the inkpy image, relative to `source` (or absolute).",
-    default: both("."),
-    example: ".",
+    doc: "inkpy's checkout: its own project (`git clone https://github.com/allegro/inkpy`), not part of Ralph's tree. Absolute or relative to this project; it is the image's build context.",
+    default: both("../inkpy"),
+    example: "../inkpy",
   },
   inkpyDockerfile: {
     kind: "string",
-    doc: "inkpy's Dockerfile, relative to `source` (or absolute).",
-    default: both("docker/Dockerfile-inkpy"),
-    example: "docker/Dockerfile-inkpy",
+    doc: "inkpy's Dockerfile, relative to `inkpySource` (or absolute).",
+    default: both("Dockerfile"),
+    example: "Dockerfile",
   },
   pipArgs: {
     kind: "string",
@@ -132,6 +138,11 @@ export const KEYS = {
       /["'\\$`]/.test(v)
         ? `${JSON.stringify(v)} contains quotes or shell characters; give plain space-separated arguments`
         : undefined,
+  },
+  frontendAssets: {
+    kind: "string",
+    doc: "Directory of pre-built front-end assets, laid over the Ralph tree before the build (paths as gulp writes them, e.g. `src/ralph/static/…`); npm, bower and gulp are then skipped. For trees whose front end cannot be built on this machine (bower's git sources). Absolute or relative to this project.",
+    example: "build/frontend",
   },
   registry: {
     kind: "string",
@@ -319,9 +330,8 @@ export interface Settings {
     readonly namespace: string;
     readonly username?: string;
     readonly nginxImage: string;
-    /** Absolute paths. */
-    readonly inkpyContext: string;
-    readonly inkpyDockerfile: string;
+    /** inkpy's build context and Dockerfile (absolute); undefined when it is left out. */
+    readonly inkpy?: { readonly context: string; readonly dockerfile: string };
   };
   readonly packagecloud: { readonly repository: string; readonly url: string };
   readonly github: {
@@ -345,6 +355,8 @@ export interface Settings {
     readonly url?: string;
     readonly gpgKey?: string;
   };
+  /** What the stack leaves out and why (shown by `up` and the plan). */
+  readonly notices: readonly string[];
   /** Deadline of the wait for the apt index, in seconds. */
   readonly indexWaitSeconds: number;
   readonly deb: {
@@ -353,6 +365,8 @@ export interface Settings {
     readonly pythonMinimum: string;
     readonly nodeMinimum: string;
     readonly pipArgs: readonly string[];
+    /** Absolute; undefined: the builder builds the front end. */
+    readonly frontendAssets?: string;
   };
 }
 
@@ -492,24 +506,32 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
     gpgKey: text("aptlyGpgKey"),
   };
   const indexWaitSeconds = Number(text("indexWaitSeconds"));
-  const inSource = (path: string) => (isAbsolute(path) ? path : resolve(source, path));
   const images = {
     build: buildImages,
     registry: text("registry") as string,
     namespace: text("imageNamespace") as string,
     username: text("registryUsername"),
     nginxImage: text("nginxImage") as string,
-    inkpyContext: inSource(text("inkpyContext") as string),
-    inkpyDockerfile: inSource(text("inkpyDockerfile") as string),
+    inkpy: undefined as Settings["images"]["inkpy"],
   };
   const mainBranch = text("mainBranch") as string;
+  const frontendAssets = text("frontendAssets");
   const deb = {
     builder: text("builder") as "container" | "host",
     baseImage: text("baseImage") ?? distributionProfile(distribution)?.baseImage ?? "",
     pythonMinimum: text("pythonMinimum") ?? distributionProfile(distribution)?.python ?? "",
     nodeMinimum: text("nodeMinimum") as string,
     pipArgs: (text("pipArgs") as string).split(/\s+/).filter((arg) => arg.length > 0),
+    frontendAssets:
+      frontendAssets && (isAbsolute(frontendAssets) ? frontendAssets : resolve(raw.projectDir, frontendAssets)),
   };
+  if (deb.frontendAssets !== undefined && !isDirectory(deb.frontendAssets)) {
+    problem(
+      "frontendAssets",
+      `${deb.frontendAssets} does not exist or is not a directory`,
+      `point it at the directory of pre-built front-end assets, or \`pulumi config rm --stack ${stack} frontendAssets\` to build the front end`,
+    );
+  }
   const packagecloud = { repository: text("packagecloudRepository") as string, url: text("packagecloudUrl") as string };
   const environment = text("githubEnvironment") as string;
   const github = {
@@ -526,6 +548,26 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
     ciPulumiAccessToken: text("ciPulumiAccessToken"),
   };
 
+  const notices: string[] = [];
+  if (buildImages && flag("inkpy")) {
+    const sourceSetting = text("inkpySource") as string;
+    const context = isAbsolute(sourceSetting) ? sourceSetting : resolve(raw.projectDir, sourceSetting);
+    const dockerfileSetting = text("inkpyDockerfile") as string;
+    const dockerfile = isAbsolute(dockerfileSetting) ? dockerfileSetting : resolve(context, dockerfileSetting);
+    const fix = `git clone https://github.com/allegro/inkpy ${sourceSetting} (or ${setCommand("inkpySource", stack)})`;
+    if (existsSync(dockerfile)) images.inkpy = { context, dockerfile };
+    else if (mode === "release") {
+      problem(
+        "inkpySource",
+        `has no inkpy recipe: ${dockerfile} does not exist (inkpy is its own project, not part of Ralph's tree)`,
+        `${fix}, or release without it: pulumi config set --stack ${stack} inkpy false`,
+      );
+    } else {
+      notices.push(
+        `inkpy left out: no ${dockerfileSetting} in ${sourceSetting} (inkpySource). To build it: ${fix}; to leave it out quietly: inkpy false.`,
+      );
+    }
+  }
   if ((images.username === undefined) !== (secrets.registryPassword === undefined)) {
     const missing: ConfigKey = images.username === undefined ? "registryUsername" : "registryPassword";
     problem(missing, "is missing: registry username and password go together", setCommand(missing, stack));
@@ -623,6 +665,7 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
       aptly,
       indexWaitSeconds,
       deb,
+      notices,
     },
     secrets,
   };

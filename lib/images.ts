@@ -13,6 +13,12 @@ export function imageTags(mode: Mode, version: string): string[] {
   return mode === "release" ? [version, "latest"] : [version];
 }
 
+/** The images a stack builds: none on a deb-only stack, inkpy only with its checkout. */
+export function builtImages(settings: Settings): ImageName[] {
+  if (!settings.images.build) return [];
+  return IMAGE_NAMES.filter((image) => image !== "inkpy" || settings.images.inkpy !== undefined);
+}
+
 /** `<registry>/<namespace>/<name>`, the repository an image is pushed to. */
 export function imageRepository(registry: string, namespace: string, name: ImageName): string {
   return `${registry}/${namespace}/${name}`;

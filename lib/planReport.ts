@@ -124,7 +124,9 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
   );
   const tags = (plan.outputs.imageTags as string[] | undefined) ?? [];
   const repositories = (plan.outputs.imageRepositories as Record<string, string> | undefined) ?? {};
-  line("images", Object.keys(repositories).join(", ") + `, tagged ${tags.join(", ")}, smoke-tested`);
+  if (Object.keys(repositories).length === 0) line("images", "none (images is off: a deb-only stack)");
+  else line("images", Object.keys(repositories).join(", ") + `, tagged ${tags.join(", ")}, smoke-tested`);
+  for (const notice of (plan.outputs.notices as string[] | undefined) ?? []) line("note", notice);
 
   const publishes: string[] = [];
   for (const r of ofType("pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage")) {
@@ -148,7 +150,9 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
     `${a.inputs.name}`.localeCompare(`${b.inputs.name}`),
   );
   for (const r of pushes) publishes.push(`image ${r.inputs.name}${retained(r)}`);
-  if (pushes.length === 0) publishes.push(`images stay local (publishImages is off)`);
+  if (pushes.length === 0 && Object.keys(repositories).length > 0) {
+    publishes.push(`images stay local (publishImages is off)`);
+  }
   publishes.forEach((text, i) => (i === 0 ? line("publish", text) : more(text)));
 
   const releases = ofType("github:index/release:Release");

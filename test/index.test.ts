@@ -2,7 +2,7 @@ import { RunError } from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
 import { GitRepo, removeTempDirs } from "./support/gitRepo";
 import { vi } from "vitest";
-import { runProgram, useStack, RELEASE_CREDENTIALS, SECRET_KEYS } from "./support/pulumi";
+import { runProgram, useStack, RELEASE_SETTINGS, SECRET_KEYS } from "./support/pulumi";
 
 afterAll(removeTempDirs);
 
@@ -27,11 +27,13 @@ describe("snapshot stack", () => {
     expect(outputs.version).toMatch(/^\d{8}\.\d+-feature-ABC-12-SNAPSHOT$/);
     expect(outputs.imageTags).toEqual([outputs.version]);
     expect(outputs.commit).toBe(repo.git("rev-parse", "HEAD"));
+    // No inkpy checkout beside this project: the snapshot leaves inkpy out, and says so.
     expect(outputs.imageRepositories).toEqual({
       ralph: "localhost:5000/allegro/ralph",
       "ralph-static-nginx": "localhost:5000/allegro/ralph-static-nginx",
-      inkpy: "localhost:5000/allegro/inkpy",
     });
+    expect(outputs.notices).toEqual([expect.stringMatching(/^inkpy left out: no Dockerfile in \.\.\/inkpy/)]);
+    expect(resources.filter((r) => r.name.startsWith("images-inkpy"))).toEqual([]);
     expect(resources.map((r) => r.type)).toContain("ralph:release:RalphRelease");
   });
 
@@ -87,7 +89,7 @@ describe("release stack", () => {
   it("releases a detached checkout of a tag on ng, tagging latest", async () => {
     const repo = ralphCheckout();
     const clone = GitRepo.clone(repo, "--branch", "20241121.1");
-    const { outputs } = await runProgram("release", { source: clone.dir, ...RELEASE_CREDENTIALS }, SECRET_KEYS);
+    const { outputs } = await runProgram("release", { source: clone.dir, ...RELEASE_SETTINGS }, SECRET_KEYS);
     expect(outputs).toMatchObject({
       mode: "release",
       version: "20241121.1",
@@ -102,7 +104,7 @@ describe("release stack", () => {
   it("refuses an untagged commit, naming the commit and the rule, with nothing declared", async () => {
     const repo = ralphCheckout();
     const head = repo.git("rev-parse", "HEAD").slice(0, 12);
-    const resources = await useStack("release", { source: repo.dir, ...RELEASE_CREDENTIALS }, SECRET_KEYS);
+    const resources = await useStack("release", { source: repo.dir, ...RELEASE_SETTINGS }, SECRET_KEYS);
     vi.resetModules();
     const run = import("../index");
     await expect(run).rejects.toBeInstanceOf(RunError);
@@ -118,7 +120,7 @@ describe("release stack", () => {
     const repo = ralphCheckout();
     repo.checkout("--detach", "20241121.1");
     repo.write("README.md", "local edit\n");
-    await expect(runProgram("release", { source: repo.dir, ...RELEASE_CREDENTIALS }, SECRET_KEYS)).rejects.toThrow(
+    await expect(runProgram("release", { source: repo.dir, ...RELEASE_SETTINGS }, SECRET_KEYS)).rejects.toThrow(
       /uncommitted changes: README\.md/,
     );
   });

@@ -5,10 +5,13 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../support/containers";
 import { GitRepo, removeTempDirs } from "../support/gitRepo";
+import { INKPY_CHECKOUT } from "../support/pulumi";
 
 afterAll(removeTempDirs);
 
 const run = promisify(execFile);
+/** inkpy's checkout, which a release plan needs (a snapshot's leaves inkpy out without it). */
+const INKPY = ["--set", `inkpySource=${INKPY_CHECKOUT}`];
 const GOLDEN = join(__dirname, "golden");
 
 /** Runs `npm run plan` as a user would, with none of CI's variables set unless given. */
@@ -47,7 +50,7 @@ function golden(name: string, actual: string, commit: string): string {
 describe("npm run plan", () => {
   it("release: prints version, deb, images with tags, targets, GitHub release and the order", async () => {
     const repo = ralphCheckout();
-    const { code, stdout, stderr } = await plan("release", "--source", repo.dir);
+    const { code, stdout, stderr } = await plan("release", "--source", repo.dir, ...INKPY);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout).toBe(golden("plan-release.txt", stdout, repo.git("rev-parse", "HEAD")));
@@ -64,7 +67,7 @@ describe("npm run plan", () => {
 
   it("--json carries the same facts for scripts", async () => {
     const repo = ralphCheckout();
-    const { stdout } = await plan("release", "--source", repo.dir, "--json", "--set", "githubRelease=false");
+    const { stdout } = await plan("release", "--source", repo.dir, ...INKPY, "--json", "--set", "githubRelease=false");
     const parsed = JSON.parse(stdout);
     expect(parsed.outputs).toMatchObject({ version: "20991231.1", imageTags: ["20991231.1", "latest"] });
     expect(parsed.standIns).toEqual(["registryUsername", "registryPassword", "packagecloudToken"]);
@@ -77,6 +80,7 @@ describe("npm run plan", () => {
       "release",
       "--source",
       repo.dir,
+      ...INKPY,
       "--set",
       "githubEnvironment=release",
       "--set",
@@ -102,6 +106,7 @@ describe("npm run plan", () => {
       "release",
       "--source",
       repo.dir,
+      ...INKPY,
       "--json",
     );
     expect(code).toBe(0);
@@ -115,8 +120,13 @@ describe("npm run plan", () => {
 
   it("refuses what up would refuse, with the same message and nothing planned", async () => {
     const repo = ralphCheckout();
+    const noInkpy = await plan("release", "--source", repo.dir);
+    expect(noInkpy.code).toBe(1);
+    expect(noInkpy.stderr).toMatch(
+      /ralph-release:inkpySource: has no inkpy recipe: .*\/inkpy\/Dockerfile does not exist/,
+    );
     repo.commit("untagged");
-    const refused = await plan("release", "--source", repo.dir);
+    const refused = await plan("release", "--source", repo.dir, ...INKPY);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe("");
     expect(refused.stderr).toMatch(

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { removeTempDirs } from "../support/gitRepo";
-import { mockImageId, runProgram, RELEASE_CREDENTIALS, SECRET_KEYS } from "../support/pulumi";
+import { mockImageId, runProgram, RELEASE_SETTINGS, SECRET_KEYS } from "../support/pulumi";
 import { ralphFixtureRepo } from "../support/ralphFixture";
 
 afterAll(removeTempDirs);
@@ -54,7 +54,7 @@ describe("DebPackage under the program", () => {
         builder: "host",
         baseImage: "localhost/debian:bookworm",
         distribution: "debian/bookworm",
-        ...RELEASE_CREDENTIALS,
+        ...RELEASE_SETTINGS,
       },
       SECRET_KEYS,
     );

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { removeTempDirs } from "../support/gitRepo";
-import { mockImageId, RELEASE_CREDENTIALS, runProgram, SECRET_KEYS } from "../support/pulumi";
+import { INKPY_CHECKOUT, mockImageId, RELEASE_SETTINGS, runProgram, SECRET_KEYS } from "../support/pulumi";
 import { ralphFixtureRepo } from "../support/ralphFixture";
 
 afterAll(removeTempDirs);
@@ -17,7 +17,7 @@ describe("RalphImages under the program", () => {
   it("snapshot: three local builds tagged with the version only, static from ralph's id, nothing pushed", async () => {
     const repo = ralphFixtureRepo();
     repo.checkout("-b", "feature/ABC_12");
-    const { outputs, resources } = await runProgram("snapshot", { source: repo.dir });
+    const { outputs, resources } = await runProgram("snapshot", { source: repo.dir, inkpySource: INKPY_CHECKOUT });
     const version = outputs.version as string;
     const images = ofType(resources, "docker:index/image:Image").filter((r) => r.name.startsWith("images-"));
     expect(sorted(images.map((r) => [r.name, r.inputs.imageName, r.inputs.skipPush]))).toEqual(
@@ -54,11 +54,11 @@ describe("RalphImages under the program", () => {
       NGINX_IMAGE: "nginx:stable",
     });
     expect(buildOf(named(images, "images-inkpy-unlabelled"))).toMatchObject({
-      context: repo.dir,
-      dockerfile: `${repo.dir}/docker/Dockerfile-inkpy`,
+      context: INKPY_CHECKOUT,
+      dockerfile: `${INKPY_CHECKOUT}/Dockerfile`,
       args: { ...labels, BASE_IMAGE: "ubuntu:jammy" },
     });
-    // inkpy's recipe is Ralph's: our labels go on in a layer of our own, over exactly that build.
+    // inkpy's recipe is its own project's: our labels go on in a layer of our own, over exactly that build.
     expect(inkpy.args).toEqual({
       ...labels,
       IMAGE: mockImageId("images-inkpy-unlabelled"),
@@ -89,6 +89,7 @@ describe("RalphImages under the program", () => {
     const repo = ralphFixtureRepo();
     const { outputs, resources } = await runProgram("snapshot", {
       source: repo.dir,
+      inkpySource: INKPY_CHECKOUT,
       publishImages: "true",
       registry: "127.0.0.1:5000",
     });
@@ -110,7 +111,7 @@ describe("RalphImages under the program", () => {
   it("release: installs from the apt repository, tags and pushes latest too, logged in", async () => {
     const repo = ralphFixtureRepo();
     repo.checkout("--detach", "20241124.1");
-    const { resources } = await runProgram("release", { source: repo.dir, ...RELEASE_CREDENTIALS }, SECRET_KEYS);
+    const { resources } = await runProgram("release", { source: repo.dir, ...RELEASE_SETTINGS }, SECRET_KEYS);
     const ralph = buildOf(named(resources, "images-ralph"));
     expect(ralph.args).toMatchObject({ SNAPSHOT: "0", DEBIAN_VERSION: "20241124.1", RALPH_VERSION: "20241124.1" });
     expect(sorted(ofType(resources, "docker:index/tag:Tag").map((r) => r.inputs))).toEqual(

@@ -4,7 +4,7 @@ import { RalphRelease } from "../../components/RalphRelease";
 import { readStackInputs } from "../../components/stackInputs";
 import { PROJECT_DIR } from "../support/containers";
 import { GitRepo, removeTempDirs } from "../support/gitRepo";
-import { isSecret, RELEASE_CREDENTIALS, resolve, SECRET_KEYS, useStack } from "../support/pulumi";
+import { isSecret, RELEASE_SETTINGS, resolve, SECRET_KEYS, useStack } from "../support/pulumi";
 
 afterAll(removeTempDirs);
 
@@ -19,7 +19,7 @@ async function declare(stack: "snapshot" | "release", config: Record<string, str
   const repo = GitRepo.init();
   repo.commit("initial");
   repo.tag("20241120.1");
-  await useStack(stack, { source: repo.dir, ...RELEASE_CREDENTIALS, ...config }, SECRET_KEYS);
+  await useStack(stack, { source: repo.dir, ...RELEASE_SETTINGS, ...config }, SECRET_KEYS);
   const declared: Declared[] = [];
   const release = new RalphRelease(
     "ralph",

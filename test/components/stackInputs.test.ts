@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { readStackInputs } from "../../components/stackInputs";
 import { GitRepo, removeTempDirs } from "../support/gitRepo";
-import { isSecret, resolve, runProgram, useStack, RELEASE_CREDENTIALS, SECRET_KEYS } from "../support/pulumi";
+import { isSecret, resolve, runProgram, useStack, RELEASE_SETTINGS, SECRET_KEYS } from "../support/pulumi";
 
 afterAll(removeTempDirs);
 
@@ -15,7 +15,7 @@ function taggedCheckout() {
 describe("readStackInputs", () => {
   it("hands credentials on only as Pulumi secrets", async () => {
     const repo = taggedCheckout();
-    await useStack("release", { source: repo.dir, ...RELEASE_CREDENTIALS }, SECRET_KEYS);
+    await useStack("release", { source: repo.dir, ...RELEASE_SETTINGS }, SECRET_KEYS);
     const { secrets, settings } = readStackInputs();
     expect(settings.mode).toBe("release");
     for (const [key, expected] of [
@@ -31,11 +31,7 @@ describe("readStackInputs", () => {
 
   it("keeps credentials out of stack outputs and every resource but the registry login, the deb upload and GitHub's provider", async () => {
     const repo = taggedCheckout();
-    const { outputs, resources } = await runProgram(
-      "release",
-      { source: repo.dir, ...RELEASE_CREDENTIALS },
-      SECRET_KEYS,
-    );
+    const { outputs, resources } = await runProgram("release", { source: repo.dir, ...RELEASE_SETTINGS }, SECRET_KEYS);
     const UPLOAD = "pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage";
     const GITHUB = "pulumi:providers:github";
     const [login, upload, github, ...others] = [

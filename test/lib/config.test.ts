@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, configTable, KEYS, parseConfig, type RawConfig } from "../../lib/config";
 import { removeTempDirs, tempDir } from "../support/gitRepo";
+import { INKPY_CHECKOUT } from "../support/pulumi";
 
 afterAll(removeTempDirs);
 
@@ -10,7 +11,9 @@ const source = tempDir();
 const raw = (stack: string, values: Record<string, string> = {}, secretKeys: string[] = []): RawConfig => ({
   stack,
   projectDir: "/nowhere",
-  values: Object.fromEntries(Object.entries({ source, ...values }).map(([k, v]) => [`ralph-release:${k}`, v])),
+  values: Object.fromEntries(
+    Object.entries({ source, inkpySource: INKPY_CHECKOUT, ...values }).map(([k, v]) => [`ralph-release:${k}`, v]),
+  ),
   secretKeys: new Set(secretKeys.map((k) => `ralph-release:${k}`)),
 });
 
@@ -38,8 +41,7 @@ describe("parseConfig", () => {
         namespace: "allegro",
         username: undefined,
         nginxImage: "nginx:stable",
-        inkpyContext: source,
-        inkpyDockerfile: `${source}/docker/Dockerfile-inkpy`,
+        inkpy: { context: INKPY_CHECKOUT, dockerfile: `${INKPY_CHECKOUT}/Dockerfile` },
       },
       packagecloud: { repository: "allegro/ralph", url: "https://packagecloud.io" },
       github: { repository: "allegro/ralph", releaseId: undefined, environment: undefined, ciBackendUrl: undefined },
@@ -53,6 +55,7 @@ describe("parseConfig", () => {
         nodeMinimum: "22.0.0",
         pipArgs: [],
       },
+      notices: [],
     });
     expect(Object.values(secrets).filter((value) => value !== undefined)).toEqual([]);
   });
@@ -237,6 +240,25 @@ describe("parseConfig", () => {
       ).problems.map((p) => p.key),
     ).toEqual(["ralph-release:registryUsername", "ralph-release:registryPassword"]);
     expect(problemsOf(raw("snapshot", { images: "no" })).problems.map((p) => p.key)).toEqual(["ralph-release:images"]);
+  });
+
+  it("inkpy is its own checkout: a snapshot without one leaves it out and says so; a release stops", () => {
+    const missing = { inkpySource: "../inkpy" };
+    const snapshot = parseConfig(raw("snapshot", missing)).settings;
+    expect(snapshot.images.inkpy).toBeUndefined();
+    expect(snapshot.notices).toEqual([
+      "inkpy left out: no Dockerfile in ../inkpy (inkpySource). To build it: git clone https://github.com/allegro/inkpy ../inkpy (or pulumi config set --stack snapshot inkpySource '../inkpy'); to leave it out quietly: inkpy false.",
+    ]);
+    const credentials = { packagecloudToken: "t", githubToken: "g", registryUsername: "u", registryPassword: "p" };
+    const secretKeys = ["packagecloudToken", "githubToken", "registryPassword"];
+    const refused = problemsOf(raw("release", { ...missing, ...credentials }, secretKeys));
+    expect(refused.problems.map((p) => p.key)).toEqual(["ralph-release:inkpySource"]);
+    expect(refused.message).toContain(
+      "/inkpy/Dockerfile does not exist (inkpy is its own project, not part of Ralph's tree)",
+    );
+    expect(refused.message).toContain("release without it: pulumi config set --stack release inkpy false");
+    const without = parseConfig(raw("release", { ...missing, ...credentials, inkpy: "false" }, secretKeys)).settings;
+    expect([without.images.inkpy, without.notices]).toEqual([undefined, []]);
   });
 
   it("the builder's Python follows the distribution unless pythonMinimum says otherwise", () => {

@@ -9,7 +9,7 @@ import { publishToAptly } from "../../lib/aptly";
 import { serveDirectory, signingKey } from "../support/aptRepo";
 import { BASE_IMAGE, useContainerEngine } from "../support/containers";
 import { removeTempDirs, tempDir } from "../support/gitRepo";
-import { mockImageId, runProgram } from "../support/pulumi";
+import { INKPY_CHECKOUT, mockImageId, runProgram } from "../support/pulumi";
 import { ralphFixtureRepo } from "../support/ralphFixture";
 import { RegistryApi } from "../support/registry";
 
@@ -130,6 +130,7 @@ describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program d
     const namespace = `test${Date.now()}`;
     const common = {
       source: repo.dir,
+      inkpySource: INKPY_CHECKOUT,
       registry: REGISTRY,
       imageNamespace: namespace,
       publishImages: "true",

@@ -1,5 +1,6 @@
 /** Runs the Pulumi program under the SDK's mocks (pulumi/examples testing-unit-ts) and resolves its outputs. */
 import { createHash } from "node:crypto";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import { useMockStack } from "../../cli/mockStack";
@@ -22,14 +23,21 @@ export interface ProgramRun {
   readonly resources: pulumi.runtime.MockResourceArgs[];
 }
 
-/** What a release stack needs besides its checkout, with recognisable values to look for in outputs. */
-export const RELEASE_CREDENTIALS = {
+/** inkpy's checkout for the tests (inkpy is its own project): a stand-in recipe. */
+export const INKPY_CHECKOUT = join(__dirname, "..", "fixtures", "inkpy");
+
+/**
+ * What a release stack needs besides its checkout: inkpy's checkout and credentials, with
+ * recognisable values to look for in outputs.
+ */
+export const RELEASE_SETTINGS = {
+  inkpySource: INKPY_CHECKOUT,
   registryUsername: "bot",
   registryPassword: "pw-4711",
   packagecloudToken: "pc-4711",
   githubToken: "gh-4711",
 };
-/** The keys of RELEASE_CREDENTIALS set with --secret. */
+/** The keys of RELEASE_SETTINGS set with --secret. */
 export const SECRET_KEYS = [
   "registryPassword",
   "packagecloudToken",

@@ -3,6 +3,9 @@
  * groups Ralph declares, requirements/prod.txt and the contrib/common files the recipes install.
  * Builds offline (setuptools only).
  */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { CONSOLE_SCRIPTS } from "../../lib/debVerify";
 import { GitRepo } from "./gitRepo";
 
@@ -97,16 +100,6 @@ for conf in /etc/ralph/conf.d/*.conf; do source "$conf"; done
 exec /opt/ralph/ralph-core/bin/ralph "$@"
 `,
   );
-  repo.write(
-    "docker/Dockerfile-inkpy",
-    `# inkpy stand-in: Ralph's document service image, built from the Ralph checkout.
-ARG BASE_IMAGE
-FROM \${BASE_IMAGE}
-ARG RALPH_VERSION
-LABEL org.opencontainers.image.title="inkpy" org.opencontainers.image.version="\${RALPH_VERSION}"
-CMD ["sh", "-c", "echo inkpy ready; exec sleep infinity"]
-`,
-  );
   repo.git("add", "--all");
   repo.git("update-index", "--chmod=+x", "contrib/common/usr/bin/ralphctl");
   repo.write(
@@ -138,4 +131,51 @@ export function ralphFixtureRepo(options: FixtureOptions = {}): GitRepo {
   repo.commit("Add a DC view", "src/ralph/dc_view.py");
   repo.tag("20241124.1");
   return repo;
+}
+
+/**
+ * Gives the fixture a front end shaped like Ralph's: package.json whose gulp (a local stand-in, so npm
+ * needs no registry) runs gulpfile.js, which writes a stylesheet under src/ralph/static/ that the
+ * package then carries. With `lockfile`, a package-lock.json (npm ci); with `bower`, bower from npm's
+ * registry and a bower.json whose git source (GitHub) cannot be reached from here.
+ */
+export function addFrontEnd(repo: GitRepo, options: { lockfile?: boolean; bower?: boolean } = {}): void {
+  repo.write(
+    "package.json",
+    `${JSON.stringify({ name: "ralph", version: "3.0.0", private: true, devDependencies: { gulp: "file:tools/gulp", ...(options.bower ? { bower: "1.8.14" } : {}) } }, null, 2)}\n`,
+  );
+  repo.write(
+    "tools/gulp/package.json",
+    `${JSON.stringify({ name: "gulp", version: "0.0.0", bin: { gulp: "cli.js" } }, null, 2)}\n`,
+  );
+  repo.write("tools/gulp/cli.js", `#!/usr/bin/env node\nrequire(require("path").resolve("gulpfile.js"));\n`);
+  repo.write(
+    "gulpfile.js",
+    `const fs = require("fs");
+fs.mkdirSync("src/ralph/static/css", { recursive: true });
+fs.writeFileSync("src/ralph/static/css/ralph.css", "/* built by gulp */\\n");
+console.log("gulp: wrote src/ralph/static/css/ralph.css");
+`,
+  );
+  repo.write("MANIFEST.in", "recursive-include src/ralph/static *\n");
+  const setup = readFileSync(join(repo.dir, "setup.py"), "utf8");
+  repo.write(
+    "setup.py",
+    setup.replace('packages=find_packages("src"),', 'packages=find_packages("src"),\n    include_package_data=True,'),
+  );
+  if (options.bower) {
+    repo.write(
+      "bower.json",
+      `${JSON.stringify({ name: "ralph", dependencies: { "iron-ajax": "PolymerElements/iron-ajax#1.1.x" } }, null, 2)}\n`,
+    );
+  }
+  if (options.lockfile) {
+    execFileSync("npm", ["install", "--package-lock-only", "--offline", "--no-audit", "--no-fund"], {
+      cwd: repo.dir,
+      stdio: "ignore",
+    });
+  }
+  repo.git("add", "--all");
+  repo.git("update-index", "--chmod=+x", "tools/gulp/cli.js");
+  repo.git("commit", "--quiet", "-m", "Front end");
 }

@@ -61,6 +61,8 @@ export class DebPackage extends pulumi.ComponentResource {
       nodeMinimum: deb.nodeMinimum,
       pipArgs: deb.pipArgs,
       frontendAssets: deb.frontendAssets,
+      extraBuildDepends: deb.extraBuildDepends,
+      extraDepends: deb.extraDepends,
       debianDir,
       outDir: args.outDir,
       keepExisting: args.mode === "release",
@@ -74,6 +76,8 @@ export class DebPackage extends pulumi.ComponentResource {
         profile,
         pythonMinimum: deb.pythonMinimum,
         nodeMinimum: buildsFrontEnd(args.source, deb.frontendAssets) ? deb.nodeMinimum : undefined,
+        extraBuildDepends: deb.extraBuildDepends,
+        extraDepends: deb.extraDepends,
       });
       const buildArgs = { BASE_IMAGE: deb.baseImage, BUILD_DEPENDS: buildDepends(control) };
       recipeDigest = JSON.stringify({ dockerfile: readFileSync(dockerfile, "utf8"), buildArgs });

@@ -34,21 +34,71 @@ export interface Changes {
 export function changesSince(source: string, commit: string): Changes {
   const previous = previousRelease(source, commit);
   const range = previous ? `${previous}..${commit}` : commit;
-  const subjects = lines(git(source, "log", "--no-merges", "--format=%s", range)).map((subject) =>
-    subject.replace(/\s+/g, " ").trim(),
-  );
-  return { previous, subjects };
+  return { previous, subjects: subjectsOf(source, range) };
 }
 
+function entry(version: string, codename: string, maintainer: string, date: string, subjects: readonly string[]) {
+  const body = subjects.map((subject) => `  * ${subject}`).join("\n");
+  return `ralph-core (${version}) ${codename}; urgency=medium\n\n${body}\n\n -- ${maintainer}  ${date}\n`;
+}
+
+const subjectsOf = (source: string, range: string) =>
+  lines(git(source, "log", "--no-merges", "--format=%s", range)).map((subject) => subject.replace(/\s+/g, " ").trim());
+
+/**
+ * The whole changelog: the version being built (the commits since the previous release), then every
+ * earlier release reachable from the commit, newest first, each with the commits since the one
+ * before it and the date of its own commit.
+ */
 export function renderChangelog(request: ChangelogRequest): string {
-  const { source, commit } = request;
-  const { subjects } = changesSince(source, commit);
+  const { source, commit, codename, maintainer } = request;
+  const { previous, subjects } = changesSince(source, commit);
   // The commit's own date, not the clock: rebuilding the same commit gives the same file.
   const date = git(source, "show", "-s", "--format=%cD", commit);
-  const items = subjects.length > 0 ? subjects : [`Rebuild of ${commit.slice(0, 12)}.`];
-  const body = items.map((subject) => `  * ${subject}`).join("\n");
-  return (
-    `ralph-core (${request.debianVersion}) ${request.codename}; urgency=medium\n\n` +
-    `${body}\n\n -- ${request.maintainer}  ${date}\n`
-  );
+  const entries = [
+    entry(
+      request.debianVersion,
+      codename,
+      maintainer,
+      date,
+      subjects.length > 0 ? subjects : [`Rebuild of ${commit.slice(0, 12)}.`],
+    ),
+  ];
+  if (previous) {
+    const onCommit = new Set(lines(git(source, "tag", "--points-at", commit)));
+    const releases = lines(git(source, "tag", "--merged", commit))
+      .filter((tag) => !onCommit.has(tag))
+      .flatMap((tag) => parseReleaseTag(tag) ?? [])
+      .sort(compareReleases)
+      .reverse();
+    // One git call each for every tag's commit and every commit's date, not two per release.
+    const commitOfTag = new Map(
+      lines(git(source, "for-each-ref", "--format=%(refname:short) %(*objectname) %(objectname)", "refs/tags")).map(
+        (line) => {
+          const [tag, peeled, object] = line.split(" ");
+          return [tag, peeled || object] as const;
+        },
+      ),
+    );
+    const commits = releases.map((release) => commitOfTag.get(release.text) as string);
+    const dates = new Map(
+      lines(git(source, "log", "--no-walk=unsorted", "--format=%H %cD", ...commits)).map(
+        (line) => [line.slice(0, 40), line.slice(41)] as const,
+      ),
+    );
+    releases.forEach((release, i) => {
+      const before = releases[i + 1];
+      const releaseSubjects = before ? subjectsOf(source, `${before.text}..${release.text}`) : [];
+      entries.push(
+        entry(
+          release.text,
+          codename,
+          maintainer,
+          dates.get(commits[i]) ?? date,
+          releaseSubjects.length > 0 ? releaseSubjects : [`Release ${release.text}.`],
+        ),
+      );
+    });
+  }
+  return entries.join("\n");
 }

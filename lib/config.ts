@@ -26,6 +26,20 @@ interface KeySpec {
   readonly check?: (value: string) => string | undefined;
 }
 
+/** `a, b (>= 1.2)` → its relations; empty for "". */
+const dependencyList = (value: string) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+const RELATION = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?( \((<<|<=|=|>=|>>) [A-Za-z0-9.+~:-]+\))?$/;
+function dependencyListProblem(value: string): string | undefined {
+  const bad = dependencyList(value).filter((item) => !RELATION.test(item));
+  return bad.length > 0
+    ? `${bad.map((item) => JSON.stringify(item)).join(", ")} is not a Debian package relation like \`libjpeg-dev\` or \`libfoo (>= 1.2)\``
+    : undefined;
+}
+
 const both = <T extends string | boolean>(value: T) => ({ snapshot: value, release: value });
 
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
@@ -138,6 +152,20 @@ export const KEYS = {
       /["'\\$`]/.test(v)
         ? `${JSON.stringify(v)} contains quotes or shell characters; give plain space-separated arguments`
         : undefined,
+  },
+  extraBuildDepends: {
+    kind: "string",
+    doc: "Further Build-Depends, comma-separated: what Ralph's requirements need to build from source on this distribution (e.g. `zlib1g-dev, libjpeg-dev` for a Pillow pin without wheels for its Python).",
+    default: both(""),
+    example: "zlib1g-dev, libjpeg-dev",
+    check: (v) => dependencyListProblem(v),
+  },
+  extraDepends: {
+    kind: "string",
+    doc: "Further Depends of ralph-core, comma-separated: libraries those builds link against (e.g. `libjpeg62-turbo`).",
+    default: both(""),
+    example: "libjpeg62-turbo",
+    check: (v) => dependencyListProblem(v),
   },
   frontendAssets: {
     kind: "string",
@@ -365,6 +393,8 @@ export interface Settings {
     readonly pythonMinimum: string;
     readonly nodeMinimum: string;
     readonly pipArgs: readonly string[];
+    readonly extraBuildDepends: readonly string[];
+    readonly extraDepends: readonly string[];
     /** Absolute; undefined: the builder builds the front end. */
     readonly frontendAssets?: string;
   };
@@ -522,6 +552,8 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
     pythonMinimum: text("pythonMinimum") ?? distributionProfile(distribution)?.python ?? "",
     nodeMinimum: text("nodeMinimum") as string,
     pipArgs: (text("pipArgs") as string).split(/\s+/).filter((arg) => arg.length > 0),
+    extraBuildDepends: dependencyList(text("extraBuildDepends") as string),
+    extraDepends: dependencyList(text("extraDepends") as string),
     frontendAssets:
       frontendAssets && (isAbsolute(frontendAssets) ? frontendAssets : resolve(raw.projectDir, frontendAssets)),
   };

@@ -25,6 +25,7 @@ import { renderChangelog } from "./changelog";
 import { type ControlValues, distributionProfile, maintainer, renderControl } from "./distributions";
 import { UserError } from "./errors";
 import { git, gitWithEnv } from "./git";
+import { explainPipFailure } from "./pipFailure";
 import { type IndexAccess, indexAccessForContainer, parsePipConfigList } from "./indexAccess";
 import { type Runner, runStep, tail } from "./runner";
 
@@ -50,6 +51,9 @@ export interface DebBuildRequest {
   readonly pipArgs: readonly string[];
   /** Pre-built front-end assets laid over the tree (then npm, bower and gulp are skipped). */
   readonly frontendAssets?: string;
+  /** Extra Build-Depends and Depends (debian/control), from config. */
+  readonly extraBuildDepends?: readonly string[];
+  readonly extraDepends?: readonly string[];
   /** This project's debian/ directory. */
   readonly debianDir: string;
   /** Where artifacts go: `<outDir>/<debianVersion>/`. */
@@ -131,6 +135,8 @@ export function buildFingerprint(request: DebBuildRequest, builderRecipeDigest: 
     nodeMinimum: request.nodeMinimum,
     pipArgs: request.pipArgs,
     frontendAssets: request.frontendAssets ? directoryDigest(request.frontendAssets) : undefined,
+    extraBuildDepends: request.extraBuildDepends,
+    extraDepends: request.extraDepends,
     debian: directoryDigest(request.debianDir),
     builder: request.builderImage ?? "host",
     builderRecipe: builderRecipeDigest,
@@ -166,6 +172,8 @@ export function prepareDebianDir(request: DebBuildRequest, target: string): { co
     profile,
     pythonMinimum: request.pythonMinimum,
     nodeMinimum: buildsFrontEnd(join(target, ".."), request.frontendAssets) ? request.nodeMinimum : undefined,
+    extraBuildDepends: request.extraBuildDepends,
+    extraDepends: request.extraDepends,
   };
   const control = renderControl(readFileSync(join(request.debianDir, "control.in"), "utf8"), values);
   writeFileSync(join(target, "control"), control);
@@ -245,7 +253,7 @@ export async function buildDeb(request: DebBuildRequest, log: (line: string) => 
     writeFileSync(logPath, result.output);
     if (result.status !== 0) {
       throw new DebBuildError(
-        `dpkg-buildpackage failed (exit ${result.status}); full log: ${logPath}\n${tail(result.output)}`,
+        `${explainPipFailure(result.output)?.concat("\n") ?? ""}dpkg-buildpackage failed (exit ${result.status}); full log: ${logPath}\n${tail(result.output)}`,
       );
     }
     const fileName = `${PACKAGE_NAME}_${request.debianVersion}_${ARCHITECTURE}.deb`;

@@ -87,6 +87,9 @@ export interface ControlValues {
   readonly pythonMinimum: string;
   /** nodejs minimum, when the tree has a front end to build; undefined leaves node out. */
   readonly nodeMinimum?: string;
+  /** Further build and runtime dependencies from config (e.g. headers for a pin built from source). */
+  readonly extraBuildDepends?: readonly string[];
+  readonly extraDepends?: readonly string[];
 }
 
 /** Renders debian/control.in. Unknown placeholders are an error, so a typo cannot ship. */
@@ -100,8 +103,11 @@ export function renderControl(template: string, values: ControlValues): string {
     NODE_BUILD_DEPENDS: values.nodeMinimum
       ? `,\n               nodejs (>= ${values.nodeMinimum}),\n               npm`
       : "",
+    EXTRA_BUILD_DEPENDS: (values.extraBuildDepends ?? []).map((p) => `,\n               ${p}`).join(""),
     MYSQL_RUNTIME: profile.mysqlRuntime,
-    EXTRA_RUNTIME_DEPENDS: profile.extraRuntime.map((p) => `,\n         ${p}`).join(""),
+    EXTRA_RUNTIME_DEPENDS: [...profile.extraRuntime, ...(values.extraDepends ?? [])]
+      .map((p) => `,\n         ${p}`)
+      .join(""),
   };
   return template.replace(/@([A-Z_]+)@/g, (_, key: string) => {
     const value = substitutions[key];

@@ -54,6 +54,8 @@ describe("parseConfig", () => {
         pythonMinimum: "3.10",
         nodeMinimum: "22.0.0",
         pipArgs: [],
+        extraBuildDepends: [],
+        extraDepends: [],
       },
       notices: [],
     });
@@ -259,6 +261,20 @@ describe("parseConfig", () => {
     expect(refused.message).toContain("release without it: pulumi config set --stack release inkpy false");
     const without = parseConfig(raw("release", { ...missing, ...credentials, inkpy: "false" }, secretKeys)).settings;
     expect([without.images.inkpy, without.notices]).toEqual([undefined, []]);
+  });
+
+  it("extra build and runtime dependencies go into the control file's relations, and are checked", () => {
+    const { deb } = parseConfig(
+      raw("snapshot", { extraBuildDepends: "zlib1g-dev, libjpeg-dev (>= 1:1.5)", extraDepends: "libjpeg62-turbo" }),
+    ).settings;
+    expect([deb.extraBuildDepends, deb.extraDepends]).toEqual([
+      ["zlib1g-dev", "libjpeg-dev (>= 1:1.5)"],
+      ["libjpeg62-turbo"],
+    ]);
+    const bad = problemsOf(raw("snapshot", { extraBuildDepends: "zlib1g-dev; rm -rf /" }));
+    expect(bad.message).toContain(
+      'ralph-release:extraBuildDepends: "zlib1g-dev; rm -rf /" is not a Debian package relation',
+    );
   });
 
   it("the builder's Python follows the distribution unless pythonMinimum says otherwise", () => {

@@ -36,6 +36,18 @@ describe("distribution profiles", () => {
     expect(rendered).toMatch(/libmysqlclient20/);
   });
 
+  it("config's extra relations join Build-Depends and Depends", () => {
+    const profile = distributionProfile("debian/bullseye") ?? expect.fail("no bullseye");
+    const rendered = renderControl(template, {
+      profile,
+      pythonMinimum: "3.9",
+      extraBuildDepends: ["zlib1g-dev", "libjpeg-dev"],
+      extraDepends: ["libjpeg62-turbo"],
+    });
+    expect(buildDepends(rendered)).toMatch(/default-libmysqlclient-dev, zlib1g-dev, libjpeg-dev$/);
+    expect(rendered).toMatch(/python3-distutils,\s+libjpeg62-turbo\nSuggests:/);
+  });
+
   it("node joins the build dependencies only for a tree with a front end", () => {
     expect(buildDepends(control("ubuntu/jammy"))).not.toContain("nodejs");
     expect(buildDepends(control("ubuntu/jammy", "22.0.0"))).toContain("nodejs (>= 22.0.0), npm");

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   generateVersion,
@@ -10,6 +10,7 @@ import {
   VersionError,
 } from "../../lib/version";
 import { GitRepo, removeTempDirs, tempDir } from "../support/gitRepo";
+import { BUNDLE_RELEASE, cloneRalph } from "../support/ralphBundle";
 
 const at = (iso: string) => () => new Date(iso);
 const NOV_24 = at("2024-11-24T09:00:00Z");
@@ -280,5 +281,43 @@ describe("versions that must double as Docker tags", () => {
     expect(() => showVersion({ source: repo.dir, now: NOV_24 })).toThrow(
       /is 148 characters; Docker tags hold at most 128\. Build from a branch with a name of at most 108 characters/,
     );
+  });
+});
+
+describe("on Ralph's real history (the bundle)", () => {
+  let ralph: GitRepo;
+  beforeAll(() => {
+    ralph = cloneRalph();
+  }, 120_000);
+
+  it("show: ng at its release tag is that release", () => {
+    expect(showVersion({ source: ralph.dir, now: NOV_24 })).toMatchObject({
+      version: BUNDLE_RELEASE,
+      mode: "release",
+      debianVersion: BUNDLE_RELEASE,
+      latestRelease: BUNDLE_RELEASE,
+      branch: "ng",
+      commitsSinceRelease: 0,
+    });
+  });
+
+  it("generate: the same day's next patch, or the next day's first", () => {
+    expect(generateVersion({ source: ralph.dir, now: at("2024-10-23T18:00:00Z") })).toBe("20241023.2");
+    expect(generateVersion({ source: ralph.dir, now: NOV_24 })).toBe("20241124.1");
+  });
+
+  it("a feature branch off ng is a snapshot that sorts above the release and below the next", () => {
+    ralph.checkout("-b", "feature/RALPH-42_fix");
+    ralph.commit("Work on the fix", "src/ralph/feature_fix.py");
+    const snapshot = showVersion({ source: ralph.dir, now: NOV_24 });
+    expect(snapshot).toMatchObject({
+      version: "20241124.1-feature-RALPH-42-fix-SNAPSHOT",
+      mode: "snapshot",
+      debianVersion: "20241124.1~feature.RALPH.42.fix.SNAPSHOT.1",
+    });
+    const sorts = (a: string, op: string, b: string) =>
+      spawnSync("dpkg", ["--compare-versions", a, op, b]).status === 0;
+    expect(sorts(snapshot.debianVersion, "gt", BUNDLE_RELEASE)).toBe(true);
+    expect(sorts(snapshot.debianVersion, "lt", "20241124.1")).toBe(true);
   });
 });

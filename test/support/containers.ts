@@ -28,7 +28,7 @@ export function useContainerEngine(): void {
  * returns its id. `nodeMinimum` adds node for a tree with a front end.
  */
 export function buildBuilderImage(
-  options: { distribution?: string; baseImage?: string; nodeMinimum?: string } = {},
+  options: { distribution?: string; baseImage?: string; nodeMinimum?: string; extraBuildDepends?: string[] } = {},
 ): string {
   const distribution = options.distribution ?? "debian/bookworm";
   const profile = distributionProfile(distribution) ?? expectProfile(distribution);
@@ -36,8 +36,9 @@ export function buildBuilderImage(
     profile,
     pythonMinimum: profile.python,
     nodeMinimum: options.nodeMinimum,
+    extraBuildDepends: options.extraBuildDepends,
   });
-  const tag = `localhost/ralph-release/deb-builder:test-${profile.name.replace("/", "-")}${options.nodeMinimum ? "-node" : ""}`;
+  const tag = `localhost/ralph-release/deb-builder:test-${profile.name.replace("/", "-")}${options.nodeMinimum ? "-node" : ""}${options.extraBuildDepends ? "-extra" : ""}`;
   execFileSync(
     "docker",
     [

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../support/containers";
 import { GitRepo, removeTempDirs } from "../support/gitRepo";
 import { INKPY_CHECKOUT } from "../support/pulumi";
+import { BUNDLE_RELEASE, cloneRalph } from "../support/ralphBundle";
 
 afterAll(removeTempDirs);
 
@@ -136,4 +137,34 @@ describe("npm run plan", () => {
     expect(badKey.code).toBe(1);
     expect(badKey.stderr).toMatch(/--set imageNamespce: expected key=value with a ralph-release key/);
   });
+});
+
+describe("npm run plan on Ralph's real tree (the bundle)", () => {
+  it("release at 20241023.1 with inkpy's checkout: the three images; without it: refused, as up would", async () => {
+    const ralph = cloneRalph();
+    const planned = await plan("release", "--source", ralph.dir, ...INKPY);
+    expect(planned.stderr).toBe("");
+    expect(planned.stdout).toContain(`version   ${BUNDLE_RELEASE} (release; deb ${BUNDLE_RELEASE})`);
+    expect(planned.stdout).toContain(`images    ralph, ralph-static-nginx, inkpy, tagged ${BUNDLE_RELEASE}, latest`);
+    const refused = await plan("release", "--source", ralph.dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe("");
+    expect(refused.stderr).toMatch(
+      /inkpySource: has no inkpy recipe: .* release without it: pulumi config set --stack release inkpy false/s,
+    );
+  }, 120_000);
+
+  it("snapshot of a branch: ralph and ralph-static-nginx, and a note that inkpy is left out", async () => {
+    const ralph = cloneRalph();
+    ralph.checkout("-b", "feature/RALPH-42");
+    ralph.commit("Work in progress", "src/ralph/wip.py");
+    const { code, stdout } = await plan("snapshot", "--source", ralph.dir);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /^version   \d{8}\.\d+-feature-RALPH-42-SNAPSHOT \(snapshot; deb \d{8}\.\d+~feature\.RALPH\.42\.SNAPSHOT\.1\)/m,
+    );
+    expect(stdout).toMatch(/^images    ralph, ralph-static-nginx, tagged \S+-SNAPSHOT, smoke-tested$/m);
+    expect(stdout).toMatch(/^note      inkpy left out: no Dockerfile in \.\.\/inkpy \(inkpySource\)/m);
+    expect(stdout).not.toMatch(/images-inkpy/);
+  }, 120_000);
 });

@@ -15,6 +15,7 @@ import { renderChangelog } from "../../lib/changelog";
 import { BASE_IMAGE, buildBuilderImage, PROJECT_DIR, useContainerEngine } from "../support/containers";
 import { removeTempDirs, tempDir } from "../support/gitRepo";
 import { addFrontEnd, ralphFixtureRepo } from "../support/ralphFixture";
+import { BUNDLE_RELEASE, cloneRalph } from "../support/ralphBundle";
 
 afterAll(removeTempDirs);
 
@@ -83,12 +84,56 @@ describe("changelog", () => {
       maintainer: "Ralph maintainers <ralph@allegro.pl>",
     };
     const changelog = renderChangelog(request);
+    const signature = / -- Ralph maintainers <ralph@allegro.pl>  \w{3}, \d{2} \w{3} \d{4} [\d:]{8} [+-]\d{4}\n/.source;
     expect(changelog).toMatch(
-      /^ralph-core \(20241124\.1\) jammy; urgency=medium\n\n  \* Add a DC view\n  \* Fix the importer\n\n -- Ralph maintainers <ralph@allegro.pl>  \w{3}, \d{2} \w{3} \d{4} [\d:]{8} [+-]\d{4}\n$/,
+      new RegExp(
+        "^ralph-core \\(20241124\\.1\\) jammy; urgency=medium\n\n  \\* Add a DC view\n  \\* Fix the importer\n\n" +
+          signature +
+          // The release before it, the first: no earlier release to list changes since.
+          "\nralph-core \\(20241120\\.1\\) jammy; urgency=medium\n\n  \\* Release 20241120\\.1\\.\n\n" +
+          signature +
+          "$",
+      ),
     );
     expect(renderChangelog(request)).toBe(changelog);
     execFileSync("dpkg-parsechangelog", ["-l-"], { input: changelog });
   });
+});
+
+describe("changelog of Ralph's real history (the bundle)", () => {
+  it("has an entry per release tag reachable from the commit, newest first, each with its own commits", () => {
+    const ralph = cloneRalph();
+    const commit = ralph.git("rev-parse", "HEAD");
+    const changelog = renderChangelog({
+      source: ralph.dir,
+      commit,
+      debianVersion: BUNDLE_RELEASE,
+      codename: "bullseye",
+      maintainer: "Ralph maintainers <ralph@allegro.pl>",
+    });
+    const parsed = execFileSync("dpkg-parsechangelog", ["-l-", "--all", "--format", "rfc822"], {
+      input: changelog,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const versions = [...parsed.matchAll(/^Version: (.+)$/gm)].map((m) => m[1]);
+    const tags = ralph
+      .git("tag", "--merged", commit)
+      .split("\n")
+      .filter((tag) => /^\d{8}\.\d+$/.test(tag));
+    const newestFirst = execFileSync("sort", ["--version-sort", "--reverse"], {
+      input: tags.join("\n"),
+      encoding: "utf8",
+    })
+      .trim()
+      .split("\n");
+    expect(versions).toEqual(newestFirst);
+    expect(versions.slice(0, 3)).toEqual([BUNDLE_RELEASE, "20241008.3", "20241008.2"]);
+    // Each release lists the commits between it and the one before.
+    const entry = (version: string) => changelog.split("\nralph-core (").find((e) => e.startsWith(`${version})`)) ?? "";
+    const between = ralph.git("log", "--no-merges", "--format=%s", "20241008.2..20241008.3").split("\n");
+    expect(entry("20241008.3")).toContain(`  * ${between[0].replace(/\s+/g, " ").trim()}`);
+  }, 120_000);
 });
 
 describe("a real ralph-core deb from a Ralph-shaped checkout", () => {

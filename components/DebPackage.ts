@@ -56,6 +56,7 @@ export class DebPackage extends pulumi.ComponentResource {
       commit: checkout.commit,
       treeId: workingTreeId(args.source),
       debianVersion: checkout.debianVersion,
+      version: checkout.version,
       distribution: args.distribution,
       pythonMinimum: deb.pythonMinimum,
       nodeMinimum: deb.nodeMinimum,

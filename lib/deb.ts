@@ -43,6 +43,8 @@ export interface DebBuildRequest {
   /** Git tree id of the content to package: the commit's tree, or the working tree for a dirty snapshot. */
   readonly treeId: string;
   readonly debianVersion: string;
+  /** Ralph's own version string (the release tag, or `<next>-<branch>-SNAPSHOT`); defaults to debianVersion. */
+  readonly version?: string;
   /** `<distro>/<release>`. */
   readonly distribution: string;
   readonly pythonMinimum: string;
@@ -130,6 +132,7 @@ export function buildFingerprint(request: DebBuildRequest, builderRecipeDigest: 
     treeId: request.treeId,
     commit: request.commit,
     debianVersion: request.debianVersion,
+    version: request.version,
     distribution: request.distribution,
     pythonMinimum: request.pythonMinimum,
     nodeMinimum: request.nodeMinimum,
@@ -218,6 +221,13 @@ export async function buildDeb(request: DebBuildRequest, log: (line: string) => 
     if (request.frontendAssets) {
       log(`laying pre-built front-end assets from ${request.frontendAssets} over the tree`);
       cpSync(request.frontendAssets, tree, { recursive: true });
+    }
+    // Ralph's setup.py asks get_version.sh, which reads git metadata an export does not carry: in the
+    // export it answers with the version this pipeline worked out, by the same rules.
+    if (existsSync(join(tree, "get_version.sh"))) {
+      writeFileSync(join(tree, "get_version.sh"), `#!/bin/sh\necho '${request.version ?? request.debianVersion}'\n`, {
+        mode: 0o755,
+      });
     }
     // This project owns the recipes: a debian/ in the Ralph tree is replaced, not merged.
     rmSync(join(tree, "debian"), { recursive: true, force: true });

@@ -13,7 +13,7 @@ import {
 import { DebVerificationError, verifyDeb } from "../../lib/debVerify";
 import { renderChangelog } from "../../lib/changelog";
 import { BASE_IMAGE, buildBuilderImage, PROJECT_DIR, useContainerEngine } from "../support/containers";
-import { removeTempDirs, tempDir } from "../support/gitRepo";
+import { type GitRepo, removeTempDirs, tempDir } from "../support/gitRepo";
 import { addFrontEnd, ralphFixtureRepo } from "../support/ralphFixture";
 import { BUNDLE_RELEASE, cloneRalph } from "../support/ralphBundle";
 
@@ -283,4 +283,66 @@ describe("the front end, built the way the tree asks", () => {
     const path = (STYLESHEET.exec(debContents(artifact.path)) as RegExpExecArray)[0];
     expect(debFile(artifact.path, path)).toBe("/* pre-built */\n");
   }, 900_000);
+});
+
+/** What builds Ralph 20241023.1 on debian/bullseye (README, "The ralph-core deb"). */
+const BULLSEYE = {
+  distribution: "debian/bullseye",
+  baseImage: process.env.RALPH_RELEASE_BULLSEYE_IMAGE ?? "localhost/debian:bullseye",
+  extraBuildDepends: ["zlib1g-dev", "libjpeg-dev"],
+  extraDepends: ["libjpeg62-turbo", "zlib1g"],
+  pipArgs: ["--use-deprecated=legacy-resolver"],
+};
+
+describe("Ralph's real tree (20241023.1) on debian/bullseye, its requirements from PyPI", () => {
+  let ralph: GitRepo;
+  let builderImage: string;
+  let frontendAssets: string;
+  beforeAll(() => {
+    useContainerEngine();
+    ralph = cloneRalph();
+    builderImage = buildBuilderImage(BULLSEYE);
+    // Ralph's own front end needs bower's GitHub sources: supplied pre-built instead (here: empty).
+    frontendAssets = tempDir();
+  }, 1_800_000);
+
+  const request = (overrides: Partial<DebBuildRequest> = {}): DebBuildRequest => ({
+    ...requestFor(ralph.dir, { builderImage, debianVersion: BUNDLE_RELEASE, version: BUNDLE_RELEASE }),
+    distribution: BULLSEYE.distribution,
+    pythonMinimum: "3.9",
+    extraBuildDepends: BULLSEYE.extraBuildDepends,
+    extraDepends: BULLSEYE.extraDepends,
+    pipArgs: BULLSEYE.pipArgs,
+    frontendAssets,
+    ...overrides,
+  });
+
+  it("under pip's own resolver its pins conflict, and the failure names them and the way past", async () => {
+    await expect(buildDeb(request({ pipArgs: [] }))).rejects.toThrow(
+      /^pip: Ralph's pins conflict under pip's resolver \(The user requested pbr==1\.8\.1; .*openstacksdk 1\.5\.0 depends on pbr!=2\.1\.0 and >=2\.0\.0\)\. .*set pipArgs to --use-deprecated=legacy-resolver/,
+    );
+  }, 1_800_000);
+
+  it("builds with the README's settings; the venv holds Ralph's pins; it installs into clean bullseye and runs", async () => {
+    const artifact = await buildDeb(request());
+    const contents = debContents(artifact.path);
+    for (const pin of [
+      "Django-2.0.13",
+      "Pillow-6.2.2",
+      "mysqlclient-1.3.13",
+      "djangorestframework-3.7.5",
+      "pbr-1.8.1",
+    ]) {
+      expect(contents, pin).toMatch(new RegExp(`site-packages/${pin.replaceAll(".", "\\.")}\\.dist-info/`));
+    }
+    expect(contents).toMatch(/site-packages\/ralph\/settings\/prod\.py/);
+    const checks = await verifyDeb({
+      debPath: artifact.path,
+      expected: artifact,
+      checkerImage: builderImage,
+      installImage: BULLSEYE.baseImage,
+    });
+    expect(checks.filter((check) => !check.ok)).toEqual([]);
+    expect(checks[3].output).toContain("2.0.13");
+  }, 1_800_000);
 });

@@ -15,14 +15,7 @@ import { verifyDeb } from "../lib/debVerify";
 import { BASE_IMAGE, buildBuilderImage, useContainerEngine } from "../test/support/containers";
 import { removeTempDirs, tempDir } from "../test/support/gitRepo";
 import { ralphFixtureRepo } from "../test/support/ralphFixture";
-
-async function timed<T>(label: string, step: () => Promise<T> | T): Promise<T> {
-  const start = process.hrtime.bigint();
-  const result = await step();
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`${label.padEnd(52)} ${seconds.toFixed(2).padStart(8)} s`);
-  return result;
-}
+import { timed } from "./timed";
 
 async function main() {
   useContainerEngine();

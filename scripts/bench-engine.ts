@@ -12,18 +12,11 @@
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { BASE_IMAGE, PROJECT_DIR, useContainerEngine } from "../test/support/containers";
-import { engineProject } from "../test/support/engine";
+import { PROJECT_DIR, useContainerEngine } from "../test/support/containers";
+import { debOnlyConfig, engineProject } from "../test/support/engine";
 import { removeTempDirs, tempDir } from "../test/support/gitRepo";
 import { ralphFixtureRepo } from "../test/support/ralphFixture";
-
-async function timed<T>(label: string, step: () => Promise<T> | T): Promise<T> {
-  const start = process.hrtime.bigint();
-  const result = await step();
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`${label.padEnd(52)} ${seconds.toFixed(2).padStart(8)} s`);
-  return result;
-}
+import { timed } from "./timed";
 
 async function main() {
   const engine = (env: NodeJS.ProcessEnv = process.env) =>
@@ -37,15 +30,7 @@ async function main() {
   useContainerEngine();
   const project = engineProject();
   const repo = ralphFixtureRepo();
-  const stack = await project.stack("snapshot", {
-    source: repo.dir,
-    images: "false",
-    builder: "host",
-    distribution: "debian/bookworm",
-    baseImage: BASE_IMAGE,
-    aptlyRoot: join(tempDir(), "aptly"),
-    debTargets: "aptly",
-  });
+  const stack = await project.stack("snapshot", debOnlyConfig(repo.dir));
   await timed("first up (deb build, gate, aptly)", () => stack.up());
   await timed("no-op up", () => stack.up());
   repo.commit("Fix the DC view", "src/ralph/dc_view.py");

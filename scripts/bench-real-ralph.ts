@@ -15,18 +15,10 @@ import { buildDeb, buildFingerprint, type DebBuildRequest, workingTreeId } from 
 import { verifyDeb } from "../lib/debVerify";
 import { buildBuilderImage, PROJECT_DIR, useContainerEngine } from "../test/support/containers";
 import { removeTempDirs, tempDir } from "../test/support/gitRepo";
-import { BUNDLE_RELEASE, cloneRalph } from "../test/support/ralphBundle";
+import { BUNDLE_ON_BULLSEYE, BUNDLE_RELEASE, cloneRalph } from "../test/support/ralphBundle";
+import { timed } from "./timed";
 
-const BULLSEYE_IMAGE = process.env.RALPH_RELEASE_BULLSEYE_IMAGE ?? "localhost/debian:bullseye";
-const EXTRA_BUILD_DEPENDS = ["zlib1g-dev", "libjpeg-dev"];
-
-async function timed<T>(label: string, step: () => Promise<T> | T): Promise<T> {
-  const start = process.hrtime.bigint();
-  const result = await step();
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`${label.padEnd(56)} ${seconds.toFixed(1).padStart(8)} s`);
-  return result;
-}
+const BULLSEYE = BUNDLE_ON_BULLSEYE;
 
 async function main() {
   useContainerEngine();
@@ -40,11 +32,7 @@ async function main() {
         stdio: "ignore",
       },
     );
-    return buildBuilderImage({
-      distribution: "debian/bullseye",
-      baseImage: BULLSEYE_IMAGE,
-      extraBuildDepends: EXTRA_BUILD_DEPENDS,
-    });
+    return buildBuilderImage(BULLSEYE);
   });
   const request = (): DebBuildRequest => ({
     source: ralph.dir,
@@ -52,13 +40,13 @@ async function main() {
     treeId: workingTreeId(ralph.dir),
     debianVersion: BUNDLE_RELEASE,
     version: BUNDLE_RELEASE,
-    distribution: "debian/bullseye",
-    pythonMinimum: "3.9",
+    distribution: BULLSEYE.distribution,
+    pythonMinimum: BULLSEYE.pythonMinimum,
     nodeMinimum: "22.0.0",
-    pipArgs: ["--use-deprecated=legacy-resolver"],
+    pipArgs: BULLSEYE.pipArgs,
     frontendAssets,
-    extraBuildDepends: EXTRA_BUILD_DEPENDS,
-    extraDepends: ["libjpeg62-turbo", "zlib1g"],
+    extraBuildDepends: BULLSEYE.extraBuildDepends,
+    extraDepends: BULLSEYE.extraDepends,
     debianDir: `${PROJECT_DIR}/debian`,
     outDir: tempDir(),
     builderImage,
@@ -69,7 +57,7 @@ async function main() {
       debPath: artifact.path,
       expected: artifact,
       checkerImage: builderImage,
-      installImage: BULLSEYE_IMAGE,
+      installImage: BULLSEYE.baseImage,
     });
   };
   await timed("cold: deb build (pip from PyPI) + verification gate", () => gate(request()));

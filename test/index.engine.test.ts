@@ -10,9 +10,9 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BASE_IMAGE, useContainerEngine } from "./support/containers";
-import { type EngineProject, engineProject } from "./support/engine";
-import { type GitRepo, removeTempDirs, tempDir } from "./support/gitRepo";
+import { useContainerEngine } from "./support/containers";
+import { debOnlyConfig, type EngineProject, engineProject } from "./support/engine";
+import { type GitRepo, removeTempDirs } from "./support/gitRepo";
 import { type PackagecloudServer, startPackagecloudServer } from "./support/packagecloudServer";
 import { ralphFixtureRepo } from "./support/ralphFixture";
 
@@ -29,20 +29,9 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-/** A deb-only stack built on this machine, published to aptly and the contract server. */
-function debOnlyConfig(repo: GitRepo, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    source: repo.dir,
-    images: "false",
-    builder: "host",
-    distribution: "debian/bookworm",
-    baseImage: BASE_IMAGE,
-    aptlyRoot: join(tempDir(), "aptly"),
-    debTargets: "packagecloud,aptly",
-    packagecloudUrl: server.url,
-    ...extra,
-  };
-}
+/** The deb-only stack, published to aptly and the packagecloud contract server. */
+const debOnlyToBoth = (repo: GitRepo, extra: Record<string, string> = {}) =>
+  debOnlyConfig(repo.dir, { debTargets: "packagecloud,aptly", packagecloudUrl: server.url, ...extra });
 
 /** The steps an operation took (anything but `same`) per resource name, from its engine events. */
 function steps(events: EngineEvent[]): Record<string, string[]> {
@@ -83,7 +72,7 @@ describe("snapshot stack, deb only, under the real engine", () => {
   beforeAll(async () => {
     project = engineProject();
     repo = ralphFixtureRepo();
-    stack = await project.stack("snapshot", debOnlyConfig(repo), { packagecloudToken: server.token });
+    stack = await project.stack("snapshot", debOnlyToBoth(repo), { packagecloudToken: server.token });
   }, 2 * MINUTES);
 
   it(
@@ -233,7 +222,7 @@ describe("release stack, deb only, under the real engine", () => {
       const stack = await project.stack(
         "release",
         {
-          ...debOnlyConfig(repo),
+          ...debOnlyToBoth(repo),
           debTargets: "packagecloud",
           packagecloudRepository: "allegro/ralph-releases",
           githubRelease: "false",

@@ -15,7 +15,7 @@ import { renderChangelog } from "../../lib/changelog";
 import { BASE_IMAGE, buildBuilderImage, PROJECT_DIR, useContainerEngine } from "../support/containers";
 import { type GitRepo, removeTempDirs, tempDir } from "../support/gitRepo";
 import { addFrontEnd, ralphFixtureRepo } from "../support/ralphFixture";
-import { BUNDLE_RELEASE, cloneRalph } from "../support/ralphBundle";
+import { BUNDLE_ON_BULLSEYE, BUNDLE_RELEASE, cloneRalph } from "../support/ralphBundle";
 
 afterAll(removeTempDirs);
 
@@ -285,14 +285,7 @@ describe("the front end, built the way the tree asks", () => {
   }, 900_000);
 });
 
-/** What builds Ralph 20241023.1 on debian/bullseye (README, "The ralph-core deb"). */
-const BULLSEYE = {
-  distribution: "debian/bullseye",
-  baseImage: process.env.RALPH_RELEASE_BULLSEYE_IMAGE ?? "localhost/debian:bullseye",
-  extraBuildDepends: ["zlib1g-dev", "libjpeg-dev"],
-  extraDepends: ["libjpeg62-turbo", "zlib1g"],
-  pipArgs: ["--use-deprecated=legacy-resolver"],
-};
+const BULLSEYE = BUNDLE_ON_BULLSEYE;
 
 describe("Ralph's real tree (20241023.1) on debian/bullseye, its requirements from PyPI", () => {
   let ralph: GitRepo;
@@ -309,7 +302,7 @@ describe("Ralph's real tree (20241023.1) on debian/bullseye, its requirements fr
   const request = (overrides: Partial<DebBuildRequest> = {}): DebBuildRequest => ({
     ...requestFor(ralph.dir, { builderImage, debianVersion: BUNDLE_RELEASE, version: BUNDLE_RELEASE }),
     distribution: BULLSEYE.distribution,
-    pythonMinimum: "3.9",
+    pythonMinimum: BULLSEYE.pythonMinimum,
     extraBuildDepends: BULLSEYE.extraBuildDepends,
     extraDepends: BULLSEYE.extraDepends,
     pipArgs: BULLSEYE.pipArgs,

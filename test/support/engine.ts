@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import { PROJECT_DIR } from "./containers";
+import { BASE_IMAGE, PROJECT_DIR } from "./containers";
 import { tempDir } from "./gitRepo";
 
 export const ENGINE_DIR = join(PROJECT_DIR, ".tools");
@@ -101,5 +101,22 @@ export function engineProject(): EngineProject {
       await stack.setAllConfig(values);
       return stack;
     },
+  };
+}
+
+/**
+ * A deb-only stack (`images: false`) built on this machine (`builder: host`, debian/bookworm) and
+ * published to a fresh aptly repository: what runs on the engine and dynamic providers alone.
+ */
+export function debOnlyConfig(source: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    source,
+    images: "false",
+    builder: "host",
+    distribution: "debian/bookworm",
+    baseImage: BASE_IMAGE,
+    aptlyRoot: join(tempDir(), "aptly"),
+    debTargets: "aptly",
+    ...extra,
   };
 }

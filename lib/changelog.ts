@@ -50,20 +50,13 @@ const subjectsOf = (source: string, range: string) =>
  * earlier release reachable from the commit, newest first, each with the commits since the one
  * before it and the date of its own commit.
  */
+/** RFC 2822, in UTC, as debian/changelog wants it. */
+const changelogDate = (epochSeconds: number) => new Date(epochSeconds * 1000).toUTCString().replace("GMT", "+0000");
+
 export function renderChangelog(request: ChangelogRequest): string {
   const { source, commit, codename, maintainer } = request;
   const { previous, subjects } = changesSince(source, commit);
-  // The commit's own date, not the clock: rebuilding the same commit gives the same file.
-  const date = git(source, "show", "-s", "--format=%cD", commit);
-  const entries = [
-    entry(
-      request.debianVersion,
-      codename,
-      maintainer,
-      date,
-      subjects.length > 0 ? subjects : [`Rebuild of ${commit.slice(0, 12)}.`],
-    ),
-  ];
+  const releaseEntries: { version: string; epoch: number; subjects: string[] }[] = [];
   if (previous) {
     const onCommit = new Set(lines(git(source, "tag", "--points-at", commit)));
     const releases = lines(git(source, "tag", "--merged", commit))
@@ -81,24 +74,30 @@ export function renderChangelog(request: ChangelogRequest): string {
       ),
     );
     const commits = releases.map((release) => commitOfTag.get(release.text) as string);
-    const dates = new Map(
-      lines(git(source, "log", "--no-walk=unsorted", "--format=%H %cD", ...commits)).map(
-        (line) => [line.slice(0, 40), line.slice(41)] as const,
+    const epochs = new Map(
+      lines(git(source, "log", "--no-walk=unsorted", "--format=%H %ct", ...commits)).map(
+        (line) => [line.slice(0, 40), Number(line.slice(41))] as const,
       ),
     );
     releases.forEach((release, i) => {
       const before = releases[i + 1];
       const releaseSubjects = before ? subjectsOf(source, `${before.text}..${release.text}`) : [];
-      entries.push(
-        entry(
-          release.text,
-          codename,
-          maintainer,
-          dates.get(commits[i]) ?? date,
-          releaseSubjects.length > 0 ? releaseSubjects : [`Release ${release.text}.`],
-        ),
-      );
+      releaseEntries.push({
+        version: release.text,
+        epoch: epochs.get(commits[i]) as number,
+        subjects: releaseSubjects.length > 0 ? releaseSubjects : [`Release ${release.text}.`],
+      });
     });
   }
-  return entries.join("\n");
+  // The commit's own date, not the clock: rebuilding the same commit gives the same file. Debian wants
+  // the newest entry strictly later than the one before (commits of one second would tie).
+  const epoch = Math.max(
+    Number(git(source, "show", "-s", "--format=%ct", commit)),
+    (releaseEntries[0]?.epoch ?? 0) + 1,
+  );
+  const current = subjects.length > 0 ? subjects : [`Rebuild of ${commit.slice(0, 12)}.`];
+  return [
+    entry(request.debianVersion, codename, maintainer, changelogDate(epoch), current),
+    ...releaseEntries.map((e) => entry(e.version, codename, maintainer, changelogDate(e.epoch), e.subjects)),
+  ].join("\n");
 }

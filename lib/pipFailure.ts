@@ -4,17 +4,15 @@
  */
 
 export function explainPipFailure(output: string): string | undefined {
-  const conflict =
-    /ERROR: Cannot install (.+?) because these package versions have conflicting dependencies\.\s+The conflict is caused by:\n((?:[ \t]+\S.*\n)+)/.exec(
-      output,
-    );
-  if (conflict) {
-    const causes = conflict[2]
+  // pip prints the causes and its ERROR line on two streams: their order in the log varies.
+  const causes = /The conflict is caused by:\n((?:[ \t]+\S.*\n)+)/.exec(output);
+  if (causes && /because these package versions have conflicting dependencies/.test(output)) {
+    const lines = causes[1]
       .trim()
       .split("\n")
       .map((line) => line.trim());
     return (
-      `pip: Ralph's pins conflict under pip's resolver (${causes.join("; ")}). Ralph's own build used pip 19's ` +
+      `pip: Ralph's pins conflict under pip's resolver (${lines.join("; ")}). Ralph's own build used pip 19's ` +
       "resolver, which installs them anyway: set pipArgs to --use-deprecated=legacy-resolver (pip 20.3 to 23)."
     );
   }

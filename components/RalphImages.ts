@@ -150,7 +150,8 @@ export class RalphImages extends pulumi.ComponentResource {
 
     const built: Partial<Record<ImageName, docker.Image>> = { ralph, "ralph-static-nginx": staticImage, inkpy };
     const names = IMAGE_NAMES.filter((image) => built[image] !== undefined);
-    const smokes = names.map((image) =>
+    // Every image passed its smoke test before any is pushed: no half-published release.
+    const allSmoked = names.map((image) =>
       image === "ralph" ? ralphSmoke : this.smoke(name, image, built[image] as docker.Image, projectDir),
     );
     this.localIds = pulumi.all(
@@ -172,8 +173,6 @@ export class RalphImages extends pulumi.ComponentResource {
             )
           : undefined;
       const refs: Partial<Record<ImageName, pulumi.Output<string>>> = {};
-      // Every image passed its smoke test before any is pushed: no half-published release.
-      const allSmoked = smokes;
       for (const image of names) {
         const local = built[image] as docker.Image;
         for (const tag of this.tags) {

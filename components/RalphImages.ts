@@ -2,7 +2,7 @@ import { join } from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
-import { type AptSource, IMAGE_NAMES, type ImageName, imageRepository, imageTags } from "../lib/images";
+import { type AptSource, type ImageName, imageRepository, imageTags } from "../lib/images";
 import { ralphContextDir, type SmokeKind } from "../lib/imageBuild";
 import type { CheckoutVersion } from "../lib/version";
 import { PipelineStep } from "./PipelineStep";
@@ -148,15 +148,16 @@ export class RalphImages extends pulumi.ComponentResource {
       [ralphSmoke],
     );
 
-    const built: Partial<Record<ImageName, docker.Image>> = { ralph, "ralph-static-nginx": staticImage, inkpy };
-    const names = IMAGE_NAMES.filter((image) => built[image] !== undefined);
+    const built: [ImageName, docker.Image][] = [
+      ["ralph", ralph],
+      ["ralph-static-nginx", staticImage],
+      ...(inkpy ? [["inkpy", inkpy] as [ImageName, docker.Image]] : []),
+    ];
     // Every image passed its smoke test before any is pushed: no half-published release.
-    const allSmoked = names.map((image) =>
-      image === "ralph" ? ralphSmoke : this.smoke(name, image, built[image] as docker.Image, projectDir),
+    const allSmoked = built.map(([image, local]) =>
+      image === "ralph" ? ralphSmoke : this.smoke(name, image, local, projectDir),
     );
-    this.localIds = pulumi.all(
-      Object.fromEntries(names.map((image) => [image, (built[image] as docker.Image).repoDigest])),
-    );
+    this.localIds = pulumi.all(Object.fromEntries(built.map(([image, local]) => [image, local.repoDigest])));
 
     this.pushedRefs = pulumi.output<Record<string, string>>({});
     if (settings.publish.images) {
@@ -173,8 +174,7 @@ export class RalphImages extends pulumi.ComponentResource {
             )
           : undefined;
       const refs: Partial<Record<ImageName, pulumi.Output<string>>> = {};
-      for (const image of names) {
-        const local = built[image] as docker.Image;
+      for (const [image, local] of built) {
         for (const tag of this.tags) {
           const tagged =
             tag === this.tags[0]

@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
+  chmodSync,
   copyFileSync,
   cpSync,
   createReadStream,
@@ -224,10 +225,11 @@ export async function buildDeb(request: DebBuildRequest, log: (line: string) => 
     }
     // Ralph's setup.py asks get_version.sh, which reads git metadata an export does not carry: in the
     // export it answers with the version this pipeline worked out, by the same rules.
-    if (existsSync(join(tree, "get_version.sh"))) {
-      writeFileSync(join(tree, "get_version.sh"), `#!/bin/sh\necho '${request.version ?? request.debianVersion}'\n`, {
-        mode: 0o755,
-      });
+    const versionScript = join(tree, "get_version.sh");
+    if (existsSync(versionScript)) {
+      writeFileSync(versionScript, `#!/bin/sh\necho '${request.version ?? request.debianVersion}'\n`);
+      // writeFileSync's mode applies only to new files: setup.py runs this one.
+      chmodSync(versionScript, 0o755);
     }
     // This project owns the recipes: a debian/ in the Ralph tree is replaced, not merged.
     rmSync(join(tree, "debian"), { recursive: true, force: true });

@@ -1,6 +1,6 @@
 /**
  * The release CLI's workspace on Pulumi's Automation API: a LocalWorkspace on this project, driving
- * the user's `pulumi` CLI. Everything it decides lives in lib/releaseCli.ts.
+ * the user's `pulumi` CLI. Everything it decides lives in cli/releaseCli.ts.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { LocalWorkspace, type OpMap, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { PROJECT } from "../lib/config";
 import { UserError } from "../lib/errors";
-import type { OperationResult, ReleaseWorkspace } from "../lib/releaseCli";
+import type { OperationResult, ReleaseWorkspace } from "./releaseCli";
 
 export const PROJECT_DIR = join(__dirname, "..");
 

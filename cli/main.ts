@@ -4,13 +4,13 @@
  */
 import { parseArgs } from "node:util";
 import { UserError } from "../lib/errors";
-import { buildDeb, type DebBuildRequest } from "../lib/deb";
-import { verifyDeb, type VerifyRequest } from "../lib/debVerify";
-import { type IndexWaitRequest, waitForIndexedVersion } from "../lib/aptIndex";
-import { type AptlyPublishRequest, publishToAptly } from "../lib/aptly";
-import { type SmokeRequest, type StageRequest, smokeTest, stageRalphContext } from "../lib/imageBuild";
-import { tagNewVersion } from "../lib/releaseTag";
-import { generateVersion, showVersion } from "../lib/version";
+import { buildDeb, type DebBuildRequest } from "../lib/deb/build";
+import { verifyDeb, type VerifyRequest } from "../lib/deb/verify";
+import { type IndexWaitRequest, waitForIndexedVersion } from "../lib/publish/indexWait";
+import { type AptlyPublishRequest, publishToAptly } from "../lib/publish/aptly";
+import { type SmokeRequest, type StageRequest, smokeTest, stageRalphContext } from "../lib/images/build";
+import { tagNewVersion } from "../lib/version/releaseTag";
+import { generateVersion, showVersion } from "../lib/version/version";
 
 const USAGE = `usage: npm run --silent cli -- version show|generate [--source DIR] [--main-branch NAME] [--json]
        npm run release-new-version -- [--source DIR] [--main-branch NAME] [--sign [--signing-key ID]] [--json]

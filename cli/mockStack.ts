@@ -1,11 +1,11 @@
 /**
  * The Pulumi SDK's mock runtime, set up for this program: providers answer with what they would
- * report (lib/predictedOutputs.ts), config as `pulumi config set` would store it. The offline plan
+ * report (cli/predictedOutputs.ts), config as `pulumi config set` would store it. The offline plan
  * and the tests run the program through this one setup.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../lib/config";
-import { predictedOutputs, type Unknowns } from "../lib/predictedOutputs";
+import { predictedOutputs, type Unknowns } from "./predictedOutputs";
 
 /**
  * Points the runtime at mocks for `stack` with `ralph-release:` config by short key; `secretKeys` are

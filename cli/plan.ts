@@ -8,8 +8,8 @@ import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, isSecretKey, KEYS, PROJECT, parseConfig } from "../lib/config";
 import { UserError } from "../lib/errors";
-import { CI_VARIABLES } from "../lib/github";
-import { type Plan, type PlannedResource, renderPlan } from "../lib/planReport";
+import { CI_VARIABLES } from "../lib/github/environment";
+import { type Plan, type PlannedResource, renderPlan } from "./planReport";
 import { useMockStack } from "./mockStack";
 import {
   mergeSettings,
@@ -17,7 +17,7 @@ import {
   settingsFromEnvironment,
   settingsFromCommandLine,
   type StackSettings,
-} from "../lib/stackConfig";
+} from "./stackConfig";
 
 const USAGE = `usage: npm run plan -- <snapshot|release> [--source DIR] [--set key=value]... [--json]
 

@@ -1,6 +1,6 @@
-/** `npm run release -- <stack> [operation]`: see lib/releaseCli.ts. */
+/** `npm run release -- <stack> [operation]`: see cli/releaseCli.ts. */
 import { UserError } from "../lib/errors";
-import { parseReleaseArgs, RELEASE_USAGE, runRelease } from "../lib/releaseCli";
+import { parseReleaseArgs, RELEASE_USAGE, runRelease } from "./releaseCli";
 import { AutomationWorkspace } from "./automation";
 
 async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { IndexWaitRequest } from "../lib/aptIndex";
+import type { IndexWaitRequest } from "../lib/publish/indexWait";
 import { PipelineStep } from "./PipelineStep";
 
 export interface AptIndexWaitArgs {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { AptlyPublication, AptlyPublishRequest } from "../lib/aptly";
+import type { AptlyPublication, AptlyPublishRequest } from "../lib/publish/aptly";
 import { PipelineStep } from "./PipelineStep";
 
 export interface AptlyRepositoryArgs {

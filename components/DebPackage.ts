@@ -3,10 +3,16 @@ import { join } from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
-import { type DebArtifact, type DebBuildRequest, buildFingerprint, buildsFrontEnd, workingTreeId } from "../lib/deb";
-import type { CheckResult, VerifyRequest } from "../lib/debVerify";
-import { buildDepends, distributionProfile, renderControl } from "../lib/distributions";
-import type { CheckoutVersion, Mode } from "../lib/version";
+import {
+  type DebArtifact,
+  type DebBuildRequest,
+  buildFingerprint,
+  buildsFrontEnd,
+  workingTreeId,
+} from "../lib/deb/build";
+import type { CheckResult, VerifyRequest } from "../lib/deb/verify";
+import { buildDepends, distributionProfile, renderControl } from "../lib/deb/distributions";
+import type { CheckoutVersion, Mode } from "../lib/version/version";
 import { PipelineStep } from "./PipelineStep";
 
 export interface DebPackageArgs {

@@ -1,6 +1,6 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { releaseImportId, splitRepository } from "../lib/github";
+import { releaseImportId, splitRepository } from "../lib/github/release";
 
 export interface GithubReleaseArgs {
   /** `owner/repo` that gets the release. */
@@ -9,7 +9,7 @@ export interface GithubReleaseArgs {
   readonly tag: string;
   /** Full id of the tagged commit. */
   readonly commit: string;
-  /** The release's text: changelog entry and artifacts (lib/github.ts renderReleaseNotes). */
+  /** The release's text: changelog entry and artifacts (lib/github/release.ts renderReleaseNotes). */
   readonly notes: pulumi.Input<string>;
   /** Id of a release made by hand for this tag: adopted, keeping its title and text. */
   readonly adoptReleaseId?: string;

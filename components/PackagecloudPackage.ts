@@ -8,7 +8,7 @@ import {
   publishDeb,
   type RetryPolicy,
   yankDeb,
-} from "../lib/packagecloud";
+} from "../lib/publish/packagecloud";
 
 export interface PackagecloudPackageArgs {
   /** packagecloud API base, like https://packagecloud.io. */

@@ -2,9 +2,9 @@ import { join } from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
-import { type AptSource, type ImageName, imageRepository, imageTags } from "../lib/images";
-import { ralphContextDir, type SmokeKind } from "../lib/imageBuild";
-import type { CheckoutVersion } from "../lib/version";
+import { type AptSource, type ImageName, imageRepository, imageTags } from "../lib/images/names";
+import { ralphContextDir, type SmokeKind } from "../lib/images/build";
+import type { CheckoutVersion } from "../lib/version/version";
 import { PipelineStep } from "./PipelineStep";
 
 export interface RalphImagesArgs {

@@ -1,10 +1,18 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { changesSince } from "../lib/changelog";
+import { changesSince } from "../lib/version/changelog";
 import type { Settings } from "../lib/config";
-import { publishWorkflowEnvironment, renderReleaseNotes, splitRepository } from "../lib/github";
-import { debLocations, builtImages, type ImageName, imageRepository, imageTags, releaseAptSource } from "../lib/images";
-import type { CheckoutVersion, Mode } from "../lib/version";
+import { publishWorkflowEnvironment } from "../lib/github/environment";
+import { renderReleaseNotes, splitRepository } from "../lib/github/release";
+import {
+  debLocations,
+  builtImages,
+  type ImageName,
+  imageRepository,
+  imageTags,
+  releaseAptSource,
+} from "../lib/images/names";
+import type { CheckoutVersion, Mode } from "../lib/version/version";
 import { AptIndexWait } from "./AptIndexWait";
 import { AptlyRepository } from "./AptlyRepository";
 import { DebPackage } from "./DebPackage";
@@ -15,7 +23,7 @@ import { ReleaseEnvironment } from "./ReleaseEnvironment";
 import type { StackSecrets } from "./stackInputs";
 
 export interface RalphReleaseArgs {
-  /** Validated stack settings (lib/config.ts). */
+  /** Validated stack settings (lib/config). */
   readonly settings: Settings;
   /** The Ralph checkout's version; for a release stack already checked against the release rule. */
   readonly checkout: CheckoutVersion;

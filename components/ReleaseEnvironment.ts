@@ -1,6 +1,7 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { RELEASE_TAG_PATTERN, splitRepository } from "../lib/github";
+import { RELEASE_TAG_PATTERN } from "../lib/github/environment";
+import { splitRepository } from "../lib/github/release";
 
 export interface ReleaseEnvironmentArgs {
   /** `owner/repo` the publish workflow runs in. */

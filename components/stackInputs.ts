@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig, type SecretValues, type Settings } from "../lib/config";
 import { UserError } from "../lib/errors";
-import { type CheckoutVersion, checkoutForMode } from "../lib/version";
+import { type CheckoutVersion, checkoutForMode } from "../lib/version/version";
 
 // Internal to @pulumi/pulumi but the only way to learn whether a value was stored with --secret;
 // without it the plain-text check is skipped rather than failing every key.

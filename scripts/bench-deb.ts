@@ -10,8 +10,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { buildDeb, buildFingerprint, type DebBuildRequest, workingTreeId } from "../lib/deb";
-import { verifyDeb } from "../lib/debVerify";
+import { buildDeb, buildFingerprint, type DebBuildRequest, workingTreeId } from "../lib/deb/build";
+import { verifyDeb } from "../lib/deb/verify";
 import { BASE_IMAGE, buildBuilderImage, useContainerEngine } from "../test/support/containers";
 import { removeTempDirs, tempDir } from "../test/support/gitRepo";
 import { ralphFixtureRepo } from "../test/support/ralphFixture";

@@ -11,8 +11,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { appendFileSync } from "node:fs";
-import { buildDeb, buildFingerprint, type DebBuildRequest, workingTreeId } from "../lib/deb";
-import { verifyDeb } from "../lib/debVerify";
+import { buildDeb, buildFingerprint, type DebBuildRequest, workingTreeId } from "../lib/deb/build";
+import { verifyDeb } from "../lib/deb/verify";
 import { buildBuilderImage, PROJECT_DIR, useContainerEngine } from "../test/support/containers";
 import { removeTempDirs, tempDir } from "../test/support/gitRepo";
 import { BUNDLE_ON_BULLSEYE, BUNDLE_RELEASE, cloneRalph } from "../test/support/ralphBundle";

@@ -1,4 +1,4 @@
-/** Rewrites README.md's configuration table from lib/config.ts (`npm run readme`); a test keeps them equal. */
+/** Rewrites README.md's configuration table from lib/config/keys.ts (`npm run readme`); a test keeps them equal. */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configTable } from "../lib/config";

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { isSecretKey } from "../lib/config";
-import { CI_VARIABLES, PULUMI_VARIABLES } from "../lib/github";
+import { CI_VARIABLES, PULUMI_VARIABLES } from "../lib/github/environment";
 
 const DIR = resolve(__dirname, "../.github/workflows");
 // The package's ESM build calls require(); its CommonJS build works, so load that one.

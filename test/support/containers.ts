@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildDepends, distributionProfile, renderControl } from "../../lib/distributions";
+import { buildDepends, distributionProfile, renderControl } from "../../lib/deb/distributions";
 
 const CI_SOCKET = "/run/ralph-release/podman.sock";
 /** The Debian base .ci/containers.sh bootstraps (no registry is reachable to pull one). */

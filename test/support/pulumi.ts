@@ -4,7 +4,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import { useMockStack } from "../../cli/mockStack";
-import type { Unknowns } from "../../lib/predictedOutputs";
+import type { Unknowns } from "../../cli/predictedOutputs";
 
 /** The value of an Output (or plain value) once known. */
 export function resolve<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {

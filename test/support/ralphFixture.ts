@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CONSOLE_SCRIPTS } from "../../lib/debVerify";
+import { CONSOLE_SCRIPTS } from "../../lib/deb/verify";
 import { GitRepo } from "./gitRepo";
 
 export interface FixtureOptions {

@@ -1,0 +1,293 @@
+/**
+ * `npm run release -- <snapshot|release> [preview|up|destroy|refresh] [--yes] [--json]`: the stack
+ * operations for scripts and people. The Pulumi workspace sits behind {@link ReleaseWorkspace} (the
+ * Automation API implements it in cli/automation.ts), so everything here runs without a Pulumi CLI.
+ */
+import { parseArgs } from "node:util";
+import { isSecretKey, MODES, PROJECT } from "../lib/config";
+import { UserError } from "../lib/errors";
+import { CI_VARIABLES } from "../lib/github/environment";
+import { mergeSettings, settingsFromCommandLine, settingsFromEnvironment } from "./stackConfig";
+
+export const OPERATIONS = ["preview", "up", "destroy", "refresh"] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export const RELEASE_USAGE = `usage: npm run release -- <snapshot|release> [preview|up|destroy|refresh] [--yes] [--json]
+                          [--source DIR] [--set key=value]...
+
+  preview   what up would change (default)
+  up        build, verify and publish; on the release stack only with --yes (without it: a preview)
+  destroy   remove the stack's resources (released artifacts are retained); release needs --yes
+  refresh   bring the stack's state in line with what exists
+
+  --source DIR      the Ralph checkout (config key source)
+  --set key=value   any other non-secret config key; secrets come from the environment:
+                    ${CI_VARIABLES.filter((v) => isSecretKey(v.key))
+                      .map((v) => `${v.env} (${v.key})`)
+                      .join(", ")}
+  --json            print the summary as JSON on stdout (progress stays on stderr)
+  --yes             allow up and destroy on the release stack
+
+The backend is Pulumi.yaml's (a directory in this project) unless PULUMI_BACKEND_URL says otherwise.`;
+
+export interface ReleaseRequest {
+  readonly stack: string;
+  readonly operation: Operation;
+  readonly yes: boolean;
+  readonly json: boolean;
+  /** Config to set on the stack, by short key. */
+  readonly config: Readonly<Record<string, { value: string; secret: boolean }>>;
+}
+
+export function parseReleaseArgs(argv: string[], env: NodeJS.ProcessEnv, cwd: string): ReleaseRequest {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        source: { type: "string" },
+        set: { type: "string", multiple: true },
+        yes: { type: "boolean", short: "y" },
+        json: { type: "boolean" },
+      },
+    });
+  } catch (error) {
+    throw new UserError(`${(error as Error).message}\n${RELEASE_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  const [stack, operation = "preview", ...extra] = positionals;
+  if (!stack || !(MODES as readonly string[]).includes(stack)) {
+    throw new UserError(
+      `first argument must be a stack, snapshot or release (got ${stack ?? "nothing"}).\n${RELEASE_USAGE}`,
+    );
+  }
+  if (!(OPERATIONS as readonly string[]).includes(operation) || extra.length > 0) {
+    throw new UserError(`unknown operation '${[operation, ...extra].join(" ")}'.\n${RELEASE_USAGE}`);
+  }
+  const settings = mergeSettings(
+    settingsFromEnvironment(env),
+    settingsFromCommandLine(values.source, values.set ?? [], cwd),
+  );
+  const config = Object.fromEntries(
+    Object.entries(settings.values).map(([key, value]) => [key, { value, secret: settings.secretKeys.has(key) }]),
+  );
+  return { stack, operation: operation as Operation, yes: values.yes === true, json: values.json === true, config };
+}
+
+/** The subset of Pulumi's engine events the display reads (automation/events.d.ts). */
+export interface EngineEvent {
+  readonly resourcePreEvent?: { readonly metadata: StepMetadata; readonly planning?: boolean };
+  readonly resOutputsEvent?: { readonly metadata: StepMetadata; readonly planning?: boolean };
+  readonly resOpFailedEvent?: { readonly metadata: StepMetadata };
+  readonly diagnosticEvent?: { readonly urn?: string; readonly message: string; readonly severity: string };
+}
+
+interface StepMetadata {
+  readonly op: string;
+  readonly urn: string;
+  readonly type: string;
+}
+
+export interface OperationResult {
+  /** Stack outputs; secret ones are never printed. */
+  readonly outputs: Readonly<Record<string, { readonly value: unknown; readonly secret: boolean }>>;
+  /** Count per operation (create, update, same, delete…). */
+  readonly changes: Readonly<Record<string, number>>;
+}
+
+export interface ReleaseWorkspace {
+  /** Selects the stack, creating it when new. */
+  selectStack(stack: string): Promise<void>;
+  /** Sets config keys (full `ralph-release:` names are the workspace's business). */
+  setConfig(config: ReleaseRequest["config"]): Promise<void>;
+  run(operation: Operation, onEvent: (event: EngineEvent) => void): Promise<OperationResult>;
+}
+
+const VERBS: Record<string, [string, string]> = {
+  create: ["+ create ", "+ created "],
+  update: ["~ update ", "~ updated "],
+  replace: ["+-replace", "+-replaced"],
+  "create-replacement": ["+-replace", "+-replaced"],
+  delete: ["- delete ", "- deleted "],
+  "delete-replaced": ["- delete ", "- deleted "],
+  read: ["> read   ", "> read    "],
+  refresh: ["~ refresh", "~ refreshed"],
+  import: ["= import ", "= imported"],
+  "discard-replaced": ["- discard", "- discarded"],
+};
+
+const nameOf = (urn: string) => urn.split("::").at(-1) ?? urn;
+
+/** Turns engine events into one readable line per resource step, timed; remembers the first failure. */
+export class ProgressDisplay {
+  private readonly started = new Map<string, number>();
+  /** Errors reported for a resource, by URN. */
+  private readonly errors = new Map<string, string[]>();
+  failed?: { name: string; type: string; message: string };
+
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  readonly onEvent = (event: EngineEvent): void => {
+    const pre = event.resourcePreEvent;
+    if (pre && !pre.planning && pre.metadata.op !== "same" && !pre.metadata.type.startsWith("pulumi:")) {
+      this.started.set(pre.metadata.urn, this.now());
+      const [verb] = VERBS[pre.metadata.op] ?? [pre.metadata.op];
+      this.write(`  ${verb} ${nameOf(pre.metadata.urn)} (${pre.metadata.type}) …`);
+    }
+    const done = event.resOutputsEvent;
+    if (done && !done.planning && done.metadata.op !== "same" && !done.metadata.type.startsWith("pulumi:")) {
+      const since = this.started.get(done.metadata.urn);
+      const took = since === undefined ? "" : ` ${((this.now() - since) / 1000).toFixed(1)} s`;
+      const [, verb] = VERBS[done.metadata.op] ?? [done.metadata.op, done.metadata.op];
+      this.write(`  ${verb} ${nameOf(done.metadata.urn)}${took}`);
+    }
+    const diagnostic = event.diagnosticEvent;
+    if (diagnostic) {
+      const message = diagnostic.message.trimEnd();
+      const who = diagnostic.urn ? `${nameOf(diagnostic.urn)}: ` : "";
+      if (diagnostic.severity === "error") {
+        if (diagnostic.urn) this.errors.set(diagnostic.urn, [...(this.errors.get(diagnostic.urn) ?? []), message]);
+        this.write(`  error: ${who}${message}`);
+      } else if (message.length > 0) {
+        this.write(`    ${who}${message.split("\n").join(`\n    ${who}`)}`);
+      }
+    }
+    const failure = event.resOpFailedEvent;
+    if (failure && !this.failed) {
+      const { urn, type } = failure.metadata;
+      this.failed = { name: nameOf(urn), type, message: (this.errors.get(urn) ?? []).join("\n") };
+    }
+  };
+
+  /** The first resource an error diagnostic named, when no step failure event came. */
+  firstErrored(): { name: string; type: string; message: string } | undefined {
+    const [urn, messages] = [...this.errors.entries()][0] ?? [];
+    if (!urn) return undefined;
+    return { name: nameOf(urn), type: urn.split("::").at(-2)?.split("$").at(-1) ?? "", message: messages.join("\n") };
+  }
+}
+
+export interface ReleaseSummary {
+  readonly stack: string;
+  readonly operation: Operation;
+  readonly result: "succeeded" | "failed" | "refused" | "previewed";
+  readonly seconds: number;
+  readonly version?: string;
+  readonly mode?: string;
+  readonly deb?: { readonly path?: string; readonly sha256?: string };
+  readonly images?: Readonly<Record<string, string>>;
+  readonly targets?: readonly string[];
+  readonly githubRelease?: string;
+  readonly changes?: Readonly<Record<string, number>>;
+  readonly failed?: { readonly name: string; readonly type: string; readonly message: string };
+  readonly message?: string;
+}
+
+function summarize(
+  request: ReleaseRequest,
+  result: OperationResult,
+  seconds: number,
+  status: ReleaseSummary["result"],
+): ReleaseSummary {
+  const plain = (key: string): unknown => {
+    const output = result.outputs[key];
+    return output && !output.secret ? output.value : undefined;
+  };
+  const refs = (plain("imageRefs") as Record<string, string> | undefined) ?? {};
+  const ids = (plain("imageIds") as Record<string, string> | undefined) ?? {};
+  const targets = (plain("debLocations") as string[] | undefined) ?? [];
+  return {
+    stack: request.stack,
+    operation: request.operation,
+    result: status,
+    seconds,
+    version: plain("version") as string | undefined,
+    mode: plain("mode") as string | undefined,
+    deb: { path: plain("debPath") as string | undefined, sha256: plain("debSha256") as string | undefined },
+    images: Object.keys(refs).length > 0 ? refs : ids,
+    targets,
+    githubRelease: plain("githubReleaseUrl") as string | undefined,
+    changes: result.changes,
+  };
+}
+
+export function renderSummary(summary: ReleaseSummary): string {
+  const lines = [
+    `ralph-release ${summary.stack} ${summary.operation}: ${summary.result} in ${summary.seconds.toFixed(0)} s`,
+  ];
+  const row = (label: string, text: string | undefined) => text && lines.push(`  ${label.padEnd(10)}${text}`);
+  if (summary.failed) {
+    row("failed at", `${summary.failed.name} (${summary.failed.type})`);
+    if (summary.failed.message) lines.push(...summary.failed.message.split("\n").map((l) => `    ${l}`));
+  }
+  if (summary.message) lines.push(`  ${summary.message}`);
+  row("version", summary.version && `${summary.version} (${summary.mode})`);
+  row("deb", summary.deb?.path && `${summary.deb.path}${summary.deb.sha256 ? `  sha256 ${summary.deb.sha256}` : ""}`);
+  for (const [image, ref] of Object.entries(summary.images ?? {}))
+    row(image === Object.keys(summary.images ?? {})[0] ? "images" : "", `${image}  ${ref}`);
+  row("targets", summary.targets && summary.targets.length > 0 ? summary.targets.join(", ") : undefined);
+  row("github", summary.githubRelease);
+  const changes = Object.entries(summary.changes ?? {}).filter(([, n]) => n > 0);
+  row("changes", changes.length > 0 ? changes.map(([op, n]) => `${n} ${op}`).join(", ") : undefined);
+  return lines.filter((l) => l.trim().length > 0).join("\n");
+}
+
+export interface ReleaseIo {
+  /** Progress, for people (stderr). */
+  readonly progress: (line: string) => void;
+  /** The result (stdout): the summary, or its JSON. */
+  readonly result: (text: string) => void;
+  readonly now?: () => number;
+}
+
+/** Runs one stack operation; returns the process exit code (0 ok, 1 failed, 2 refused). */
+export async function runRelease(request: ReleaseRequest, workspace: ReleaseWorkspace, io: ReleaseIo): Promise<number> {
+  const now = io.now ?? Date.now;
+  const start = now();
+  const emit = (summary: ReleaseSummary) =>
+    io.result(request.json ? JSON.stringify(summary, null, 2) : renderSummary(summary));
+  const guarded = request.stack === "release" && !request.yes;
+  if (guarded && request.operation === "destroy") {
+    emit({
+      stack: request.stack,
+      operation: request.operation,
+      result: "refused",
+      seconds: 0,
+      message:
+        "destroy on the release stack needs --yes. Released packages, images and the GitHub release are retained either way; the stack forgets them.",
+    });
+    return 2;
+  }
+  // A release `up` without --yes shows what it would do and stops: publishing is never a surprise.
+  const operation: Operation = guarded && request.operation === "up" ? "preview" : request.operation;
+  const display = new ProgressDisplay(io.progress, now);
+  io.progress(`ralph-release: ${operation} of stack ${request.stack} (${PROJECT})`);
+  try {
+    await workspace.selectStack(request.stack);
+    await workspace.setConfig(request.config);
+    const result = await workspace.run(operation, display.onEvent);
+    const status = operation !== request.operation ? "previewed" : "succeeded";
+    const summary = summarize({ ...request, operation }, result, (now() - start) / 1000, status);
+    emit(
+      status === "previewed"
+        ? { ...summary, message: "nothing was published: review the preview, then run again with --yes to publish." }
+        : summary,
+    );
+    return 0;
+  } catch (error) {
+    const failed = display.failed ?? display.firstErrored();
+    emit({
+      stack: request.stack,
+      operation,
+      result: "failed",
+      seconds: (now() - start) / 1000,
+      failed,
+      message: failed ? undefined : (error as Error).message,
+    });
+    return 1;
+  }
+}

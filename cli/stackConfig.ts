@@ -1,0 +1,108 @@
+/**
+ * Where a stack's settings come from outside Pulumi's own store: the stack file, CI's environment
+ * variables and `--set key=value` flags. The release CLI and the offline plan both use these, so a
+ * setting means the same in either.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { parse } from "yaml";
+import { isSecretKey, KEYS, PROJECT } from "../lib/config";
+import { UserError } from "../lib/errors";
+import { CI_VARIABLES } from "../lib/github/environment";
+
+/** Values by short key (no `ralph-release:` prefix), and which of them are secrets. */
+export interface StackSettings {
+  readonly values: Record<string, string>;
+  readonly secretKeys: Set<string>;
+}
+
+/**
+ * `Pulumi.<stack>.yaml`'s `ralph-release:` keys. Encrypted values (`secure:`) cannot be read without
+ * the stack's secrets provider: they are returned as `placeholder`, still marked secret.
+ */
+export function readStackFile(projectDir: string, stack: string, placeholder: string): StackSettings {
+  const file = join(projectDir, `Pulumi.${stack}.yaml`);
+  const values: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  if (!existsSync(file)) return { values, secretKeys };
+  let document: unknown;
+  try {
+    document = parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new UserError(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  const config = (document as { config?: Record<string, unknown> } | null)?.config ?? {};
+  for (const [fullKey, value] of Object.entries(config)) {
+    if (!fullKey.startsWith(`${PROJECT}:`)) continue;
+    const key = fullKey.slice(PROJECT.length + 1);
+    if (value !== null && typeof value === "object" && "secure" in value) {
+      values[key] = placeholder;
+      secretKeys.add(key);
+    } else {
+      values[key] = String(value);
+    }
+  }
+  return { values, secretKeys };
+}
+
+/** Settings CI passes as environment variables (lib/github/environment.ts CI_VARIABLES), by config key. */
+export function settingsFromEnvironment(env: NodeJS.ProcessEnv): StackSettings {
+  const values: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  for (const variable of CI_VARIABLES) {
+    const value = env[variable.env];
+    if (value === undefined || value === "") continue;
+    values[variable.key] = value;
+    if (isSecretKey(variable.key)) secretKeys.add(variable.key);
+  }
+  return { values, secretKeys };
+}
+
+/** `--set key=value` flags. Never secrets: a command line is visible to every user of the machine. */
+export function settingsFromFlags(flags: readonly string[]): StackSettings {
+  const values: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  for (const flag of flags) {
+    const at = flag.indexOf("=");
+    const key = at > 0 ? flag.slice(0, at) : "";
+    if (!(key in KEYS)) {
+      throw new UserError(
+        `--set ${at > 0 ? key : flag}: expected key=value with a ralph-release key (README lists them), e.g. --set imageNamespace=my-org.`,
+      );
+    }
+    if (isSecretKey(key)) {
+      const variable = CI_VARIABLES.find((v) => v.key === key);
+      throw new UserError(
+        `--set ${key}: ${key} is a secret and must not be on a command line; ` +
+          (variable ? `pass it in ${variable.env}, or ` : "") +
+          `store it with \`pulumi config set --secret ${key}\`.`,
+      );
+    }
+    values[key] = flag.slice(at + 1);
+  }
+  return { values, secretKeys };
+}
+
+/** `--source DIR` (relative to the directory the user ran npm from) and `--set` flags, as settings. */
+export function settingsFromCommandLine(
+  source: string | undefined,
+  set: readonly string[],
+  cwd: string,
+): StackSettings {
+  const absolute = source && (isAbsolute(source) ? source : resolve(cwd, source));
+  return settingsFromFlags([...(absolute ? [`source=${absolute}`] : []), ...set]);
+}
+
+/** Later layers win. */
+export function mergeSettings(...layers: StackSettings[]): StackSettings {
+  const values: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer.values)) {
+      values[key] = value;
+      if (layer.secretKeys.has(key)) secretKeys.add(key);
+      else secretKeys.delete(key);
+    }
+  }
+  return { values, secretKeys };
+}

@@ -1,0 +1,92 @@
+/** What parsing the configuration produces, and how it fails. Pure. */
+import { UserError } from "../errors";
+import type { Mode } from "../version/version";
+import type { DebTarget, SecretKey } from "./keys";
+
+/** One thing wrong with the configuration: which key, what, and the fix. */
+export interface ConfigProblem {
+  readonly key: string;
+  readonly problem: string;
+  readonly fix: string;
+}
+
+export class ConfigError extends UserError {
+  constructor(
+    readonly problems: readonly ConfigProblem[],
+    stack: string,
+  ) {
+    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+    super(
+      `Configuration of stack '${stack}' has ${count}; nothing was built or published:\n` +
+        problems.map((p) => `  - ${p.key}: ${p.problem}.\n    Fix: ${p.fix}`).join("\n"),
+    );
+  }
+}
+
+export interface Settings {
+  readonly mode: Mode;
+  /** Absolute path of the Ralph checkout. */
+  readonly source: string;
+  readonly mainBranch: string;
+  readonly distribution: { readonly distro: string; readonly release: string; readonly name: string };
+  readonly images: {
+    /** Whether the images are built at all (false: a deb-only stack). */
+    readonly build: boolean;
+    readonly registry: string;
+    readonly namespace: string;
+    readonly username?: string;
+    readonly nginxImage: string;
+    /** inkpy's build context and Dockerfile (absolute); undefined when it is left out. */
+    readonly inkpy?: { readonly context: string; readonly dockerfile: string };
+  };
+  readonly packagecloud: { readonly repository: string; readonly url: string };
+  readonly github: {
+    readonly repository: string;
+    /** A release made by hand for this tag, to adopt. */
+    readonly releaseId?: string;
+    /** Environment for the publish workflow; undefined when managed by hand. */
+    readonly environment?: string;
+    readonly ciBackendUrl?: string;
+  };
+  readonly publish: {
+    /** In order: release images install from the first. */
+    readonly debTargets: readonly DebTarget[];
+    /** Push the images (never when they are not built). */
+    readonly images: boolean;
+    readonly githubRelease: boolean;
+  };
+  readonly aptly: {
+    /** Absolute. */
+    readonly root: string;
+    readonly url?: string;
+    readonly gpgKey?: string;
+  };
+  /** What the stack leaves out and why (shown by `up` and the plan). */
+  readonly notices: readonly string[];
+  /** Deadline of the wait for the apt index, in seconds. */
+  readonly indexWaitSeconds: number;
+  readonly deb: {
+    readonly builder: "container" | "host";
+    readonly baseImage: string;
+    readonly pythonMinimum: string;
+    readonly nodeMinimum: string;
+    readonly pipArgs: readonly string[];
+    readonly extraBuildDepends: readonly string[];
+    readonly extraDepends: readonly string[];
+    /** Absolute; undefined: the builder builds the front end. */
+    readonly frontendAssets?: string;
+  };
+}
+
+/** Secret values, kept apart from Settings so that only the Pulumi side ever holds them (as secrets). */
+export type SecretValues = { readonly [K in SecretKey]?: string };
+
+export interface RawConfig {
+  readonly stack: string;
+  /** Directory relative paths are resolved against (the Pulumi project). */
+  readonly projectDir: string;
+  /** Every config value of the stack, keyed `<namespace>:<key>` as Pulumi passes them. */
+  readonly values: Readonly<Record<string, string>>;
+  /** Full keys Pulumi holds as secrets. */
+  readonly secretKeys: ReadonlySet<string>;
+}

@@ -1,0 +1,55 @@
+/**
+ * The GitHub release as plain data: its text and how an existing one is adopted. Pure;
+ * components/GithubRelease.ts declares it.
+ */
+import type { Changes } from "../version/changelog";
+
+/** The text of a GitHub release: the changelog entry, then every artifact by checksum or digest. */
+export interface ReleaseNotesRequest {
+  readonly version: string;
+  readonly changes: Changes;
+  /** `<distro>/<release>` the deb was built for. */
+  readonly distribution: string;
+  readonly debFileName: string;
+  readonly debSha256: string;
+  /** Where the deb was published (packagecloud URL, aptly publication), in order. */
+  readonly debLocations: readonly string[];
+  /** `<repository>@sha256:…` of each pushed image. */
+  readonly imageRefs: Readonly<Record<string, string>>;
+  /** Tags each image got. */
+  readonly imageTags: readonly string[];
+}
+
+export function renderReleaseNotes(request: ReleaseNotesRequest): string {
+  const { changes } = request;
+  const since = changes.previous ? `Changes since ${changes.previous}:` : "Changes:";
+  const items = changes.subjects.length > 0 ? changes.subjects : ["Rebuild; no commits since the previous release."];
+  const images = Object.entries(request.imageRefs).map(([image, ref]) => {
+    const repository = ref.split("@")[0];
+    const tags = request.imageTags.map((tag) => `\`${repository}:${tag}\``).join(", ");
+    return `- ${image}: ${tags} — \`${ref}\``;
+  });
+  const debWhere = request.debLocations.length > 0 ? ` (${request.debLocations.join(", ")})` : "";
+  return [
+    `Ralph ${request.version}`,
+    "",
+    since,
+    ...items.map((subject) => `- ${subject}`),
+    "",
+    "Artifacts:",
+    `- \`${request.debFileName}\` for ${request.distribution}${debWhere}, sha256 \`${request.debSha256}\``,
+    ...images,
+    "",
+  ].join("\n");
+}
+
+/** `owner/repo` → its parts; the config check has already made sure there is exactly one slash. */
+export function splitRepository(repository: string): { owner: string; name: string } {
+  const [owner, name] = repository.split("/");
+  return { owner, name };
+}
+
+/** Pulumi import id of an existing GitHub release: `<repo name>:<release id>` (pulumi-github docs). */
+export function releaseImportId(repository: string, releaseId: string): string {
+  return `${splitRepository(repository).name}:${releaseId}`;
+}

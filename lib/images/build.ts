@@ -1,0 +1,124 @@
+/**
+ * Image build steps that are not Docker builds themselves: staging the ralph image's context, and the
+ * smoke gate run against each built image. Pure of Pulumi; the RalphImages component runs them
+ * through the CLI (`image stage`, `image smoke`) and the tests call them directly.
+ */
+import { copyFileSync, cpSync, mkdirSync, rmSync } from "node:fs";
+import { basename, join } from "node:path";
+import { UserError } from "../errors";
+import { type Runner, runStep, tail } from "../runner";
+
+export class ImageSmokeError extends UserError {}
+
+export interface StageRequest {
+  /** docker/ralph of this project. */
+  readonly recipeDir: string;
+  /** Where the context is assembled. */
+  readonly contextDir: string;
+  /** The verified deb, for a snapshot; a release installs from the apt repository instead. */
+  readonly debPath?: string;
+}
+
+/** Where the ralph image's context for a version lives: beside that version's deb. */
+export function ralphContextDir(outDir: string, debianVersion: string): string {
+  return join(outDir, debianVersion, "image-context", "ralph");
+}
+
+/** Copies the recipe and (snapshot) the deb into a fresh context directory. */
+export function stageRalphContext(request: StageRequest): { context: string; dockerfile: string } {
+  rmSync(request.contextDir, { recursive: true, force: true });
+  cpSync(request.recipeDir, request.contextDir, { recursive: true });
+  const debs = join(request.contextDir, "debs");
+  mkdirSync(debs, { recursive: true });
+  if (request.debPath) copyFileSync(request.debPath, join(debs, basename(request.debPath)));
+  return { context: request.contextDir, dockerfile: join(request.contextDir, "Dockerfile") };
+}
+
+export type SmokeKind = "ralph" | "static" | "inkpy";
+
+export interface SmokeRequest {
+  readonly kind: SmokeKind;
+  /** The image by digest or id. */
+  readonly image: string;
+}
+
+const host: Runner = { kind: "host" };
+
+async function docker(...args: string[]) {
+  return runStep(host, ["docker", ...args], { cwd: "/" });
+}
+
+async function withContainer<T>(args: string[], use: (name: string) => Promise<T>): Promise<T> {
+  const name = `ralph-release-smoke-${Math.random().toString(16).slice(2, 10)}`;
+  const started = await docker("run", "--detach", `--name=${name}`, ...args);
+  try {
+    if (started.status !== 0) throw new ImageSmokeError(`could not start ${args.at(-1)}:\n${tail(started.output)}`);
+    return await use(name);
+  } finally {
+    await docker("rm", "--force", name);
+  }
+}
+
+/**
+ * `docker run` to completion, removing the container afterwards. Not `--rm`: through podman's Docker
+ * API the CLI then reports exit status 0 whatever the container did.
+ */
+async function runToCompletion(args: string[]) {
+  const name = `ralph-release-smoke-${Math.random().toString(16).slice(2, 10)}`;
+  try {
+    return await docker("run", `--name=${name}`, ...args);
+  } finally {
+    await docker("rm", "--force", name);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs the smoke check for one image; returns what it saw, throws with the image's output when it fails. */
+export async function smokeTest(request: SmokeRequest): Promise<string> {
+  const { image } = request;
+  switch (request.kind) {
+    case "ralph": {
+      // The entry point passes anything but "start" to ralphctl: the CLI must run and exit 0.
+      const run = await runToCompletion([image, "--version"]);
+      if (run.status !== 0 || !/\S/.test(run.output)) {
+        throw new ImageSmokeError(`ralph image ${image}: \`--version\` exited ${run.status}:\n${tail(run.output)}`);
+      }
+      return run.output.trim().split("\n").at(-1) ?? "";
+    }
+    case "static": {
+      const listing = await runToCompletion(["--entrypoint", "find", image, "/usr/share/ralph/static", "-type", "f"]);
+      const file = listing.output.split("\n").find((line) => line.startsWith("/usr/share/ralph/static/"));
+      if (!file) throw new ImageSmokeError(`static image ${image} holds no static files:\n${tail(listing.output)}`);
+      const path = file.replace("/usr/share/ralph/static/", "/static/");
+      return withContainer(["--publish=127.0.0.1::80", image], async (name) => {
+        const port = (await docker("port", name, "80/tcp")).output.trim().split("\n")[0]?.split(":").at(-1);
+        let last = "";
+        for (let attempt = 0; attempt < 40; attempt++) {
+          try {
+            const response = await fetch(`http://127.0.0.1:${port}${path}`);
+            if (response.ok) return `GET ${path} -> ${response.status}`;
+            last = `HTTP ${response.status}`;
+          } catch (error) {
+            last = String(error);
+          }
+          await sleep(250);
+        }
+        const logs = await docker("logs", name);
+        throw new ImageSmokeError(`static image ${image} did not serve ${path} (${last}):\n${tail(logs.output)}`);
+      });
+    }
+    case "inkpy":
+      return withContainer([image], async (name) => {
+        await sleep(3000);
+        const state = await docker("inspect", "--format", "{{.State.Running}} {{.State.ExitCode}}", name);
+        if (!state.output.trim().startsWith("true")) {
+          const logs = await docker("logs", name);
+          throw new ImageSmokeError(
+            `inkpy image ${image} did not stay up (${state.output.trim()}):\n${tail(logs.output)}`,
+          );
+        }
+        return "inkpy running after 3 s";
+      });
+  }
+}

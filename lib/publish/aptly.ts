@@ -1,0 +1,135 @@
+/**
+ * A self-hosted apt repository with aptly: the deb goes into a local aptly repo, which is published
+ * (signed when a GPG key is configured) under `<rootDir>/public/<distro>/`, so that
+ * `deb <served public dir>/<distro>/ <release> main` is an apt source laid out like packagecloud's.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../errors";
+import { sha256OfFile } from "./packagecloud";
+
+export interface AptlyPublishRequest {
+  /** aptly's root directory (database, pool, `public/`). */
+  readonly rootDir: string;
+  /** Name of the aptly local repository. */
+  readonly repository: string;
+  readonly distro: string;
+  readonly release: string;
+  readonly debPath: string;
+  /** The verified checksum; a file that changed since is refused. */
+  readonly sha256: string;
+  /** GPG key id to sign with; unsigned (`-skip-signing`) when absent. */
+  readonly gpgKey?: string;
+  /** GnuPG home holding that key; the user's own when absent. */
+  readonly gnupgHome?: string;
+}
+
+export interface AptlyPublication {
+  /** The directory to serve over HTTP. */
+  readonly publicDir: string;
+  /** Publish prefix: the apt source is `<served publicDir>/<prefix>/ <release> main`. */
+  readonly prefix: string;
+  readonly release: string;
+  readonly signed: boolean;
+  /** `name_version_arch` of the package in the repository. */
+  readonly packageRef: string;
+  /** `<publicDir>/gpgkey`: the armored public key apt clients trust (signed publications only). */
+  readonly keyFile?: string;
+}
+
+function aptly(configFile: string, args: string[], env: NodeJS.ProcessEnv): { status: number; output: string } {
+  const result = spawnSync("aptly", [`-config=${configFile}`, ...args], { encoding: "utf8", env });
+  if (result.error) {
+    throw new UserError(
+      "aptly is not installed (needed for the `aptly` deb target). Fix: `apt-get install aptly`, or leave " +
+        "aptly out of `debTargets`.",
+    );
+  }
+  return { status: result.status ?? 1, output: `${result.stdout}${result.stderr}`.trim() };
+}
+
+function must(configFile: string, args: string[], env: NodeJS.ProcessEnv): string {
+  const { status, output } = aptly(configFile, args, env);
+  if (status !== 0) throw new UserError(`aptly ${args.join(" ")} failed (exit ${status}):\n${output}`);
+  return output;
+}
+
+function debField(debPath: string, field: string): string {
+  return execFileSync("dpkg-deb", ["--field", debPath, field], { encoding: "utf8" }).trim();
+}
+
+/** Adds the deb and (re)publishes. Safe to repeat: the same file again changes nothing. */
+export async function publishToAptly(request: AptlyPublishRequest): Promise<AptlyPublication> {
+  const actual = await sha256OfFile(request.debPath);
+  if (actual !== request.sha256) {
+    throw new UserError(
+      `${request.debPath} changed after it was verified (sha256 ${actual}, verified ${request.sha256}); ` +
+        "nothing was published. Fix: run the update again so the deb is rebuilt and verified.",
+    );
+  }
+  const env = request.gnupgHome ? { ...process.env, GNUPGHOME: request.gnupgHome } : process.env;
+  mkdirSync(request.rootDir, { recursive: true });
+  const configFile = join(request.rootDir, "aptly.conf");
+  writeFileSync(
+    configFile,
+    JSON.stringify({ rootDir: request.rootDir, architectures: ["amd64"], gpgProvider: "gpg" }, null, 2),
+  );
+  if (aptly(configFile, ["repo", "show", request.repository], env).status !== 0) {
+    must(
+      configFile,
+      ["repo", "create", `-distribution=${request.release}`, "-component=main", request.repository],
+      env,
+    );
+  }
+
+  const packageRef = ["Package", "Version", "Architecture"].map((f) => debField(request.debPath, f)).join("_");
+  const added = aptly(configFile, ["repo", "add", request.repository, request.debPath], env);
+  if (added.status !== 0) {
+    if (/conflict/i.test(added.output)) {
+      throw new UserError(
+        `${packageRef} is already in aptly repository '${request.repository}' (${request.rootDir}) with different ` +
+          "content. A published version never changes. Fix: release a new version (a new tag, or a new commit " +
+          `for a snapshot); to replace a snapshot, \`aptly -config=${configFile} repo remove ${request.repository} ${packageRef}\` first.`,
+      );
+    }
+    throw new UserError(`aptly repo add failed (exit ${added.status}):\n${added.output}`);
+  }
+
+  const signing = request.gpgKey ? [`-gpg-key=${request.gpgKey}`] : ["-skip-signing"];
+  const published = must(configFile, ["publish", "list", "-raw"], env)
+    .split("\n")
+    .some((line) => line.trim() === `${request.distro} ${request.release}`);
+  if (published) {
+    must(configFile, ["publish", "update", ...signing, request.release, request.distro], env);
+  } else {
+    must(
+      configFile,
+      [
+        "publish",
+        "repo",
+        ...signing,
+        `-distribution=${request.release}`,
+        "-component=main",
+        request.repository,
+        request.distro,
+      ],
+      env,
+    );
+  }
+  const publicDir = join(request.rootDir, "public");
+  let keyFile: string | undefined;
+  if (request.gpgKey) {
+    keyFile = join(publicDir, "gpgkey");
+    const key = execFileSync("gpg", ["--batch", "--armor", "--export", request.gpgKey], { env, encoding: "utf8" });
+    writeFileSync(keyFile, key);
+  }
+  return {
+    publicDir,
+    prefix: request.distro,
+    release: request.release,
+    signed: request.gpgKey !== undefined,
+    packageRef,
+    keyFile,
+  };
+}

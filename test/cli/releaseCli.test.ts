@@ -1,0 +1,199 @@
+import { describe, expect, it } from "vitest";
+import {
+  type EngineEvent,
+  type Operation,
+  type OperationResult,
+  parseReleaseArgs,
+  type ReleaseRequest,
+  type ReleaseWorkspace,
+  runRelease,
+} from "../../cli/releaseCli";
+
+const URN = (type: string, name: string) =>
+  `urn:pulumi:release::ralph-release::ralph:release:RalphRelease$${type}::${name}`;
+const BUILD = {
+  op: "create",
+  urn: URN("pulumi-nodejs:dynamic/pipeline:PipelineStep", "ralph-core-build"),
+  type: "pulumi-nodejs:dynamic/pipeline:PipelineStep",
+};
+const PUSH = {
+  op: "create",
+  urn: URN("docker:index/registryImage:RegistryImage", "images-ralph-20241121.1-push"),
+  type: "docker:index/registryImage:RegistryImage",
+};
+
+const UP_OUTPUTS: OperationResult = {
+  outputs: {
+    version: { value: "20241121.1", secret: false },
+    mode: { value: "release", secret: false },
+    debPath: { value: "/p/build/20241121.1/ralph-core_20241121.1_amd64.deb", secret: false },
+    debSha256: { value: "ab".repeat(32), secret: false },
+    imageRefs: { value: { ralph: `docker.io/allegro/ralph@sha256:${"12".repeat(32)}` }, secret: false },
+    debLocations: { value: ["https://packagecloud.io/allegro/ralph"], secret: false },
+    githubReleaseUrl: { value: "https://github.com/allegro/ralph/releases/tag/20241121.1", secret: false },
+    registryPassword: { value: "pw-4711", secret: true },
+  },
+  changes: { create: 2, same: 20 },
+};
+
+/** A workspace that records what it is asked and replays engine events, as Pulumi's would. */
+class RecordingWorkspace implements ReleaseWorkspace {
+  readonly calls: string[] = [];
+  config: ReleaseRequest["config"] = {};
+
+  constructor(
+    private readonly events: EngineEvent[] = [],
+    private readonly outcome: OperationResult | Error = UP_OUTPUTS,
+  ) {}
+
+  async selectStack(stack: string) {
+    this.calls.push(`select ${stack}`);
+  }
+  async setConfig(config: ReleaseRequest["config"]) {
+    this.calls.push("config");
+    this.config = config;
+  }
+  async run(operation: Operation, onEvent: (event: EngineEvent) => void) {
+    this.calls.push(operation);
+    for (const event of this.events) onEvent(event);
+    if (this.outcome instanceof Error) throw this.outcome;
+    return this.outcome;
+  }
+}
+
+async function release(argv: string[], workspace: ReleaseWorkspace, env: NodeJS.ProcessEnv = {}) {
+  const progress: string[] = [];
+  const result: string[] = [];
+  let clock = 0;
+  const code = await runRelease(parseReleaseArgs(argv, env, "/home/me/ralph-release"), workspace, {
+    progress: (line) => progress.push(line),
+    result: (text) => result.push(text),
+    now: () => (clock += 1500),
+  });
+  return { code, progress: progress.join("\n"), result: result.join("\n") };
+}
+
+describe("parseReleaseArgs", () => {
+  it("maps CI's variables and flags to config; secrets stay secrets; preview is the default", () => {
+    const request = parseReleaseArgs(
+      ["release", "--source", "../ralph", "--set", "imageNamespace=my-org"],
+      { PACKAGECLOUD_TOKEN: "pc-1", REGISTRY_USERNAME: "bot", RALPH_GITHUB_RELEASE_ID: "42", HOME: "/root" },
+      "/home/me/ralph-release",
+    );
+    expect(request).toEqual({
+      stack: "release",
+      operation: "preview",
+      yes: false,
+      json: false,
+      config: {
+        packagecloudToken: { value: "pc-1", secret: true },
+        registryUsername: { value: "bot", secret: false },
+        githubReleaseId: { value: "42", secret: false },
+        source: { value: "/home/me/ralph", secret: false },
+        imageNamespace: { value: "my-org", secret: false },
+      },
+    });
+  });
+
+  it("refuses unknown stacks, operations and keys, and secrets on the command line", () => {
+    expect(() => parseReleaseArgs(["prod", "up"], {}, "/")).toThrow(
+      /first argument must be a stack, snapshot or release \(got prod\)/,
+    );
+    expect(() => parseReleaseArgs(["release", "deploy"], {}, "/")).toThrow(/unknown operation 'deploy'/);
+    expect(() => parseReleaseArgs(["snapshot", "--set", "nameSpace=x"], {}, "/")).toThrow(
+      /--set nameSpace: expected key=value/,
+    );
+    expect(() => parseReleaseArgs(["release", "--set", "packagecloudToken=pc-1"], {}, "/")).toThrow(
+      /packagecloudToken is a secret and must not be on a command line; pass it in PACKAGECLOUD_TOKEN/,
+    );
+  });
+});
+
+describe("runRelease", () => {
+  it("up: selects the stack, sets config, streams one timed line per step, prints a summary", async () => {
+    const workspace = new RecordingWorkspace([
+      { resourcePreEvent: { metadata: BUILD } },
+      { diagnosticEvent: { urn: BUILD.urn, message: "dpkg-buildpackage: binary-only upload\n", severity: "info#err" } },
+      { resOutputsEvent: { metadata: BUILD } },
+      { resourcePreEvent: { metadata: { ...BUILD, op: "same" } } },
+      { resourcePreEvent: { metadata: PUSH } },
+      { resOutputsEvent: { metadata: PUSH } },
+    ]);
+    const { code, progress, result } = await release(["release", "up", "--yes"], workspace, {
+      REGISTRY_PASSWORD: "pw-4711",
+    });
+    expect(code).toBe(0);
+    expect(workspace.calls).toEqual(["select release", "config", "up"]);
+    expect(workspace.config.registryPassword).toEqual({ value: "pw-4711", secret: true });
+    expect(progress.split("\n")).toEqual([
+      "ralph-release: up of stack release (ralph-release)",
+      "  + create  ralph-core-build (pulumi-nodejs:dynamic/pipeline:PipelineStep) …",
+      "    ralph-core-build: dpkg-buildpackage: binary-only upload",
+      "  + created  ralph-core-build 1.5 s",
+      "  + create  images-ralph-20241121.1-push (docker:index/registryImage:RegistryImage) …",
+      "  + created  images-ralph-20241121.1-push 1.5 s",
+    ]);
+    expect(result).toBe(
+      [
+        "ralph-release release up: succeeded in 8 s",
+        "  version   20241121.1 (release)",
+        `  deb       /p/build/20241121.1/ralph-core_20241121.1_amd64.deb  sha256 ${"ab".repeat(32)}`,
+        `  images    ralph  docker.io/allegro/ralph@sha256:${"12".repeat(32)}`,
+        "  targets   https://packagecloud.io/allegro/ralph",
+        "  github    https://github.com/allegro/ralph/releases/tag/20241121.1",
+        "  changes   2 create, 20 same",
+      ].join("\n"),
+    );
+    expect(result + progress).not.toContain("pw-4711");
+  });
+
+  it("release up without --yes only previews, and says how to publish", async () => {
+    const workspace = new RecordingWorkspace([], { outputs: {}, changes: { create: 30 } });
+    const { code, result } = await release(["release", "up"], workspace);
+    expect(code).toBe(0);
+    expect(workspace.calls).toEqual(["select release", "config", "preview"]);
+    expect(result).toMatch(/release preview: previewed .*\n  nothing was published: .*run again with --yes/);
+    const snapshot = new RecordingWorkspace();
+    await release(["snapshot", "up"], snapshot);
+    expect(snapshot.calls.at(-1)).toBe("up");
+  });
+
+  it("refuses destroy on release without --yes, before touching the stack", async () => {
+    const workspace = new RecordingWorkspace();
+    const { code, result } = await release(["release", "destroy", "--json"], workspace);
+    expect(code).toBe(2);
+    expect(workspace.calls).toEqual([]);
+    expect(JSON.parse(result)).toMatchObject({ result: "refused", message: expect.stringMatching(/needs --yes/) });
+    const confirmed = new RecordingWorkspace();
+    expect((await release(["release", "destroy", "--yes"], confirmed)).code).toBe(0);
+    expect(confirmed.calls.at(-1)).toBe("destroy");
+  });
+
+  it("a failed step: non-zero exit, the failing resource named with its error, as text and JSON", async () => {
+    const verify = { ...BUILD, urn: URN("pulumi-nodejs:dynamic/pipeline:PipelineStep", "ralph-core-verify") };
+    const events: EngineEvent[] = [
+      { resourcePreEvent: { metadata: verify } },
+      { diagnosticEvent: { urn: verify.urn, message: "lintian: E: ralph-core: no-copyright-file", severity: "error" } },
+      { resOpFailedEvent: { metadata: verify } },
+    ];
+    const failing = () => new RecordingWorkspace(events, new Error("stack update failed"));
+    const text = await release(["snapshot", "up"], failing());
+    expect(text.code).toBe(1);
+    expect(text.result).toMatch(
+      /snapshot up: failed in \d+ s\n  failed at ralph-core-verify \(pulumi-nodejs:dynamic\/pipeline:PipelineStep\)\n    lintian: E: ralph-core: no-copyright-file/,
+    );
+    const json = JSON.parse((await release(["snapshot", "up", "--json"], failing())).result);
+    expect(json).toMatchObject({
+      result: "failed",
+      failed: {
+        name: "ralph-core-verify",
+        type: "pulumi-nodejs:dynamic/pipeline:PipelineStep",
+        message: "lintian: E: ralph-core: no-copyright-file",
+      },
+    });
+    // No resource to blame (e.g. the CLI is missing): the error itself is the message.
+    const early = await release(["snapshot", "preview"], new RecordingWorkspace([], new Error("pulumi CLI not found")));
+    expect(early.code).toBe(1);
+    expect(early.result).toContain("pulumi CLI not found");
+  });
+});

@@ -1,0 +1,341 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError, configTable, KEYS, parseConfig, type RawConfig } from "../../../lib/config";
+import { removeTempDirs, tempDir } from "../../support/gitRepo";
+import { INKPY_CHECKOUT } from "../../support/pulumi";
+
+afterAll(removeTempDirs);
+
+const source = tempDir();
+const raw = (stack: string, values: Record<string, string> = {}, secretKeys: string[] = []): RawConfig => ({
+  stack,
+  projectDir: "/nowhere",
+  values: Object.fromEntries(
+    Object.entries({ source, inkpySource: INKPY_CHECKOUT, ...values }).map(([k, v]) => [`ralph-release:${k}`, v]),
+  ),
+  secretKeys: new Set(secretKeys.map((k) => `ralph-release:${k}`)),
+});
+
+function problemsOf(config: RawConfig): ConfigError {
+  try {
+    parseConfig(config);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  return expect.fail("configuration was accepted");
+}
+
+describe("parseConfig", () => {
+  it("snapshot defaults: local registry, allegro namespace, ng, nothing published", () => {
+    const { settings, secrets } = parseConfig(raw("snapshot"));
+    expect(settings).toEqual({
+      mode: "snapshot",
+      source,
+      mainBranch: "ng",
+      distribution: { distro: "ubuntu", release: "jammy", name: "ubuntu/jammy" },
+      images: {
+        build: true,
+        registry: "localhost:5000",
+        namespace: "allegro",
+        username: undefined,
+        nginxImage: "nginx:stable",
+        inkpy: { context: INKPY_CHECKOUT, dockerfile: `${INKPY_CHECKOUT}/Dockerfile` },
+      },
+      packagecloud: { repository: "allegro/ralph", url: "https://packagecloud.io" },
+      github: { repository: "allegro/ralph", releaseId: undefined, environment: undefined, ciBackendUrl: undefined },
+      publish: { debTargets: ["aptly"], images: false, githubRelease: false },
+      aptly: { root: resolve("/nowhere", "build/aptly"), url: undefined, gpgKey: undefined },
+      indexWaitSeconds: 600,
+      deb: {
+        builder: "container",
+        baseImage: "ubuntu:jammy",
+        pythonMinimum: "3.10",
+        nodeMinimum: "22.0.0",
+        pipArgs: [],
+        extraBuildDepends: [],
+        extraDepends: [],
+      },
+      notices: [],
+    });
+    expect(Object.values(secrets).filter((value) => value !== undefined)).toEqual([]);
+  });
+
+  it("deb targets: named ones only, each once; a release needs one, and aptly signed and served", () => {
+    const bad = problemsOf(raw("snapshot", { debTargets: "packagecloud,s3,aptly,aptly" }));
+    expect(bad.message).toMatch(/debTargets: names "s3", not one of packagecloud, aptly \(or none\)/);
+    expect(problemsOf(raw("snapshot", { debTargets: "aptly,aptly" })).message).toMatch(
+      /debTargets: names a target twice/,
+    );
+    expect(parseConfig(raw("snapshot", { debTargets: "none" })).settings.publish.debTargets).toEqual([]);
+
+    const credentials = { registryUsername: "bot", registryPassword: "pw", githubToken: "gh" };
+    const secretKeys = ["registryPassword", "githubToken"];
+    const none = problemsOf(raw("release", { ...credentials, debTargets: "none" }, secretKeys));
+    expect(none.problems.map((p) => p.key)).toEqual(["ralph-release:debTargets"]);
+    expect(none.message).toMatch(/installs ralph-core from a published apt repository/);
+
+    const aptly = problemsOf(raw("release", { ...credentials, debTargets: "aptly" }, secretKeys));
+    expect(aptly.problems.map((p) => p.key)).toEqual(["ralph-release:aptlyUrl", "ralph-release:aptlyGpgKey"]);
+    expect(aptly.message).toMatch(/serve \/nowhere\/build\/aptly\/public over HTTP/);
+
+    const { settings } = parseConfig(
+      raw(
+        "release",
+        { ...credentials, debTargets: "aptly", aptlyUrl: "https://apt.example.com/ralph", aptlyGpgKey: "0123ABCD" },
+        secretKeys,
+      ),
+    );
+    expect(settings.publish.debTargets).toEqual(["aptly"]);
+    expect(settings.aptly).toEqual({
+      root: "/nowhere/build/aptly",
+      url: "https://apt.example.com/ralph",
+      gpgKey: "0123ABCD",
+    });
+  });
+
+  it("GitHub: releases only from the release stack; the workflow environment needs a reachable stack", () => {
+    const snapshot = problemsOf(raw("snapshot", { githubRelease: "true", githubToken: "gh" }, ["githubToken"]));
+    expect(snapshot.problems.map((p) => p.key)).toEqual(["ralph-release:githubRelease"]);
+    expect(snapshot.message).toMatch(/a snapshot has no release tag/);
+
+    const environment = problemsOf(raw("snapshot", { githubEnvironment: "release", githubReleaseId: "12x" }));
+    expect(environment.problems.map((p) => p.key)).toEqual([
+      "ralph-release:githubToken",
+      "ralph-release:githubReleaseId",
+      "ralph-release:githubReleaseId",
+      "ralph-release:ciPulumiBackendUrl",
+      "ralph-release:ciPulumiPassphrase",
+    ]);
+    expect(environment.message).toContain("githubEnvironment none");
+
+    const { settings } = parseConfig(
+      raw(
+        "snapshot",
+        {
+          githubEnvironment: "publish",
+          githubToken: "gh",
+          ciPulumiBackendUrl: "s3://bucket/state",
+          ciPulumiAccessToken: "pul-1",
+        },
+        ["githubToken", "ciPulumiAccessToken"],
+      ),
+    );
+    expect(settings.github).toEqual({
+      repository: "allegro/ralph",
+      releaseId: undefined,
+      environment: "publish",
+      ciBackendUrl: "s3://bucket/state",
+    });
+  });
+
+  it("release defaults publish everywhere, so they need every credential", () => {
+    const error = problemsOf(raw("release"));
+    expect(error.problems.map((p) => p.key)).toEqual([
+      "ralph-release:registryUsername",
+      "ralph-release:registryPassword",
+      "ralph-release:packagecloudToken",
+      "ralph-release:githubToken",
+    ]);
+    expect(error.message).toContain("pulumi config set --stack release --secret packagecloudToken");
+  });
+
+  it("release with credentials as secrets parses, and secrets stay out of settings", () => {
+    const values = { registryPassword: "pw-123", packagecloudToken: "pc-456", githubToken: "gh-789" };
+    const { settings, secrets } = parseConfig(
+      raw("release", { ...values, registryUsername: "bot" }, Object.keys(values)),
+    );
+    expect(settings.mode).toBe("release");
+    expect(settings.images.registry).toBe("docker.io");
+    expect(JSON.stringify(settings)).not.toMatch(/pw-123|pc-456|gh-789/);
+    expect(secrets).toEqual({ registryPassword: "pw-123", packagecloudToken: "pc-456", githubToken: "gh-789" });
+  });
+
+  it("lists every problem in one error, in the configuration table's order, each with key and fix", () => {
+    const error = problemsOf(
+      raw("snapshot", {
+        distribution: "jammy",
+        imageNamespace: "Allegro",
+        registry: "https://docker.io",
+        publishImages: "yes",
+        mainBranch: "bad..name",
+        packagecloudUrl: "http://packagecloud.io",
+      }),
+    );
+    expect(error.problems.map((p) => p.key)).toEqual([
+      "ralph-release:mainBranch",
+      "ralph-release:distribution",
+      "ralph-release:registry",
+      "ralph-release:imageNamespace",
+      "ralph-release:packagecloudUrl",
+      "ralph-release:publishImages",
+    ]);
+    expect(error.message).toMatch(/^Configuration of stack 'snapshot' has 6 problems; nothing was built or published:/);
+    expect(error.message).toContain(
+      `ralph-release:distribution: "jammy" is not a supported distribution (ubuntu/bionic, ubuntu/jammy, ubuntu/noble, debian/bullseye, debian/bookworm)`,
+    );
+    expect(error.message).toContain("Fix: pulumi config set --stack snapshot distribution 'ubuntu/jammy'");
+    expect(error.message).toContain("must use https");
+  });
+
+  it("refuses a secret stored in plain text without echoing it", () => {
+    const error = problemsOf(raw("snapshot", { packagecloudToken: "leaky-token-value" }));
+    expect(error.message).toContain("ralph-release:packagecloudToken: is stored in plain text in Pulumi.snapshot.yaml");
+    expect(error.message).toContain("pulumi config set --stack snapshot --secret packagecloudToken");
+    expect(error.message).not.toContain("leaky-token-value");
+  });
+
+  it("names unknown keys and guesses the intended one", () => {
+    const error = problemsOf(raw("snapshot", { mainbranch: "ng", totallyUnrelatedSetting: "x" }));
+    expect(error.problems[0]).toMatchObject({ key: "ralph-release:mainbranch" });
+    expect(error.problems[0].fix).toContain("did you mean 'mainBranch'?");
+    expect(error.problems[1].fix).not.toContain("did you mean");
+  });
+
+  it("ignores other namespaces' keys", () => {
+    const config = raw("snapshot");
+    expect(() => parseConfig({ ...config, values: { ...config.values, "docker:host": "unix:///x" } })).not.toThrow();
+  });
+
+  it("takes the mode from the stack name, or from `mode` for other stack names", () => {
+    expect(parseConfig(raw("other", { mode: "snapshot" })).settings.mode).toBe("snapshot");
+    expect(problemsOf(raw("staging")).message).toContain(
+      "ralph-release:mode: is not set and stack 'staging' is not named after a mode",
+    );
+    expect(problemsOf(raw("staging", { mode: "prod" })).message).toContain(`"prod" is not a mode`);
+  });
+
+  it("resolves a relative source against the project and says how to fix a missing one", () => {
+    const parent = tempDir();
+    mkdirSync(`${parent}/ralph`);
+    const { settings } = parseConfig({ ...raw("snapshot"), values: {}, projectDir: `${parent}/ralph-release` });
+    expect(settings.source).toBe(`${parent}/ralph`);
+    const error = problemsOf({ ...raw("snapshot"), values: {}, projectDir: "/nonexistent/project" });
+    expect(error.message).toContain("/nonexistent/ralph does not exist");
+    expect(error.message).toContain("git clone https://github.com/allegro/ralph ../ralph");
+  });
+
+  it("needs registry credentials in pairs, and only for a non-local registry", () => {
+    expect(() => parseConfig(raw("snapshot", { publishImages: "true" }))).not.toThrow();
+    expect(problemsOf(raw("snapshot", { publishImages: "true", registry: "ghcr.io" })).problems).toHaveLength(2);
+    expect(problemsOf(raw("snapshot", { registryUsername: "bot" })).problems.map((p) => p.key)).toEqual([
+      "ralph-release:registryPassword",
+    ]);
+  });
+
+  it("a deb-only stack (images false) pushes nothing and needs no registry login", () => {
+    const { settings } = parseConfig(
+      raw("release", { images: "false", packagecloudToken: "t", githubToken: "g" }, [
+        "packagecloudToken",
+        "githubToken",
+      ]),
+    );
+    expect(settings.images.build).toBe(false);
+    expect(settings.publish.images).toBe(false);
+    expect(
+      problemsOf(
+        raw("release", { images: "true", packagecloudToken: "t", githubToken: "g" }, [
+          "packagecloudToken",
+          "githubToken",
+        ]),
+      ).problems.map((p) => p.key),
+    ).toEqual(["ralph-release:registryUsername", "ralph-release:registryPassword"]);
+    expect(problemsOf(raw("snapshot", { images: "no" })).problems.map((p) => p.key)).toEqual(["ralph-release:images"]);
+  });
+
+  it("inkpy is its own checkout: a snapshot without one leaves it out and says so; a release stops", () => {
+    const missing = { inkpySource: "../inkpy" };
+    const snapshot = parseConfig(raw("snapshot", missing)).settings;
+    expect(snapshot.images.inkpy).toBeUndefined();
+    expect(snapshot.notices).toEqual([
+      "inkpy left out: no Dockerfile in ../inkpy (inkpySource). To build it: git clone https://github.com/allegro/inkpy ../inkpy (or pulumi config set --stack snapshot inkpySource '../inkpy'); to leave it out quietly: inkpy false.",
+    ]);
+    const credentials = { packagecloudToken: "t", githubToken: "g", registryUsername: "u", registryPassword: "p" };
+    const secretKeys = ["packagecloudToken", "githubToken", "registryPassword"];
+    const refused = problemsOf(raw("release", { ...missing, ...credentials }, secretKeys));
+    expect(refused.problems.map((p) => p.key)).toEqual(["ralph-release:inkpySource"]);
+    expect(refused.message).toContain(
+      "/inkpy/Dockerfile does not exist (inkpy is its own project, not part of Ralph's tree)",
+    );
+    expect(refused.message).toContain("release without it: pulumi config set --stack release inkpy false");
+    const without = parseConfig(raw("release", { ...missing, ...credentials, inkpy: "false" }, secretKeys)).settings;
+    expect([without.images.inkpy, without.notices]).toEqual([undefined, []]);
+  });
+
+  it("extra build and runtime dependencies go into the control file's relations, and are checked", () => {
+    const { deb } = parseConfig(
+      raw("snapshot", { extraBuildDepends: "zlib1g-dev, libjpeg-dev (>= 1:1.5)", extraDepends: "libjpeg62-turbo" }),
+    ).settings;
+    expect([deb.extraBuildDepends, deb.extraDepends]).toEqual([
+      ["zlib1g-dev", "libjpeg-dev (>= 1:1.5)"],
+      ["libjpeg62-turbo"],
+    ]);
+    const bad = problemsOf(raw("snapshot", { extraBuildDepends: "zlib1g-dev; rm -rf /" }));
+    expect(bad.message).toContain(
+      'ralph-release:extraBuildDepends: "zlib1g-dev; rm -rf /" is not a Debian package relation',
+    );
+  });
+
+  it("the builder's Python follows the distribution unless pythonMinimum says otherwise", () => {
+    const bullseye = parseConfig(raw("snapshot", { distribution: "debian/bullseye" })).settings.deb;
+    expect([bullseye.pythonMinimum, bullseye.baseImage]).toEqual(["3.9", "debian:bullseye"]);
+    expect(parseConfig(raw("snapshot", { distribution: "ubuntu/bionic" })).settings.deb.pythonMinimum).toBe("3.6");
+    const pinned = parseConfig(raw("snapshot", { distribution: "debian/bullseye", pythonMinimum: "3.8" })).settings;
+    expect(pinned.deb.pythonMinimum).toBe("3.8");
+  });
+
+  it("accepts loopback http packagecloud URLs (contract tests) and other valid values", () => {
+    const { settings } = parseConfig(
+      raw("snapshot", {
+        packagecloudUrl: "http://127.0.0.1:8080",
+        distribution: "debian/bookworm",
+        imageNamespace: "my-org/ralph",
+        registry: "localhost:5001",
+      }),
+    );
+    expect(settings.packagecloud.url).toBe("http://127.0.0.1:8080");
+    expect(settings.distribution).toEqual({ distro: "debian", release: "bookworm", name: "debian/bookworm" });
+    expect(settings.deb.baseImage).toBe("debian:bookworm");
+  });
+});
+
+describe("deb settings", () => {
+  it("splits pipArgs, takes baseImage from config over the distribution, and refuses shell characters", () => {
+    const { settings } = parseConfig(
+      raw("snapshot", {
+        pipArgs: " --no-index  --no-build-isolation ",
+        baseImage: "localhost/debian:bookworm",
+        builder: "host",
+      }),
+    );
+    expect(settings.deb).toMatchObject({
+      pipArgs: ["--no-index", "--no-build-isolation"],
+      baseImage: "localhost/debian:bookworm",
+      builder: "host",
+    });
+    const error = problemsOf(
+      raw("snapshot", { pipArgs: "--index-url=$(curl evil)", builder: "vm", pythonMinimum: "3" }),
+    );
+    expect(error.problems.map((p) => p.key)).toEqual([
+      "ralph-release:builder",
+      "ralph-release:pythonMinimum",
+      "ralph-release:pipArgs",
+    ]);
+  });
+});
+
+describe("configTable", () => {
+  it("documents every key with its defaults", () => {
+    const table = configTable();
+    for (const key of Object.keys(KEYS)) expect(table).toContain(`| \`${key}\` |`);
+    expect(table).toContain("snapshot `localhost:5000`, release `docker.io`");
+  });
+});
+
+describe("README", () => {
+  it("carries the configuration table exactly as the schema generates it", () => {
+    const readme = readFileSync(resolve(__dirname, "../../../README.md"), "utf8");
+    expect(readme).toContain(configTable());
+  });
+});

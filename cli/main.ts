@@ -2,7 +2,9 @@
  * ralph-release's command line: `npm run --silent cli -- <command>`. Prints results on stdout only,
  * so scripts can capture them; failures go to stderr with a non-zero exit.
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { KEYS } from "../lib/config";
 import { UserError } from "../lib/errors";
 import { buildDeb, type DebBuildRequest } from "../lib/deb/build";
 import { verifyDeb, type VerifyRequest } from "../lib/deb/verify";
@@ -30,13 +32,23 @@ const USAGE = `usage: npm run --silent cli -- version show|generate [--source DI
   apt aptly          add the deb to aptly and publish, from RALPH_APTLY_PUBLISH (AptlyRepository runs it)
   apt wait           wait until RALPH_APT_WAIT's version is in its apt index (AptIndexWait runs it)
 
-  --source DIR        Ralph checkout (default: the directory npm was started from)
+  --source DIR        Ralph checkout (default: RALPH_SOURCE, else ../ralph beside this project, as for
+                      npm run plan and npm run release; relative to the directory npm was started from)
   --main-branch NAME  Ralph's main branch (default: ng)
   --json              show: every fact behind the version, as JSON
 
   RALPH_RELEASE_NOW=<ISO time> pins the clock (for reproducing a past answer).`;
 
 class UsageError extends UserError {}
+
+const PROJECT_DIR = resolve(__dirname, "..");
+
+/** The checkout `plan` and `release` would package, so that every command answers for the same tree. */
+function checkoutDir(source: string | undefined): string {
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const given = source ?? process.env.RALPH_SOURCE;
+  return given ? resolve(cwd, given) : resolve(PROJECT_DIR, KEYS.source.default.snapshot);
+}
 
 function clock(): () => Date {
   const pinned = process.env.RALPH_RELEASE_NOW;
@@ -122,7 +134,7 @@ export async function run(argv: string[]): Promise<string> {
   if (command === "apt") return apt(action);
   if (command !== "version") throw new UsageError(USAGE);
   const options = {
-    source: values.source ?? process.env.INIT_CWD ?? process.cwd(),
+    source: checkoutDir(values.source),
     mainBranch: values["main-branch"] ?? "ng",
     now: clock(),
   };

@@ -11,13 +11,7 @@ import { UserError } from "../lib/errors";
 import { CI_VARIABLES } from "../lib/github/environment";
 import { type Plan, type PlannedResource, renderPlan } from "./planReport";
 import { useMockStack } from "./mockStack";
-import {
-  mergeSettings,
-  readStackFile,
-  settingsFromEnvironment,
-  settingsFromCommandLine,
-  type StackSettings,
-} from "./stackConfig";
+import { rawConfig, type StackSettings, stackSettings } from "./stackConfig";
 
 const USAGE = `usage: npm run plan -- <snapshot|release> [--source DIR] [--set key=value]... [--json]
 
@@ -85,12 +79,7 @@ function missingCredentials(stack: string, settings: StackSettings): string[] {
     ...Object.keys(KEYS).filter(isSecretKey),
   ]);
   try {
-    parseConfig({
-      stack,
-      projectDir: PROJECT_DIR,
-      values: Object.fromEntries(Object.entries(settings.values).map(([k, v]) => [`${PROJECT}:${k}`, v])),
-      secretKeys: new Set([...settings.secretKeys].map((k) => `${PROJECT}:${k}`)),
-    });
+    parseConfig(rawConfig(stack, PROJECT_DIR, settings));
     return [];
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -109,12 +98,7 @@ export interface PlanRequest {
 }
 
 export async function planStack(request: PlanRequest): Promise<Plan> {
-  const layers = [
-    readStackFile(PROJECT_DIR, request.stack, SECRET_SET),
-    settingsFromEnvironment(request.env),
-    settingsFromCommandLine(request.source, request.set, request.cwd),
-  ];
-  const settings = mergeSettings(...layers);
+  const settings = stackSettings({ ...request, projectDir: PROJECT_DIR, secretPlaceholder: SECRET_SET });
   // The plan needs to know a secret is set, never its value: it prints inputs (--json) and keeps none.
   for (const key of settings.secretKeys) settings.values[key] = SECRET_SET;
   // Credentials CI would hand in are absent here (a fork's PR has none): stand in for the ones the

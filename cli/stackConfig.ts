@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
-import { isSecretKey, KEYS, PROJECT } from "../lib/config";
+import { closestKey, isSecretKey, KEYS, PROJECT, type RawConfig } from "../lib/config";
 import { UserError } from "../lib/errors";
 import { CI_VARIABLES } from "../lib/github/environment";
 
@@ -66,8 +66,10 @@ export function settingsFromFlags(flags: readonly string[]): StackSettings {
     const at = flag.indexOf("=");
     const key = at > 0 ? flag.slice(0, at) : "";
     if (!(key in KEYS)) {
+      const guess = at > 0 ? closestKey(key) : undefined;
       throw new UserError(
-        `--set ${at > 0 ? key : flag}: expected key=value with a ralph-release key (README lists them), e.g. --set imageNamespace=my-org.`,
+        `--set ${at > 0 ? key : flag}: expected key=value with a ralph-release key (README lists them)` +
+          (guess ? `; did you mean --set ${guess}=${flag.slice(at + 1)}?` : ", e.g. --set imageNamespace=my-org."),
       );
     }
     if (isSecretKey(key)) {
@@ -105,4 +107,35 @@ export function mergeSettings(...layers: StackSettings[]): StackSettings {
     }
   }
   return { values, secretKeys };
+}
+
+export interface StackSettingsRequest {
+  readonly projectDir: string;
+  readonly stack: string;
+  readonly source?: string;
+  readonly set: readonly string[];
+  /** Where a relative --source is resolved from. */
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Stands for each encrypted value of the stack file (never read here). */
+  readonly secretPlaceholder: string;
+}
+
+/** The stack file, then CI's environment, then --source/--set: what `up` would be configured with. */
+export function stackSettings(request: StackSettingsRequest): StackSettings {
+  return mergeSettings(
+    readStackFile(request.projectDir, request.stack, request.secretPlaceholder),
+    settingsFromEnvironment(request.env),
+    settingsFromCommandLine(request.source, request.set, request.cwd),
+  );
+}
+
+/** Settings by short key → what parseConfig reads (full keys, as Pulumi passes them). */
+export function rawConfig(stack: string, projectDir: string, settings: StackSettings): RawConfig {
+  return {
+    stack,
+    projectDir,
+    values: Object.fromEntries(Object.entries(settings.values).map(([k, v]) => [`${PROJECT}:${k}`, v])),
+    secretKeys: new Set([...settings.secretKeys].map((k) => `${PROJECT}:${k}`)),
+  };
 }

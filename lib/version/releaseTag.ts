@@ -75,7 +75,7 @@ export function tagNewVersion(request: NewVersionRequest): NewVersion {
     commit: checkout.commit,
     signed,
     next: [
-      `git push ${remote} ${tag}`,
+      `git -C ${request.source} push ${remote} ${tag}`,
       `then publish: create the GitHub release of ${tag} (the publish workflow runs the release stack), or run \`npm run release -- release up --yes\` from a checkout of ${tag}`,
     ],
   };

@@ -5,6 +5,7 @@
  * day. Any other checkout is a snapshot of the coming release:
  * `<next release>-<branch, every non-alphanumeric as '-'>-SNAPSHOT`.
  */
+import { existsSync } from "node:fs";
 import * as semver from "semver";
 import { UserError } from "../errors";
 import { git, lines, tryGit } from "./git";
@@ -116,6 +117,11 @@ interface RepoFacts {
 }
 
 function inspect(source: string): RepoFacts {
+  if (!existsSync(source)) {
+    throw new VersionError(
+      `${source} does not exist. Clone Ralph there (\`git clone https://github.com/allegro/ralph ${source}\`), or point --source (or config key ralph-release:source) at a clone of Ralph.`,
+    );
+  }
   if (tryGit(source, "rev-parse", "--is-inside-work-tree") !== "true") {
     throw new VersionError(
       `${source} is not a git checkout. Point --source (or config key ralph-release:source) at a clone of Ralph.`,

@@ -1,14 +1,14 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveDirectory, tinyDeb } from "../support/aptRepo";
 import { GitRepo, removeTempDirs, tempDir } from "../support/gitRepo";
 
 const PROJECT = resolve(__dirname, "../..");
 
-/** Runs the CLI exactly as the README says, from the Ralph checkout's directory. */
+/** Runs the CLI exactly as the README says, from `cwd` (relative --source is relative to it). */
 function cli(cwd: string, ...args: string[]) {
   return cliWithEnv(cwd, {}, ...args);
 }
@@ -40,7 +40,11 @@ describe("npm run --silent cli -- version", () => {
   afterAll(removeTempDirs);
 
   it("generate prints only the next version", () => {
-    expect(cli(repo.dir, "version", "generate")).toEqual({ status: 0, stdout: "20241124.1\n", stderr: "" });
+    expect(cli("/", "version", "generate", "--source", repo.dir)).toEqual({
+      status: 0,
+      stdout: "20241124.1\n",
+      stderr: "",
+    });
   });
 
   it("show prints the snapshot version of a feature branch, using --source", () => {
@@ -48,14 +52,27 @@ describe("npm run --silent cli -- version", () => {
     expect(cli("/", "version", "show", "--source", repo.dir).stdout).toBe("20241124.1-feature-ABC-12-SNAPSHOT\n");
   });
 
-  it("show prints the tag for a detached HEAD on a release of ng", () => {
+  it("show prints the tag for a detached HEAD on a release of ng, --source relative to where npm ran", () => {
     repo.checkout("--detach", "20241121.2");
-    expect(cli(repo.dir, "version", "show").stdout).toBe("20241121.2\n");
+    expect(cli(resolve(repo.dir, ".."), "version", "show", "--source", basename(repo.dir)).stdout).toBe("20241121.2\n");
   });
 
-  it("show --json gives the facts behind the answer", () => {
-    const facts = JSON.parse(cli(repo.dir, "version", "show", "--json").stdout);
+  it("show --json gives the facts behind the answer; RALPH_SOURCE names the checkout as in CI", () => {
+    const facts = JSON.parse(cliWithEnv("/", { RALPH_SOURCE: repo.dir }, "version", "show", "--json").stdout);
     expect(facts).toMatchObject({ version: "20241121.2", mode: "release", mainBranchRef: "refs/heads/ng" });
+  });
+
+  it("without --source answers for ../ralph beside this project, as plan and release do, not for the current directory", () => {
+    const env = { RALPH_SOURCE: "" };
+    const result = cliWithEnv(repo.dir, env, "version", "show");
+    const defaultCheckout = resolve(PROJECT, "..", "ralph");
+    if (existsSync(defaultCheckout)) {
+      expect(result.stdout).toBe(cliWithEnv("/", env, "version", "show", "--source", defaultCheckout).stdout);
+      expect(result.stdout).not.toBe("20241121.2\n");
+    } else {
+      expect(result).toMatchObject({ status: 1, stdout: "" });
+      expect(result.stderr).toContain(`${defaultCheckout} does not exist. Clone Ralph there`);
+    }
   });
 
   it("fails with a message on stderr, nothing on stdout, exit 1", () => {

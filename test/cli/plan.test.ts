@@ -135,7 +135,9 @@ describe("npm run plan", () => {
     );
     const badKey = await plan("snapshot", "--source", repo.dir, "--set", "imageNamespce=x");
     expect(badKey.code).toBe(1);
-    expect(badKey.stderr).toMatch(/--set imageNamespce: expected key=value with a ralph-release key/);
+    expect(badKey.stderr).toMatch(
+      /--set imageNamespce: expected key=value with a ralph-release key \(README lists them\); did you mean --set imageNamespace=x\?/,
+    );
   });
 });
 

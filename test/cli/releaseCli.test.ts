@@ -101,7 +101,10 @@ describe("parseReleaseArgs", () => {
     );
     expect(() => parseReleaseArgs(["release", "deploy"], {}, "/")).toThrow(/unknown operation 'deploy'/);
     expect(() => parseReleaseArgs(["snapshot", "--set", "nameSpace=x"], {}, "/")).toThrow(
-      /--set nameSpace: expected key=value/,
+      /--set nameSpace: expected key=value with a ralph-release key \(README lists them\), e\.g\. --set imageNamespace=my-org\./,
+    );
+    expect(() => parseReleaseArgs(["snapshot", "--set", "debTarget=aptly"], {}, "/")).toThrow(
+      /--set debTarget: .*; did you mean --set debTargets=aptly\?/,
     );
     expect(() => parseReleaseArgs(["release", "--set", "packagecloudToken=pc-1"], {}, "/")).toThrow(
       /packagecloudToken is a secret and must not be on a command line; pass it in PACKAGECLOUD_TOKEN/,

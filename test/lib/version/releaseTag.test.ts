@@ -16,10 +16,11 @@ const MAINTAINER = {
   GIT_CONFIG_GLOBAL: "/dev/null",
 };
 
-/** `npm run release-new-version` as a maintainer runs it, from the Ralph checkout, on 2024-11-21. */
+/** `npm run release-new-version -- --source DIR` as a maintainer runs it in this project, on 2024-11-21. */
 function releaseNewVersion(repo: GitRepo, env: Record<string, string> = {}, ...args: string[]) {
-  const result = spawnSync("npm", ["--prefix", PROJECT, "run", "--silent", "release-new-version", "--", ...args], {
-    cwd: repo.dir,
+  const command = ["run", "--silent", "release-new-version", "--", "--source", repo.dir, ...args];
+  const result = spawnSync("npm", command, {
+    cwd: PROJECT,
     encoding: "utf8",
     env: { ...process.env, ...MAINTAINER, RALPH_RELEASE_NOW: "2024-11-21T18:00:00Z", ...env },
   });
@@ -41,7 +42,7 @@ describe("npm run release-new-version", () => {
     const first = releaseNewVersion(repo);
     expect(first).toMatchObject({ status: 0, stdout: "20241121.1" });
     expect(first.stderr).toContain(`Created annotated tag 20241121.1 on ${head.slice(0, 12)}`);
-    expect(first.stderr).toContain("1. git push origin 20241121.1");
+    expect(first.stderr).toContain(`1. git -C ${repo.dir} push origin 20241121.1`);
     expect(repo.git("rev-parse", "20241121.1^{commit}")).toBe(head);
     expect(repo.git("cat-file", "-t", "20241121.1")).toBe("tag");
     expect(repo.git("tag", "-l", "--format=%(contents)", "20241121.1")).toBe(

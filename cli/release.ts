@@ -1,5 +1,6 @@
 /** `npm run release -- <stack> [operation]`: see cli/releaseCli.ts. */
 import { UserError } from "../lib/errors";
+import { doctor } from "./doctor";
 import { parseReleaseArgs, RELEASE_USAGE, runRelease } from "./releaseCli";
 import { AutomationWorkspace } from "./automation";
 
@@ -8,10 +9,19 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${RELEASE_USAGE}\n`);
     return 0;
   }
-  const request = parseReleaseArgs(argv, process.env, process.env.INIT_CWD ?? process.cwd());
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const request = parseReleaseArgs(argv, process.env, cwd);
   return runRelease(request, new AutomationWorkspace(), {
     progress: (line) => process.stderr.write(`${line}\n`),
     result: (text) => process.stdout.write(`${text}\n`),
+    preflight: (operation) =>
+      doctor(request.stack, {
+        source: request.source,
+        set: request.set,
+        cwd,
+        env: process.env,
+        scope: operation === "up" ? "up" : "stack",
+      }),
   });
 }
 

@@ -37,6 +37,9 @@ export interface ReleaseRequest {
   readonly json: boolean;
   /** Config to set on the stack, by short key. */
   readonly config: Readonly<Record<string, { value: string; secret: boolean }>>;
+  /** --source and --set as given (the checks read the stack's settings the same way). */
+  readonly source?: string;
+  readonly set: readonly string[];
 }
 
 export function parseReleaseArgs(argv: string[], env: NodeJS.ProcessEnv, cwd: string): ReleaseRequest {
@@ -72,7 +75,8 @@ export function parseReleaseArgs(argv: string[], env: NodeJS.ProcessEnv, cwd: st
   const config = Object.fromEntries(
     Object.entries(settings.values).map(([key, value]) => [key, { value, secret: settings.secretKeys.has(key) }]),
   );
-  return { stack, operation: operation as Operation, yes: values.yes === true, json: values.json === true, config };
+  const [yes, json] = [values.yes === true, values.json === true];
+  return { stack, operation: operation as Operation, yes, json, config, source: values.source, set: values.set ?? [] };
 }
 
 /** The subset of Pulumi's engine events the display reads (automation/events.d.ts). */
@@ -242,6 +246,8 @@ export interface ReleaseIo {
   /** The result (stdout): the summary, or its JSON. */
   readonly result: (text: string) => void;
   readonly now?: () => number;
+  /** What this machine needs for the operation, checked before the stack is touched (npm run doctor). */
+  readonly preflight?: (operation: Operation) => Promise<{ passed: boolean; text: string }>;
 }
 
 /** Runs one stack operation; returns the process exit code (0 ok, 1 failed, 2 refused). */
@@ -266,9 +272,23 @@ export async function runRelease(request: ReleaseRequest, workspace: ReleaseWork
   const operation: Operation = guarded && request.operation === "up" ? "preview" : request.operation;
   const display = new ProgressDisplay(io.progress, now);
   io.progress(`ralph-release: ${operation} of stack ${request.stack} (${PROJECT})`);
+  const ready = await io.preflight?.(operation);
+  if (ready && !ready.passed) {
+    io.progress(ready.text);
+    emit({
+      stack: request.stack,
+      operation,
+      result: "refused",
+      seconds: (now() - start) / 1000,
+      message: `this machine is not ready for ${operation}: the checks marked ✗ above say what to fix (npm run doctor -- ${request.stack} runs them alone). Nothing was started.`,
+    });
+    return 2;
+  }
+  let started = false;
   try {
     await workspace.selectStack(request.stack);
     await workspace.setConfig(request.config);
+    started = true;
     const result = await workspace.run(operation, display.onEvent);
     const status = operation !== request.operation ? "previewed" : "succeeded";
     const summary = summarize({ ...request, operation }, result, (now() - start) / 1000, status);
@@ -279,15 +299,17 @@ export async function runRelease(request: ReleaseRequest, workspace: ReleaseWork
     );
     return 0;
   } catch (error) {
+    // The user's setup stopped it before the engine ran: refused, like the checks above.
+    const refused = !started && error instanceof UserError;
     const failed = display.failed ?? display.firstErrored();
     emit({
       stack: request.stack,
       operation,
-      result: "failed",
+      result: refused ? "refused" : "failed",
       seconds: (now() - start) / 1000,
       failed,
       message: failed ? undefined : (error as Error).message,
     });
-    return 1;
+    return refused ? 2 : 1;
   }
 }

@@ -19,6 +19,8 @@ export interface DistributionProfile {
   readonly mysqlRuntime: string;
   /** Further runtime dependencies (python3-distutils until Python 3.12 dropped it). */
   readonly extraRuntime: readonly string[];
+  /** The nodejs its own archive has: a front end needing more needs another apt source (nodeAptSource). */
+  readonly nodejs: string;
 }
 
 const PROFILES: Readonly<Record<string, DistributionProfile>> = {
@@ -33,6 +35,7 @@ const PROFILES: Readonly<Record<string, DistributionProfile>> = {
     mysqlDev: "libmysqlclient-dev",
     mysqlRuntime: "libmysqlclient20",
     extraRuntime: ["python3-distutils"],
+    nodejs: "8.10.0",
   },
   "ubuntu/jammy": {
     name: "ubuntu/jammy",
@@ -43,6 +46,7 @@ const PROFILES: Readonly<Record<string, DistributionProfile>> = {
     mysqlDev: "libmysqlclient-dev",
     mysqlRuntime: "libmysqlclient21",
     extraRuntime: ["python3-distutils"],
+    nodejs: "12.22.9",
   },
   "ubuntu/noble": {
     name: "ubuntu/noble",
@@ -53,6 +57,7 @@ const PROFILES: Readonly<Record<string, DistributionProfile>> = {
     mysqlDev: "libmysqlclient-dev",
     mysqlRuntime: "libmysqlclient21",
     extraRuntime: [],
+    nodejs: "18.19.1",
   },
   "debian/bullseye": {
     name: "debian/bullseye",
@@ -63,6 +68,7 @@ const PROFILES: Readonly<Record<string, DistributionProfile>> = {
     mysqlDev: "default-libmysqlclient-dev",
     mysqlRuntime: "libmariadb3",
     extraRuntime: ["python3-distutils"],
+    nodejs: "12.22.12",
   },
   "debian/bookworm": {
     name: "debian/bookworm",
@@ -73,6 +79,7 @@ const PROFILES: Readonly<Record<string, DistributionProfile>> = {
     mysqlDev: "default-libmysqlclient-dev",
     mysqlRuntime: "libmariadb3",
     extraRuntime: ["python3-distutils"],
+    nodejs: "18.20.4",
   },
 };
 

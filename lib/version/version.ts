@@ -242,7 +242,7 @@ export function releaseRefusal(checkout: CheckoutVersion, mainBranch: string): s
   const where = `HEAD ${checkout.commit.slice(0, 12)} (${checkout.branch ? `branch ${checkout.branch}` : "detached"})`;
   const rule = `The release stack publishes only a release tag (YYYYMMDD.PATCH) reachable from the main branch '${mainBranch}', from a clean working tree.`;
   if (checkout.tagAtHead === undefined) {
-    return `${where} carries no release tag. ${rule} Check out a release tag (e.g. \`git checkout ${checkout.latestRelease}\`), create one with \`npm run --silent cli -- version generate\`, or use the snapshot stack.`;
+    return `${where} carries no release tag. ${rule} Check out a release tag (e.g. \`git checkout ${checkout.latestRelease}\`), tag the next one with \`npm run release-new-version\`, or use the snapshot stack.`;
   }
   if (checkout.mode !== "release") {
     return checkout.mainBranchRef === undefined

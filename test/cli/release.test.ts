@@ -20,23 +20,22 @@ const hasPulumi = (() => {
 })();
 
 describe("npm run release", () => {
-  it.skipIf(hasPulumi)("without a pulumi CLI: exit 1, the fix, and the offline alternative", async () => {
+  it.skipIf(hasPulumi)("without a pulumi CLI: refused before anything starts, exit 2, with the fix", async () => {
     const failure = await run("npm", ["run", "--silent", "release", "--", "snapshot", "preview", "--json"], {
       cwd: PROJECT_DIR,
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
     }).then(
       () => expect.fail("release succeeded without a pulumi CLI"),
-      (error: { code: number; stdout: string }) => error,
+      (error: { code: number; stdout: string; stderr: string }) => error,
     );
-    expect(failure.code).toBe(1);
+    expect(failure.code).toBe(2);
     expect(JSON.parse(failure.stdout)).toMatchObject({
       stack: "snapshot",
       operation: "preview",
-      result: "failed",
-      message: expect.stringMatching(
-        /the pulumi CLI was not found on PATH\. Install it .*`npm run plan` works without it/,
-      ),
+      result: "refused",
+      message: expect.stringContaining("this machine is not ready for preview"),
     });
+    expect(failure.stderr).toMatch(/✗ pulumi CLI +not on PATH\n +fix: install it .*npm run engine/);
   });
 });
 

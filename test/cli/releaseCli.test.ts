@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { UserError } from "../../lib/errors";
 import {
   type EngineEvent,
   type Operation,
   type OperationResult,
   parseReleaseArgs,
+  type ReleaseIo,
   type ReleaseRequest,
   type ReleaseWorkspace,
   runRelease,
@@ -61,7 +63,12 @@ class RecordingWorkspace implements ReleaseWorkspace {
   }
 }
 
-async function release(argv: string[], workspace: ReleaseWorkspace, env: NodeJS.ProcessEnv = {}) {
+async function release(
+  argv: string[],
+  workspace: ReleaseWorkspace,
+  env: NodeJS.ProcessEnv = {},
+  preflight?: ReleaseIo["preflight"],
+) {
   const progress: string[] = [];
   const result: string[] = [];
   let clock = 0;
@@ -69,6 +76,7 @@ async function release(argv: string[], workspace: ReleaseWorkspace, env: NodeJS.
     progress: (line) => progress.push(line),
     result: (text) => result.push(text),
     now: () => (clock += 1500),
+    preflight,
   });
   return { code, progress: progress.join("\n"), result: result.join("\n") };
 }
@@ -92,6 +100,8 @@ describe("parseReleaseArgs", () => {
         source: { value: "/home/me/ralph", secret: false },
         imageNamespace: { value: "my-org", secret: false },
       },
+      source: "../ralph",
+      set: ["imageNamespace=my-org"],
     });
   });
 
@@ -198,5 +208,42 @@ describe("runRelease", () => {
     const early = await release(["snapshot", "preview"], new RecordingWorkspace([], new Error("pulumi CLI not found")));
     expect(early.code).toBe(1);
     expect(early.result).toContain("pulumi CLI not found");
+  });
+
+  it("a machine that is not ready: refused with the checks' lines before the stack is touched, exit 2", async () => {
+    const workspace = new RecordingWorkspace();
+    const asked: Operation[] = [];
+    const notReady = async (operation: Operation) => {
+      asked.push(operation);
+      return { passed: false, text: "✗ Docker API       nothing answers at unix:///nowhere.sock" };
+    };
+    const { code, progress, result } = await release(["snapshot", "up", "--json"], workspace, {}, notReady);
+    expect(code).toBe(2);
+    expect(workspace.calls).toEqual([]);
+    expect(progress).toContain("✗ Docker API       nothing answers at unix:///nowhere.sock");
+    expect(JSON.parse(result)).toMatchObject({
+      result: "refused",
+      message: expect.stringContaining("npm run doctor -- snapshot"),
+    });
+    // A release `up` without --yes is a preview: it is checked as one.
+    await release(["release", "up"], new RecordingWorkspace(), {}, notReady);
+    expect(asked).toEqual(["up", "preview"]);
+    const ready = new RecordingWorkspace();
+    expect((await release(["snapshot", "up"], ready, {}, async () => ({ passed: true, text: "" }))).code).toBe(0);
+    expect(ready.calls).toEqual(["select snapshot", "config", "up"]);
+  });
+
+  it("the user's setup stopping the stack before the engine runs is a refusal (exit 2), not a failure", async () => {
+    class NoCli extends RecordingWorkspace {
+      override async selectStack(): Promise<void> {
+        throw new UserError("the pulumi CLI was not found on PATH. Install it");
+      }
+    }
+    const { code, result } = await release(["snapshot", "up", "--json"], new NoCli());
+    expect(code).toBe(2);
+    expect(JSON.parse(result)).toMatchObject({
+      result: "refused",
+      message: expect.stringContaining("not found on PATH"),
+    });
   });
 });

@@ -1,0 +1,360 @@
+/**
+ * What `up` needs on this machine for one stack, checked before anything runs: the Pulumi CLI and
+ * backend, the configuration and the checkout, the container engine and the host tools the stack's
+ * steps call, the builder's base image and whether its distribution has the Node the front end needs.
+ * Each check says what it found, or what is missing and the fix. `npm run doctor` prints them;
+ * `npm run release` runs them first.
+ */
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
+import { type IncomingHttpHeaders, request as httpRequest } from "node:http";
+import { delimiter, join, resolve } from "node:path";
+import * as semver from "semver";
+import { ConfigError, parseConfig, type Settings } from "../lib/config";
+import { buildsFrontEnd } from "../lib/deb/build";
+import { distributionProfile } from "../lib/deb/distributions";
+import { UserError } from "../lib/errors";
+import { checkoutForMode } from "../lib/version/version";
+import packageJson from "../package.json";
+import { rawConfig, type StackSettings } from "./stackConfig";
+
+export type CheckStatus = "ok" | "warn" | "fail";
+
+export interface Check {
+  readonly name: string;
+  readonly status: CheckStatus;
+  /** What was found, or what is wrong. */
+  readonly detail: string;
+  /** How to fix it (fail and warn). */
+  readonly fix?: string;
+}
+
+/** `stack`: what any operation on the stack needs; `up`: also what building and publishing need. */
+export type CheckScope = "stack" | "up";
+
+export interface DoctorRequest {
+  readonly stack: string;
+  readonly projectDir: string;
+  /** The stack's settings as `up` would get them (stack file, CI's environment, flags). */
+  readonly settings: StackSettings;
+  readonly env: NodeJS.ProcessEnv;
+  readonly scope: CheckScope;
+}
+
+const ok = (name: string, detail: string): Check => ({ name, status: "ok", detail });
+/** `fix` may be left out only when `detail` already says how to fix it. */
+const fail = (name: string, detail: string, fix?: string): Check => ({ name, status: "fail", detail, fix });
+const warn = (name: string, detail: string, fix?: string): Check => ({ name, status: "warn", detail, fix });
+
+const ENGINE_FIX =
+  'npm run engine (builds it from Go modules into .tools/bin), then export PATH="$PWD/.tools/bin:$PATH"';
+
+export async function runChecks(request: DoctorRequest): Promise<Check[]> {
+  const checks: Check[] = [nodeCheck(), ...pulumiChecks(request)];
+  const parsed = configChecks(request);
+  checks.push(...parsed.checks);
+  if (!parsed.settings) return checks;
+  checks.push(checkoutCheck(parsed.settings));
+  if (request.scope === "up") checks.push(...(await upChecks(parsed.settings, request)));
+  return checks;
+}
+
+export function renderChecks(checks: readonly Check[]): string {
+  const mark = { ok: "✓", warn: "!", fail: "✗" } as const;
+  return checks
+    .map(
+      (c) => `${mark[c.status]} ${c.name.padEnd(16)} ${c.detail}${c.fix ? `\n  ${" ".repeat(16)} fix: ${c.fix}` : ""}`,
+    )
+    .join("\n");
+}
+
+function nodeCheck(): Check {
+  return semver.gte(process.version, "20.0.0")
+    ? ok("node", process.version)
+    : fail("node", `${process.version} is older than 20`, "install Node 20 or later (https://nodejs.org)");
+}
+
+/** The first executable `name` on PATH. */
+export function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? "").split(delimiter).filter((d) => d.length > 0)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function firstLine(command: string, args: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  const result = spawnSync(command, args, { encoding: "utf8", env, timeout: 30_000 });
+  return result.status === 0 ? (result.stdout.trim().split("\n")[0] ?? "") : undefined;
+}
+
+function pulumiChecks(request: DoctorRequest): Check[] {
+  const { env } = request;
+  const checks: Check[] = [];
+  const cli = onPath("pulumi", env);
+  const version = cli && firstLine(cli, ["version"], { ...env, PULUMI_SKIP_UPDATE_CHECK: "true" });
+  checks.push(
+    cli && version
+      ? ok("pulumi CLI", `${version} (${cli})`)
+      : fail("pulumi CLI", "not on PATH", `install it (https://www.pulumi.com/docs/install/), or ${ENGINE_FIX}`),
+  );
+  const host = onPath("pulumi-language-nodejs", env);
+  checks.push(
+    host
+      ? ok("language host", host)
+      : fail("language host", "pulumi-language-nodejs is not on PATH (it runs this TypeScript program)", ENGINE_FIX),
+  );
+  checks.push(...backendChecks(request));
+  return checks;
+}
+
+/** Pulumi.yaml's backend unless PULUMI_BACKEND_URL says otherwise; and the stack's secrets provider. */
+function backendChecks({ stack, projectDir, env }: DoctorRequest): Check[] {
+  const url = env.PULUMI_BACKEND_URL || "file://./.pulumi-state";
+  const local = url.startsWith("file://");
+  const cloud = /^https?:\/\//.test(url);
+  const checks: Check[] = [];
+  if (local) {
+    const dir = resolve(projectDir, url.slice("file://".length));
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, constants.W_OK);
+      checks.push(ok("backend", `${url} (${dir}, writable)`));
+    } catch (error) {
+      checks.push(
+        fail(
+          "backend",
+          `${dir} cannot be written: ${(error as Error).message}`,
+          `make it writable, or set PULUMI_BACKEND_URL`,
+        ),
+      );
+    }
+  } else if (cloud) {
+    const hasToken =
+      Boolean(env.PULUMI_ACCESS_TOKEN) ||
+      existsSync(join(env.PULUMI_HOME ?? join(env.HOME ?? "", ".pulumi"), "credentials.json"));
+    checks.push(
+      hasToken
+        ? ok("backend", url)
+        : fail("backend", `${url} needs a Pulumi access token`, `pulumi login ${url}, or set PULUMI_ACCESS_TOKEN`),
+    );
+  } else {
+    checks.push(ok("backend", `${url} (its cloud's credentials come from the environment; not checked here)`));
+  }
+  if (cloud) return checks;
+  const hasPassphrase = env.PULUMI_CONFIG_PASSPHRASE !== undefined || env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined;
+  if (hasPassphrase) checks.push(ok("passphrase", "set (PULUMI_CONFIG_PASSPHRASE or _FILE)"));
+  else if (stack === "snapshot" && local)
+    checks.push(ok("passphrase", "not set: the local snapshot stack gets an empty one (npm run release, npm run up)"));
+  else
+    checks.push(
+      fail(
+        "passphrase",
+        `the ${stack} stack's secrets are encrypted with a passphrase, and none is set`,
+        "export PULUMI_CONFIG_PASSPHRASE=… (or PULUMI_CONFIG_PASSPHRASE_FILE=path); keep it where your team keeps secrets",
+      ),
+    );
+  return checks;
+}
+
+function configChecks(request: DoctorRequest): { checks: Check[]; settings?: Settings } {
+  try {
+    const { settings } = parseConfig(rawConfig(request.stack, request.projectDir, request.settings));
+    const detail = `${settings.mode}: ${settings.distribution.name}, deb to ${settings.publish.debTargets.join(", ") || "nowhere"}, images ${settings.images.build ? (settings.publish.images ? `pushed to ${settings.images.registry}` : "built, not pushed") : "off"}`;
+    const notices = settings.notices.map((notice) => warn("config", notice));
+    return { checks: [ok("config", detail), ...notices], settings };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return { checks: error.problems.map((p) => fail("config", `${p.key}: ${p.problem}`, p.fix)) };
+  }
+}
+
+function checkoutCheck(settings: Settings): Check {
+  try {
+    const checkout = checkoutForMode(settings.mode, { source: settings.source, mainBranch: settings.mainBranch });
+    return ok("checkout", `${settings.source}: ${checkout.version} at ${checkout.commit.slice(0, 12)}`);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return fail("checkout", error.message);
+  }
+}
+
+async function upChecks(settings: Settings, request: DoctorRequest): Promise<Check[]> {
+  const { env } = request;
+  const checks = hostTools(settings).map(({ tool, why, fix }) => {
+    const found = onPath(tool, env);
+    return found ? ok(tool, `${found} (${why})`) : fail(tool, `not on PATH; needed for ${why}`, fix);
+  });
+  if (needsContainerEngine(settings)) {
+    const engine = await dockerEngine(env.DOCKER_HOST);
+    checks.push(engine.check);
+    if (engine.reachable && settings.deb.builder === "container")
+      checks.push(await baseImageCheck(settings, env.DOCKER_HOST));
+  }
+  checks.push(...nodeForFrontEnd(settings), ...pluginChecks(settings, env));
+  return checks;
+}
+
+interface HostTool {
+  readonly tool: string;
+  readonly why: string;
+  readonly fix: string;
+}
+
+const APT = (packages: string) => `install it (Debian/Ubuntu: apt-get install ${packages})`;
+
+/** The host commands the stack's steps run, for these settings. */
+export function hostTools(settings: Settings): HostTool[] {
+  const tools: HostTool[] = [
+    { tool: "git", why: "the version and the source export", fix: APT("git") },
+    { tool: "tar", why: "unpacking the exported tree", fix: APT("tar") },
+  ];
+  if (needsContainerEngine(settings))
+    tools.push({
+      tool: "docker",
+      why: `${settings.deb.builder === "container" ? "the builder container" : "the images"}; any Docker-API engine, podman too`,
+      fix: APT("docker.io") + "; with podman alone: apt-get install podman-docker",
+    });
+  if (settings.deb.builder === "host") {
+    const build = APT("build-essential debhelper dh-virtualenv lintian fakeroot");
+    tools.push(
+      { tool: "dpkg-buildpackage", why: "builder host", fix: build },
+      { tool: "dh_virtualenv", why: "builder host", fix: build },
+      { tool: "lintian", why: "builder host: the verification gate", fix: build },
+    );
+  }
+  if (settings.publish.debTargets.includes("aptly")) {
+    tools.push(
+      { tool: "aptly", why: "debTargets aptly", fix: APT("aptly") },
+      { tool: "dpkg-deb", why: "debTargets aptly: reading the deb's fields", fix: APT("dpkg") },
+    );
+    if (settings.aptly.gpgKey)
+      tools.push({ tool: "gpg", why: "signing the aptly repository (aptlyGpgKey)", fix: APT("gnupg") });
+  }
+  return tools;
+}
+
+function needsContainerEngine(settings: Settings): boolean {
+  return settings.deb.builder === "container" || settings.images.build;
+}
+
+/** DOCKER_HOST's engine (the Docker default socket when unset), asked for its version. */
+async function dockerEngine(dockerHost: string | undefined): Promise<{ check: Check; reachable: boolean }> {
+  const host = dockerHost || "unix:///var/run/docker.sock";
+  const fix =
+    "start a Docker-API engine and export DOCKER_HOST (podman: podman system service --time=0 unix:///run/podman/podman.sock &, then DOCKER_HOST=unix:///run/podman/podman.sock)";
+  try {
+    // /_ping, not /version: podman answers /version in seconds when busy, /_ping at once.
+    const { headers } = await dockerGet(host, "/_ping");
+    const server = headers.server ?? `Docker API ${headers["api-version"] ?? "?"}`;
+    return { check: ok("Docker API", `${server} at ${host}`), reachable: true };
+  } catch (error) {
+    return {
+      check: fail("Docker API", `nothing answers at ${host} (${(error as Error).message})`, fix),
+      reachable: false,
+    };
+  }
+}
+
+function dockerGet(host: string, path: string): Promise<{ body: string; headers: IncomingHttpHeaders }> {
+  const target = host.startsWith("unix://")
+    ? { socketPath: host.slice("unix://".length), path }
+    : (() => {
+        const url = new URL(host.replace(/^tcp:/, "http:"));
+        return { host: url.hostname, port: Number(url.port || 2375), path };
+      })();
+  return new Promise((done, failed) => {
+    const req = httpRequest({ ...target, timeout: 5_000 }, (res) => {
+      let body = "";
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () =>
+        res.statusCode === 200 ? done({ body, headers: res.headers }) : failed(new Error(`HTTP ${res.statusCode}`)),
+      );
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", failed);
+    req.end();
+  });
+}
+
+async function baseImageCheck(settings: Settings, dockerHost: string | undefined): Promise<Check> {
+  const image = settings.deb.baseImage;
+  try {
+    await dockerGet(dockerHost || "unix:///var/run/docker.sock", `/images/${encodeURIComponent(image)}/json`);
+    return ok("base image", `${image} is on the engine`);
+  } catch {
+    return warn(
+      "base image",
+      `${image} is not on the engine: up pulls it from its registry`,
+      `docker pull ${image} now to see that it can`,
+    );
+  }
+}
+
+/** The builder installs the front end's nodejs from the distribution's archive (apt-get satisfy). */
+function nodeForFrontEnd(settings: Settings): Check[] {
+  if (!buildsFrontEnd(settings.source, settings.deb.frontendAssets)) return [];
+  const profile = distributionProfile(settings.distribution.name);
+  const wanted = settings.deb.nodeMinimum;
+  const archive = profile?.nodejs;
+  const name = "node for the UI";
+  const fix = `give the builder a nodejs >= ${wanted}: a baseImage with it (e.g. ${settings.deb.baseImage} plus NodeSource's apt source, README "The front end"), or pre-built assets (frontendAssets), or nodeMinimum if the tree builds with ${archive}`;
+  if (settings.deb.baseImage !== profile?.baseImage)
+    return [
+      warn(
+        name,
+        `the tree builds a front end with nodejs >= ${wanted}; baseImage ${settings.deb.baseImage} is yours`,
+        `make sure it has nodejs >= ${wanted} and npm`,
+      ),
+    ];
+  const coerced = archive && semver.coerce(archive);
+  if (coerced && semver.gte(coerced, semver.coerce(wanted) ?? wanted))
+    return [ok(name, `${settings.distribution.name}'s nodejs ${archive} >= ${wanted}`)];
+  return [
+    fail(
+      name,
+      `the tree builds a front end (package.json) with nodejs >= ${wanted}; ${settings.distribution.name}'s archive has ${archive}`,
+      fix,
+    ),
+  ];
+}
+
+/** The provider plugins' versions are the SDKs' in package.json. */
+const PROVIDERS = {
+  docker: packageJson.dependencies["@pulumi/docker"],
+  github: packageJson.dependencies["@pulumi/github"],
+} as const;
+
+/** Resource plugins the stack's providers need; the CLI downloads a missing one unless told not to. */
+function pluginChecks(settings: Settings, env: NodeJS.ProcessEnv): Check[] {
+  const needed: (keyof typeof PROVIDERS)[] = [];
+  if (settings.images.build) needed.push("docker");
+  if (settings.publish.githubRelease || settings.github.environment) needed.push("github");
+  const cli = onPath("pulumi", env);
+  if (needed.length === 0 || !cli) return [];
+  const listing = spawnSync(cli, ["plugin", "ls", "--json"], { encoding: "utf8", env, timeout: 30_000 });
+  const installed =
+    listing.status === 0
+      ? (JSON.parse(listing.stdout || "[]") as { name: string; version: string; kind: string }[])
+      : [];
+  const offline = /^(1|true)$/i.test(env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION ?? "");
+  return needed.map((name) => {
+    const version = PROVIDERS[name];
+    const label = `${name} provider`;
+    if (installed.some((p) => p.kind === "resource" && p.name === name && p.version === version))
+      return ok(label, `resource plugin ${name} v${version} installed`);
+    const fix = `pulumi plugin install resource ${name} v${version} (needs get.pulumi.com)${name === "docker" ? ", or images false for a deb-only stack" : ""}`;
+    return offline
+      ? fail(
+          label,
+          `resource plugin ${name} v${version} is not installed and PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION forbids fetching it`,
+          fix,
+        )
+      : warn(label, `resource plugin ${name} v${version} is not installed: up downloads it on first use`, fix);
+  });
+}

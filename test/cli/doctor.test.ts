@@ -1,0 +1,113 @@
+import { spawnSync } from "node:child_process";
+import { symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROJECT_DIR, useContainerEngine } from "../support/containers";
+import { ENGINE_DIR, requireEngine } from "../support/engine";
+import { type GitRepo, removeTempDirs, tempDir } from "../support/gitRepo";
+import { addFrontEnd, ralphFixtureRepo } from "../support/ralphFixture";
+
+afterAll(removeTempDirs);
+
+/** `npm run doctor -- …` as the README shows it, with exactly this environment. */
+function doctor(env: NodeJS.ProcessEnv, ...args: string[]) {
+  const result = spawnSync("npm", ["run", "--silent", "doctor", "--", ...args], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+    env: { HOME: process.env.HOME, ...env },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A PATH with a shell, Node, npm and git only: a machine where nothing else was installed yet. */
+function bareMachinePath(): string {
+  const bin = tempDir("ralph-release-bare-bin-");
+  for (const tool of ["sh", "node", "npm", "git"]) {
+    const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+    symlinkSync(found, join(bin, tool));
+  }
+  return bin;
+}
+
+/** The check's line and its fix line, as printed. */
+const failed = (name: string) => new RegExp(`^✗ ${name} +.*\\n +fix: .+$`, "m");
+
+describe("npm run doctor", () => {
+  let repo: GitRepo;
+  beforeAll(() => {
+    repo = ralphFixtureRepo();
+  });
+
+  it("on a bare machine names every missing piece with its fix, and exits 1", () => {
+    const bare = { PATH: bareMachinePath(), DOCKER_HOST: `unix://${tempDir()}/no-engine.sock` };
+    const result = doctor(bare, "snapshot", "--source", repo.dir);
+    expect(result.status).toBe(1);
+    for (const missing of ["pulumi CLI", "language host", "tar", "docker", "aptly", "dpkg-deb", "Docker API"]) {
+      expect(result.stdout).toMatch(failed(missing));
+    }
+    expect(result.stdout).toMatch(/^✗ pulumi CLI +not on PATH\n +fix: .*npm run engine/m);
+    expect(result.stdout).toMatch(/^✗ docker +not on PATH; needed for the builder container.*\n +fix: .*docker\.io/m);
+    expect(result.stdout).toMatch(/^✓ git +/m);
+    expect(result.stdout).toMatch(/^✓ checkout +.*: 20241124\.1 at [0-9a-f]{12}$/m);
+    expect(result.stdout).toMatch(/^7 to fix before npm run release -- snapshot up$/m);
+
+    // The release stack on a local backend also needs its passphrase, and a release tag to build.
+    repo.commit("unreleased work");
+    const credentials = {
+      REGISTRY_USERNAME: "bot",
+      REGISTRY_PASSWORD: "pw",
+      PACKAGECLOUD_TOKEN: "pc",
+      RALPH_RELEASE_GITHUB_TOKEN: "gh",
+    };
+    const release = doctor({ ...bare, ...credentials }, "release", "--source", repo.dir, "--set", "inkpy=false");
+    expect(release.stdout).toMatch(failed("passphrase"));
+    expect(release.stdout).toMatch(
+      /^✗ checkout +The release stack refuses this checkout: HEAD [0-9a-f]{12} .* tag the next one with `npm run release-new-version`/m,
+    );
+    repo.git("reset", "--hard", "--quiet", "HEAD~1");
+  });
+
+  it("passes once everything is there: the engine on PATH, a container engine, the host tools", () => {
+    requireEngine();
+    useContainerEngine();
+    const env = { PATH: `${join(ENGINE_DIR, "bin")}:${process.env.PATH}`, DOCKER_HOST: process.env.DOCKER_HOST };
+    // images false: the Docker provider plugin cannot be fetched here (README "The engine from Go modules").
+    const result = doctor(env, "snapshot", "--source", repo.dir, "--set", "images=false");
+    expect(result.stdout).not.toContain("✗");
+    expect(result.stdout).toMatch(/^✓ Docker API +\S+/m);
+    expect(result.stdout).toMatch(/^ready: npm run release -- snapshot up can start$/m);
+    expect(result.status).toBe(0);
+  });
+
+  it("a tree with a front end on jammy needs a nodejs the archive lacks: refused with the ways out", () => {
+    const withUi = ralphFixtureRepo();
+    addFrontEnd(withUi);
+    withUi.git("add", "--all");
+    withUi.git("commit", "--quiet", "-m", "front end");
+    const env = { PATH: process.env.PATH, DOCKER_HOST: `unix://${tempDir()}/no-engine.sock` };
+    const jammy = doctor(env, "snapshot", "--source", withUi.dir, "--set", "images=false");
+    expect(jammy.stdout).toMatch(
+      /^✗ node for the UI +the tree builds a front end \(package\.json\) with nodejs >= 22\.0\.0; ubuntu\/jammy's archive has 12\.22\.9\n +fix: .*baseImage.*frontendAssets.*nodeMinimum/m,
+    );
+    const enough = doctor(
+      env,
+      "snapshot",
+      "--source",
+      withUi.dir,
+      "--set",
+      "distribution=debian/bookworm",
+      "--set",
+      "nodeMinimum=18",
+    );
+    expect(enough.stdout).toMatch(/^✓ node for the UI +debian\/bookworm's nodejs 18\.20\.4 >= 18$/m);
+    const assets = tempDir();
+    const prebuilt = doctor(env, "snapshot", "--source", withUi.dir, "--set", `frontendAssets=${assets}`);
+    expect(prebuilt.stdout).not.toContain("node for the UI");
+  });
+
+  it("a bad setting is named with its fix, like up would", () => {
+    const result = doctor({ PATH: process.env.PATH }, "snapshot", "--source", repo.dir, "--set", "debTargets=ftp");
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^✗ config +ralph-release:debTargets: names "ftp", not one of packagecloud, aptly/m);
+  });
+});

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { waitForIndexedVersion } from "../../../lib/publish/indexWait";
 import { publishToAptly } from "../../../lib/publish/aptly";
@@ -74,9 +74,27 @@ describe("aptly as a self-hosted apt repository", () => {
   it("re-publishing the same file changes nothing; a new version joins it; a changed file is refused", async () => {
     const root = tempDir("ralph-release-aptly-");
     const first = tinyDeb("ralph-core", "20261124.1");
-    await publishToAptly(request(root, first));
+    const published = await publishToAptly(request(root, first));
+    const packagesFile = join(published.publicDir, "debian", "dists", "bookworm", "main", "binary-amd64", "Packages");
+    const poolFile = join(
+      published.publicDir,
+      "debian",
+      "pool",
+      "main",
+      "r",
+      "ralph-core",
+      "ralph-core_20261124.1_amd64.deb",
+    );
+    const before = {
+      packages: readFileSync(packagesFile, "utf8"),
+      pool: readFileSync(poolFile),
+      mtime: statSync(poolFile).mtimeMs,
+    };
     const again = await publishToAptly(request(root, first));
-    expect(again.signed).toBe(false);
+    expect(again).toEqual(published);
+    expect(readFileSync(packagesFile, "utf8")).toBe(before.packages);
+    expect(readFileSync(poolFile).equals(before.pool)).toBe(true);
+    expect(statSync(poolFile).mtimeMs).toBe(before.mtime);
     expect(existsSync(join(again.publicDir, "debian", "dists", "bookworm", "InRelease"))).toBe(false);
     await publishToAptly(request(root, tinyDeb("ralph-core", "20261124.2")));
     const index = readFileSync(

@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
@@ -41,11 +40,12 @@ function ralphCheckout() {
   return repo;
 }
 
-/** The golden file with its commit placeholder filled in; `UPDATE_GOLDEN=1` rewrites it instead. */
-function golden(name: string, actual: string, commit: string): string {
-  const file = join(GOLDEN, name);
-  if (process.env.UPDATE_GOLDEN) writeFileSync(file, actual.replaceAll(commit, "<commit>"));
-  return readFileSync(file, "utf8").replaceAll("<commit>", commit);
+/**
+ * The plan matches its golden file (the commit id as `<commit>`). A difference fails; `vitest -u`
+ * rewrites the file instead, for a change of output that is intended (review its diff).
+ */
+async function expectGolden(name: string, actual: string, commit: string): Promise<void> {
+  await expect(actual.replaceAll(commit, "<commit>")).toMatchFileSnapshot(join(GOLDEN, name));
 }
 
 describe("npm run plan", () => {
@@ -54,7 +54,7 @@ describe("npm run plan", () => {
     const { code, stdout, stderr } = await plan("release", "--source", repo.dir, ...INKPY);
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    expect(stdout).toBe(golden("plan-release.txt", stdout, repo.git("rev-parse", "HEAD")));
+    await expectGolden("plan-release.txt", stdout, repo.git("rev-parse", "HEAD"));
   });
 
   it("snapshot of a feature branch: the stack file's settings, local targets, no latest", async () => {
@@ -63,7 +63,7 @@ describe("npm run plan", () => {
     repo.commit("Work in progress");
     const { code, stdout } = await plan("snapshot", "--source", repo.dir);
     expect(code).toBe(0);
-    expect(stdout).toBe(golden("plan-snapshot.txt", stdout, repo.git("rev-parse", "HEAD")));
+    await expectGolden("plan-snapshot.txt", stdout, repo.git("rev-parse", "HEAD"));
   });
 
   it("--json carries the same facts for scripts", async () => {

@@ -150,7 +150,8 @@ export class ProgressDisplay {
       this.write(`  ${verb} ${nameOf(done.metadata.urn)}${took}`);
     }
     const diagnostic = event.diagnosticEvent;
-    if (diagnostic) {
+    // Debug diagnostics are the engine's own tracing (serialized providers, RPCs): not for people.
+    if (diagnostic && diagnostic.severity !== "debug") {
       const message = diagnostic.message.trimEnd();
       const who = diagnostic.urn ? `${nameOf(diagnostic.urn)}: ` : "";
       if (diagnostic.severity === "error") {

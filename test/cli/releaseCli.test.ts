@@ -127,6 +127,7 @@ describe("runRelease", () => {
     const workspace = new RecordingWorkspace([
       { resourcePreEvent: { metadata: BUILD } },
       { diagnosticEvent: { urn: BUILD.urn, message: "dpkg-buildpackage: binary-only upload\n", severity: "info#err" } },
+      { diagnosticEvent: { urn: BUILD.urn, message: "Found free variables: {}", severity: "debug" } },
       { resOutputsEvent: { metadata: BUILD } },
       { resourcePreEvent: { metadata: { ...BUILD, op: "same" } } },
       { resourcePreEvent: { metadata: PUSH } },

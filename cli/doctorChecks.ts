@@ -190,12 +190,10 @@ async function upChecks(settings: Settings, request: DoctorRequest): Promise<Che
     const found = onPath(tool, env);
     return found ? ok(tool, `${found} (${why})`) : fail(tool, `not on PATH; needed for ${why}`, fix);
   });
-  if (needsContainerEngine(settings)) {
-    const engine = await dockerEngine(env.DOCKER_HOST);
-    checks.push(engine.check);
-    if (engine.reachable && settings.deb.builder === "container")
-      checks.push(await baseImageCheck(settings, env.DOCKER_HOST));
-  }
+  // Every stack needs it: the verification gate installs the deb into a clean container of baseImage.
+  const engine = await dockerEngine(env.DOCKER_HOST);
+  checks.push(engine.check);
+  if (engine.reachable) checks.push(await baseImageCheck(settings, env.DOCKER_HOST));
   checks.push(...nodeForFrontEnd(settings), ...pluginChecks(settings, env));
   return checks;
 }
@@ -214,12 +212,11 @@ export function hostTools(settings: Settings): HostTool[] {
     { tool: "git", why: "the version and the source export", fix: APT("git") },
     { tool: "tar", why: "unpacking the exported tree", fix: APT("tar") },
   ];
-  if (needsContainerEngine(settings))
-    tools.push({
-      tool: "docker",
-      why: `${settings.deb.builder === "container" ? "the builder container" : "the images"}; any Docker-API engine, podman too`,
-      fix: APT("docker.io") + "; with podman alone: apt-get install podman-docker",
-    });
+  tools.push({
+    tool: "docker",
+    why: `${settings.deb.builder === "container" ? "the builder container, " : ""}the gate's clean install${settings.images.build ? ", the images" : ""}; any Docker-API engine, podman too`,
+    fix: APT("docker.io") + "; with podman alone: apt-get install podman-docker",
+  });
   if (settings.deb.builder === "host") {
     const build = APT("build-essential debhelper dh-virtualenv lintian fakeroot");
     tools.push(
@@ -237,10 +234,6 @@ export function hostTools(settings: Settings): HostTool[] {
       tools.push({ tool: "gpg", why: "signing the aptly repository (aptlyGpgKey)", fix: APT("gnupg") });
   }
   return tools;
-}
-
-function needsContainerEngine(settings: Settings): boolean {
-  return settings.deb.builder === "container" || settings.images.build;
 }
 
 /** DOCKER_HOST's engine (the Docker default socket when unset), asked for its version. */

@@ -1,22 +1,25 @@
 /**
- * `npm run preview` / `npm run up:release`: the Pulumi CLI's own display on a stack, run as a newcomer
+ * `npm run up` / `npm run up:release`: the Pulumi CLI's own display on a stack, run as a newcomer
  * runs it, with no backend or passphrase set: the snapshot stack never stops at a passphrase prompt,
  * and the release stack says what to set instead of asking.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { useContainerEngine } from "../support/containers";
 import { debOnlyConfig, engineProject } from "../support/engine";
 import { removeTempDirs } from "../support/gitRepo";
 import { ralphFixtureRepo } from "../support/ralphFixture";
 
+beforeAll(useContainerEngine);
 afterAll(removeTempDirs);
 
 function npmRun(dir: string, env: Record<string, string>, script: string) {
-  // stdin closed: a prompt would fail at once instead of hanging the test.
-  const result = spawnSync("npm", ["run", "--silent", script], {
+  // stdin closed: a prompt would fail at once instead of hanging the test. --yes: `pulumi up` asks
+  // for confirmation only on a terminal, and this is none.
+  const result = spawnSync("npm", ["run", "--silent", script, ...(script === "up" ? ["--", "--yes"] : [])], {
     cwd: dir,
     env,
     encoding: "utf8",
@@ -25,21 +28,21 @@ function npmRun(dir: string, env: Record<string, string>, script: string) {
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-describe("npm run preview and up:release, under the real engine", () => {
-  it("snapshot previews without a passphrase; release is refused with the fix instead of a prompt", () => {
+describe("npm run up and up:release, under the real engine", () => {
+  it("snapshot goes up without a passphrase; release is refused with the fix instead of a prompt", () => {
     const project = engineProject();
     execFileSync("git", ["clone", "--quiet", ralphFixtureRepo().dir, join(project.dir, "..", "ralph")]);
     const config = Object.fromEntries(
       Object.entries(debOnlyConfig("../ralph")).map(([key, value]) => [`ralph-release:${key}`, value]),
     );
     writeFileSync(join(project.dir, "Pulumi.snapshot.yaml"), stringify({ config }));
-    const { PATH, HOME, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } = { ...process.env, ...project.env };
-    const env = { PATH, HOME, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } as Record<string, string>;
+    const { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } = { ...process.env, ...project.env };
+    const env = { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } as Record<string, string>;
 
-    const preview = npmRun(project.dir, env, "preview");
-    expect(preview.output).not.toMatch(/passphrase/i);
-    expect(preview.output).toMatch(/\+ ralph:deb:DebPackage: \(create\)/);
-    expect(preview.status).toBe(0);
+    const up = npmRun(project.dir, env, "up");
+    expect(up.output).not.toMatch(/passphrase/i);
+    expect(up.output).toMatch(/PipelineStep ralph-core-build created/);
+    expect(up.status).toBe(0);
 
     const release = npmRun(project.dir, env, "up:release");
     expect(release.status).toBe(2);

@@ -16,6 +16,7 @@ import { distributionProfile } from "../lib/deb/distributions";
 import { UserError } from "../lib/errors";
 import { checkoutForMode } from "../lib/version/version";
 import packageJson from "../package.json";
+import { pulumiEnvironment } from "./automation";
 import { rawConfig, type StackSettings } from "./stackConfig";
 
 export type CheckStatus = "ok" | "warn" | "fail";
@@ -109,57 +110,44 @@ function pulumiChecks(request: DoctorRequest): Check[] {
       ? ok("language host", host)
       : fail("language host", "pulumi-language-nodejs is not on PATH (it runs this TypeScript program)", ENGINE_FIX),
   );
-  checks.push(...backendChecks(request));
+  checks.push(backendCheck(request.projectDir, env), passphraseCheck(request.stack, env));
   return checks;
 }
 
-/** Pulumi.yaml's backend unless PULUMI_BACKEND_URL says otherwise; and the stack's secrets provider. */
-function backendChecks({ stack, projectDir, env }: DoctorRequest): Check[] {
+/** Pulumi.yaml's backend unless PULUMI_BACKEND_URL says otherwise. */
+function backendCheck(projectDir: string, env: NodeJS.ProcessEnv): Check {
   const url = env.PULUMI_BACKEND_URL || "file://./.pulumi-state";
-  const local = url.startsWith("file://");
-  const cloud = /^https?:\/\//.test(url);
-  const checks: Check[] = [];
-  if (local) {
+  if (url.startsWith("file://")) {
     const dir = resolve(projectDir, url.slice("file://".length));
     try {
       mkdirSync(dir, { recursive: true });
       accessSync(dir, constants.W_OK);
-      checks.push(ok("backend", `${url} (${dir}, writable)`));
+      return ok("backend", `${url} (${dir}, writable)`);
     } catch (error) {
-      checks.push(
-        fail(
-          "backend",
-          `${dir} cannot be written: ${(error as Error).message}`,
-          `make it writable, or set PULUMI_BACKEND_URL`,
-        ),
-      );
+      const problem = `${dir} cannot be written: ${(error as Error).message}`;
+      return fail("backend", problem, "make it writable, or set PULUMI_BACKEND_URL");
     }
-  } else if (cloud) {
-    const hasToken =
-      Boolean(env.PULUMI_ACCESS_TOKEN) ||
-      existsSync(join(env.PULUMI_HOME ?? join(env.HOME ?? "", ".pulumi"), "credentials.json"));
-    checks.push(
-      hasToken
-        ? ok("backend", url)
-        : fail("backend", `${url} needs a Pulumi access token`, `pulumi login ${url}, or set PULUMI_ACCESS_TOKEN`),
-    );
-  } else {
-    checks.push(ok("backend", `${url} (its cloud's credentials come from the environment; not checked here)`));
   }
-  if (cloud) return checks;
-  const hasPassphrase = env.PULUMI_CONFIG_PASSPHRASE !== undefined || env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined;
-  if (hasPassphrase) checks.push(ok("passphrase", "set (PULUMI_CONFIG_PASSPHRASE or _FILE)"));
-  else if (stack === "snapshot" && local)
-    checks.push(ok("passphrase", "not set: the local snapshot stack gets an empty one (npm run release, npm run up)"));
-  else
-    checks.push(
-      fail(
-        "passphrase",
-        `the ${stack} stack's secrets are encrypted with a passphrase, and none is set`,
-        "export PULUMI_CONFIG_PASSPHRASE=… (or PULUMI_CONFIG_PASSPHRASE_FILE=path); keep it where your team keeps secrets",
-      ),
-    );
-  return checks;
+  if (/^https?:\/\//.test(url)) {
+    const credentials = join(env.PULUMI_HOME ?? join(env.HOME ?? "", ".pulumi"), "credentials.json");
+    return env.PULUMI_ACCESS_TOKEN || existsSync(credentials)
+      ? ok("backend", url)
+      : fail("backend", `${url} needs a Pulumi access token`, `pulumi login ${url}, or set PULUMI_ACCESS_TOKEN`);
+  }
+  return ok("backend", `${url} (its cloud's credentials come from the environment; not checked here)`);
+}
+
+/** The rule `npm run release` and `npm run up` apply (cli/automation.ts pulumiEnvironment). */
+function passphraseCheck(stack: string, env: NodeJS.ProcessEnv): Check {
+  try {
+    const given = pulumiEnvironment(stack, env);
+    return given.PULUMI_CONFIG_PASSPHRASE === ""
+      ? ok("passphrase", "not set: the local snapshot stack gets an empty one (npm run release, npm run up)")
+      : ok("passphrase", "set, or kept by the backend");
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return fail("passphrase", error.message);
+  }
 }
 
 function configChecks(request: DoctorRequest): { checks: Check[]; settings?: Settings } {
@@ -296,7 +284,7 @@ function nodeForFrontEnd(settings: Settings): Check[] {
   const wanted = settings.deb.nodeMinimum;
   const archive = profile?.nodejs;
   const name = "node for the UI";
-  const fix = `give the builder a nodejs >= ${wanted}: a baseImage with it (e.g. ${settings.deb.baseImage} plus NodeSource's apt source, README "The front end"), or pre-built assets (frontendAssets), or nodeMinimum if the tree builds with ${archive}`;
+  const fix = `give the builder a nodejs >= ${wanted}: a baseImage with it (e.g. ${settings.deb.baseImage} plus NodeSource's apt source, README "The front end"), or pre-built assets (frontendAssets), or a lower nodeMinimum if the front end builds with the archive's ${archive}`;
   if (settings.deb.baseImage !== profile?.baseImage)
     return [
       warn(

@@ -251,6 +251,18 @@ export interface ReleaseIo {
   readonly preflight?: (operation: Operation) => Promise<{ passed: boolean; text: string }>;
 }
 
+/**
+ * Who holds the stack's state lock, when `message` is the backend refusing a second concurrent run
+ * (a self-managed backend's lock file, or Pulumi Cloud's 409); "" when it does not say; undefined
+ * for any other error.
+ */
+export function lockHolder(message: string): string | undefined {
+  if (/the stack is currently locked by \d+ lock/.test(message)) {
+    return [...message.matchAll(/created by (\S+ \(pid \d+\) at \S+)/g)].map((m) => m[1]).join("; ");
+  }
+  return /another update is currently in progress/i.test(message) ? "" : undefined;
+}
+
 /** Runs one stack operation; returns the process exit code (0 ok, 1 failed, 2 refused). */
 export async function runRelease(request: ReleaseRequest, workspace: ReleaseWorkspace, io: ReleaseIo): Promise<number> {
   const now = io.now ?? Date.now;
@@ -300,17 +312,18 @@ export async function runRelease(request: ReleaseRequest, workspace: ReleaseWork
     );
     return 0;
   } catch (error) {
+    const seconds = (now() - start) / 1000;
+    const holder = lockHolder((error as Error).message);
+    if (holder !== undefined) {
+      const message = `another run on stack ${request.stack} holds its state lock${holder ? ` (${holder})` : ""}: nothing was started. Wait for it to end; if that process is gone, \`pulumi cancel --stack ${request.stack}\` releases the lock.`;
+      emit({ stack: request.stack, operation, result: "refused", seconds, message });
+      return 2;
+    }
     // The user's setup stopped it before the engine ran: refused, like the checks above.
     const refused = !started && error instanceof UserError;
     const failed = display.failed ?? display.firstErrored();
-    emit({
-      stack: request.stack,
-      operation,
-      result: refused ? "refused" : "failed",
-      seconds: (now() - start) / 1000,
-      failed,
-      message: failed ? undefined : (error as Error).message,
-    });
+    const message = failed ? undefined : (error as Error).message;
+    emit({ stack: request.stack, operation, result: refused ? "refused" : "failed", seconds, failed, message });
     return refused ? 2 : 1;
   }
 }

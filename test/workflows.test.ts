@@ -29,6 +29,7 @@ interface Job {
 }
 interface Workflow {
   on: Record<string, unknown>;
+  concurrency?: { group: string; "cancel-in-progress"?: boolean };
   permissions?: Record<string, string>;
   jobs: Record<string, Job>;
 }
@@ -72,6 +73,12 @@ describe("publish.yml", () => {
     expect(publish.on).toEqual({ release: { types: ["created"] } });
     expect(job.environment).toBe("${{ vars.RALPH_RELEASE_ENVIRONMENT || 'release' }}");
     expect(job.if).toBe("github.repository == (vars.RALPH_REPOSITORY || 'allegro/ralph')");
+  });
+
+  it("runs one release at a time and never cancels a running one (a second waits its turn)", () => {
+    expect(publish.concurrency).toEqual({ group: "ralph-release-publish", "cancel-in-progress": false });
+    // The group is fixed, not per tag: two releases never publish side by side.
+    expect(publish.concurrency?.group).not.toContain("${{");
   });
 
   it("verifies the tag format first, and the check really accepts only YYYYMMDD.PATCH", () => {

@@ -4,7 +4,7 @@
  * backend or passphrase set (Pulumi.yaml's local state, the snapshot stack's empty passphrase).
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,5 +43,43 @@ describe("npm run release -- snapshot up, under the real engine", () => {
     expect(existsSync(join(project.dir, ".pulumi-state", ".pulumi", "stacks", "ralph-release", "snapshot.json"))).toBe(
       true,
     );
+  }, 600_000);
+
+  it("a second run while one is going is refused by the state lock, saying who holds it; the first completes", async () => {
+    const project = engineProject();
+    execFileSync("git", ["clone", "--quiet", ralphFixtureRepo().dir, join(project.dir, "..", "ralph")]);
+    const settings = ["images=false", "builder=host", "distribution=debian/bookworm", `baseImage=${BASE_IMAGE}`];
+    const args = [
+      "run",
+      "--silent",
+      "release",
+      "--",
+      "snapshot",
+      "up",
+      "--json",
+      ...settings.flatMap((s) => ["--set", s]),
+    ];
+    const { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } = { ...process.env, ...project.env };
+    const env = { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } as Record<string, string>;
+    const first = run("npm", args, { cwd: project.dir, env, maxBuffer: 64 * 1024 * 1024 });
+    // The first holds the lock once the engine starts its update (the deb build then takes a minute).
+    const locks = join(project.dir, ".pulumi-state", ".pulumi", "locks");
+    const deadline = Date.now() + 120_000;
+    while (!(existsSync(locks) && readdirSync(locks, { recursive: true }).some((f) => String(f).endsWith(".json")))) {
+      if (Date.now() > deadline) throw new Error("the first run never took the lock");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const second = await run("npm", args, { cwd: project.dir, env }).then(
+      () => expect.fail("a second concurrent up succeeded"),
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(second.code).toBe(2);
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      result: "refused",
+      message: expect.stringMatching(
+        /^another run on stack snapshot holds its state lock \(\S+ \(pid \d+\) at \S+\): nothing was started\./,
+      ),
+    });
+    expect(JSON.parse((await first).stdout)).toMatchObject({ result: "succeeded", version: "20241124.1" });
   }, 600_000);
 });

@@ -8,6 +8,7 @@ import {
   type ReleaseIo,
   type ReleaseRequest,
   type ReleaseWorkspace,
+  lockHolder,
   runRelease,
 } from "../../cli/releaseCli";
 
@@ -259,5 +260,16 @@ describe("runRelease", () => {
       result: "refused",
       message: expect.stringContaining("not found on PATH"),
     });
+  });
+});
+
+describe("lockHolder", () => {
+  it("reads who holds a self-managed backend's lock, knows Pulumi Cloud's conflict, and nothing else", () => {
+    const diy =
+      "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n" +
+      "  file:///s/.pulumi/locks/organization/ralph-release/snapshot/1.json: created by root@ci-7 (pid 4242) at 2026-11-25T18:00:00Z";
+    expect(lockHolder(diy)).toBe("root@ci-7 (pid 4242) at 2026-11-25T18:00:00Z");
+    expect(lockHolder("error: [409] Conflict: Another update is currently in progress.")).toBe("");
+    expect(lockHolder("error: update failed")).toBeUndefined();
   });
 });

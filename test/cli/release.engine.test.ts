@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE_IMAGE, useContainerEngine } from "../support/containers";
-import { engineProject } from "../support/engine";
+import { engineProject, newcomerEnvironment } from "../support/engine";
 import { removeTempDirs } from "../support/gitRepo";
 import { ralphFixtureRepo } from "../support/ralphFixture";
 
@@ -25,8 +25,7 @@ describe("npm run release -- snapshot up, under the real engine", () => {
     execFileSync("git", ["clone", "--quiet", ralphFixtureRepo().dir, join(project.dir, "..", "ralph")]);
     // What this machine lacks for the default (a Docker provider, ubuntu:jammy): the deb alone, built here.
     const settings = ["images=false", "builder=host", "distribution=debian/bookworm", `baseImage=${BASE_IMAGE}`];
-    const { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } = { ...process.env, ...project.env };
-    const env = { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } as Record<string, string>;
+    const env = newcomerEnvironment(project);
     const { stdout } = await run(
       "npm",
       ["run", "--silent", "release", "--", "snapshot", "up", "--json", ...settings.flatMap((s) => ["--set", s])],
@@ -59,8 +58,7 @@ describe("npm run release -- snapshot up, under the real engine", () => {
       "--json",
       ...settings.flatMap((s) => ["--set", s]),
     ];
-    const { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } = { ...process.env, ...project.env };
-    const env = { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } as Record<string, string>;
+    const env = newcomerEnvironment(project);
     const first = run("npm", args, { cwd: project.dir, env, maxBuffer: 64 * 1024 * 1024 });
     // The first holds the lock once the engine starts its update (the deb build then takes a minute).
     const locks = join(project.dir, ".pulumi-state", ".pulumi", "locks");

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { useContainerEngine } from "../support/containers";
-import { debOnlyConfig, engineProject } from "../support/engine";
+import { debOnlyConfig, engineProject, newcomerEnvironment } from "../support/engine";
 import { removeTempDirs } from "../support/gitRepo";
 import { ralphFixtureRepo } from "../support/ralphFixture";
 
@@ -36,8 +36,7 @@ describe("npm run up and up:release, under the real engine", () => {
       Object.entries(debOnlyConfig("../ralph")).map(([key, value]) => [`ralph-release:${key}`, value]),
     );
     writeFileSync(join(project.dir, "Pulumi.snapshot.yaml"), stringify({ config }));
-    const { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } = { ...process.env, ...project.env };
-    const env = { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } as Record<string, string>;
+    const env = newcomerEnvironment(project);
 
     const up = npmRun(project.dir, env, "up");
     expect(up.output).not.toMatch(/passphrase/i);

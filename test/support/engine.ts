@@ -35,6 +35,16 @@ export function requireEngine(): void {
   }
 }
 
+/**
+ * A newcomer's environment for the project copy: the engine on PATH and the container engine, but no
+ * backend URL or passphrase (Pulumi.yaml's local state, the snapshot stack's empty passphrase).
+ */
+export function newcomerEnvironment(project: EngineProject): Record<string, string> {
+  const { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK } = { ...process.env, ...project.env };
+  const env = { PATH, HOME, DOCKER_HOST, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK };
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 export interface EngineProject {
   /** The project copy the engine runs. */
   readonly dir: string;

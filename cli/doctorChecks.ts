@@ -30,8 +30,12 @@ export interface Check {
   readonly fix?: string;
 }
 
-/** `stack`: what any operation on the stack needs; `up`: also what building and publishing need. */
-export type CheckScope = "stack" | "up";
+/**
+ * `cli`: what any operation needs (CLI, backend, passphrase: destroy and refresh do not run the
+ * program); `program`: also what running the program needs (configuration, checkout: preview);
+ * `up`: also what building and publishing need.
+ */
+export type CheckScope = "cli" | "program" | "up";
 
 export interface DoctorRequest {
   readonly stack: string;
@@ -52,6 +56,7 @@ const ENGINE_FIX =
 
 export async function runChecks(request: DoctorRequest): Promise<Check[]> {
   const checks: Check[] = [nodeCheck(), ...pulumiChecks(request)];
+  if (request.scope === "cli") return checks;
   const parsed = configChecks(request);
   checks.push(...parsed.checks);
   if (!parsed.settings) return checks;
@@ -76,7 +81,7 @@ function nodeCheck(): Check {
 }
 
 /** The first executable `name` on PATH. */
-export function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? "").split(delimiter).filter((d) => d.length > 0)) {
     const candidate = join(dir, name);
     try {

@@ -20,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
         set: request.set,
         cwd,
         env: process.env,
-        scope: operation === "up" ? "up" : "stack",
+        scope: operation === "up" ? "up" : operation === "preview" ? "program" : "cli",
       }),
   });
 }

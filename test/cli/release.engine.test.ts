@@ -80,4 +80,27 @@ describe("npm run release -- snapshot up, under the real engine", () => {
     });
     expect(JSON.parse((await first).stdout)).toMatchObject({ result: "succeeded", version: "20241124.1" });
   }, 600_000);
+
+  it("checks what each operation needs: a bad setting refuses preview, not destroy (which runs no program)", async () => {
+    const project = engineProject();
+    const env = newcomerEnvironment(project);
+    const release = (operation: string) =>
+      run(
+        "npm",
+        ["run", "--silent", "release", "--", "snapshot", operation, "--json", "--yes", "--set", "debTargets=ftp"],
+        {
+          cwd: project.dir,
+          env,
+        },
+      ).then(
+        ({ stdout }) => ({ code: 0, stdout, stderr: "" }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+    const preview = await release("preview");
+    expect(preview.code).toBe(2);
+    expect(preview.stderr).toMatch(/^✗ config +ralph-release:debTargets: names "ftp"/m);
+    const destroy = await release("destroy");
+    expect(JSON.parse(destroy.stdout)).toMatchObject({ operation: "destroy", result: "succeeded" });
+    expect(destroy.code).toBe(0);
+  }, 120_000);
 });

@@ -289,7 +289,9 @@ function nodeForFrontEnd(settings: Settings): Check[] {
   const wanted = settings.deb.nodeMinimum;
   const archive = profile?.nodejs;
   const name = "node for the UI";
-  const fix = `give the builder a nodejs >= ${wanted}: a baseImage with it (e.g. ${settings.deb.baseImage} plus NodeSource's apt source, README "The front end"), or pre-built assets (frontendAssets), or a lower nodeMinimum if the front end builds with the archive's ${archive}`;
+  const fix = `give the builder a nodejs >= ${wanted}: an apt source with it (nodeAptSource and nodeAptKey, e.g. NodeSource's; README "The front end"), a baseImage with it, pre-built assets (frontendAssets), or a lower nodeMinimum if the front end builds with the archive's ${archive}`;
+  if (settings.deb.nodeAptSource)
+    return [ok(name, `nodejs >= ${wanted} from nodeAptSource ${settings.deb.nodeAptSource.source}`)];
   if (settings.deb.baseImage !== profile?.baseImage)
     return [
       warn(

@@ -13,6 +13,7 @@ import {
 import type { CheckResult, VerifyRequest } from "../lib/deb/verify";
 import { buildDepends, distributionProfile, renderControl } from "../lib/deb/distributions";
 import type { CheckoutVersion, Mode } from "../lib/version/version";
+import { builderBuildArgs } from "../lib/deb/builder";
 import { PipelineStep } from "./PipelineStep";
 
 export interface DebPackageArgs {
@@ -86,7 +87,11 @@ export class DebPackage extends pulumi.ComponentResource {
         extraBuildDepends: deb.extraBuildDepends,
         extraDepends: deb.extraDepends,
       });
-      const buildArgs = { BASE_IMAGE: deb.baseImage, BUILD_DEPENDS: buildDepends(control) };
+      const buildArgs = builderBuildArgs({
+        baseImage: deb.baseImage,
+        buildDepends: buildDepends(control),
+        nodeAptSource: deb.nodeAptSource,
+      });
       recipeDigest = JSON.stringify({ dockerfile: readFileSync(dockerfile, "utf8"), buildArgs });
       builder = new docker.Image(
         `${name}-builder`,

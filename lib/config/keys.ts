@@ -84,6 +84,17 @@ export const KEYS = {
     example: "22.0.0",
     check: matches(/^\d+(\.\d+){0,2}$/, "a version like 22.0.0"),
   },
+  nodeAptSource: {
+    kind: "string",
+    doc: "An apt source the builder installs nodejs from, when the distribution's archive lacks `nodeMinimum`: `<url> <suite> <component>` (NodeSource: `https://deb.nodesource.com/node_22.x nodistro main`), signed with `nodeAptKey`.",
+    example: "https://deb.nodesource.com/node_22.x nodistro main",
+    check: matches(/^https?:\/\/\S+ [A-Za-z0-9._-]+ [A-Za-z0-9._-]+$/, "<url> <suite> <component>"),
+  },
+  nodeAptKey: {
+    kind: "string",
+    doc: "The OpenPGP key (armored or binary file) `nodeAptSource` is signed with, absolute or relative to this project (NodeSource's: `https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key`).",
+    example: "keys/nodesource-repo.gpg.key",
+  },
   nginxImage: {
     kind: "string",
     doc: "Base image of ralph-static-nginx (a distribution image works too: nginx is installed if missing).",

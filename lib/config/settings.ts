@@ -70,6 +70,8 @@ export interface Settings {
     readonly baseImage: string;
     readonly pythonMinimum: string;
     readonly nodeMinimum: string;
+    /** Where the builder gets nodejs besides the distribution's archive; the key file is absolute. */
+    readonly nodeAptSource?: { readonly source: string; readonly keyFile: string };
     readonly pipArgs: readonly string[];
     readonly extraBuildDepends: readonly string[];
     readonly extraDepends: readonly string[];

@@ -1,7 +1,9 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { removeTempDirs } from "../support/gitRepo";
+import { removeTempDirs, tempDir } from "../support/gitRepo";
 import { mockImageId, runProgram, RELEASE_SETTINGS, SECRET_KEYS } from "../support/pulumi";
-import { ralphFixtureRepo } from "../support/ralphFixture";
+import { addFrontEnd, ralphFixtureRepo } from "../support/ralphFixture";
 
 afterAll(removeTempDirs);
 
@@ -42,6 +44,26 @@ describe("DebPackage under the program", () => {
     expect(verify.debPath).toBe(outputs.debPath);
     expect(outputs.debPath).toMatch(/\/build\/.*SNAPSHOT\.1\/ralph-core_.*SNAPSHOT\.1_amd64\.deb$/);
     expect(outputs.debSha256).toBe("c".repeat(64));
+  });
+
+  it("a tree with a front end on jammy: the builder gets nodejs from nodeAptSource, with its key", async () => {
+    const repo = ralphFixtureRepo();
+    addFrontEnd(repo);
+    repo.git("add", "--all");
+    repo.git("commit", "--quiet", "-m", "front end");
+    const key = join(tempDir(), "nodesource.asc");
+    writeFileSync(key, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
+    const nodeAptSource = "https://deb.nodesource.com/node_22.x nodistro main";
+    const { resources } = await runProgram("snapshot", { source: repo.dir, nodeAptSource, nodeAptKey: key });
+    const buildArgs = (byName(resources)["ralph-core-builder"].inputs.build as { args: Record<string, string> }).args;
+    expect(buildArgs).toMatchObject({
+      BASE_IMAGE: "ubuntu:jammy",
+      NODE_APT_SOURCE: nodeAptSource,
+      NODE_APT_KEY: readFileSync(key).toString("base64"),
+      NODE_APT_KEY_FILE: "/etc/apt/keyrings/ralph-release-nodejs.asc",
+    });
+    // What the builder satisfies is the control file's own relation.
+    expect(buildArgs.BUILD_DEPENDS).toContain("nodejs (>= 22.0.0), npm");
   });
 
   it("release with the host builder: no builder image, the tag's version, checks run on this machine", async () => {

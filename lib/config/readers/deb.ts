@@ -1,4 +1,5 @@
 /** The target distribution and how the deb is built for it. */
+import { existsSync } from "node:fs";
 import { distributionProfile } from "../../deb/distributions";
 import { dependencyList } from "../checks";
 import { type ConfigReader, isDirectory } from "../reader";
@@ -24,6 +25,7 @@ export function readDeb(r: ConfigReader): Pick<Settings, "distribution" | "deb">
       baseImage: r.optional("baseImage") ?? profile?.baseImage ?? "",
       pythonMinimum: r.optional("pythonMinimum") ?? profile?.python ?? "",
       nodeMinimum: r.text("nodeMinimum"),
+      nodeAptSource: readNodeAptSource(r),
       pipArgs: r
         .text("pipArgs")
         .split(/\s+/)
@@ -33,4 +35,26 @@ export function readDeb(r: ConfigReader): Pick<Settings, "distribution" | "deb">
       frontendAssets,
     },
   };
+}
+
+/** The apt source and the key it is signed with go together; an unsigned source is not accepted. */
+function readNodeAptSource(r: ConfigReader): Settings["deb"]["nodeAptSource"] {
+  const source = r.optional("nodeAptSource");
+  const keySetting = r.optional("nodeAptKey");
+  if (source === undefined && keySetting === undefined) return undefined;
+  if (source === undefined || keySetting === undefined) {
+    const missing = source === undefined ? "nodeAptSource" : "nodeAptKey";
+    r.problem(missing, "is missing: nodeAptSource and nodeAptKey go together", r.setCommand(missing));
+    return undefined;
+  }
+  const keyFile = r.absolute(keySetting);
+  if (!existsSync(keyFile)) {
+    r.problem(
+      "nodeAptKey",
+      `${keyFile} does not exist`,
+      `download the source's signing key there, or ${r.setCommand("nodeAptKey")}`,
+    );
+    return undefined;
+  }
+  return { source, keyFile };
 }

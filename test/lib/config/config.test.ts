@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, configTable, KEYS, parseConfig, type RawConfig } from "../../../lib/config";
@@ -301,6 +301,24 @@ describe("parseConfig", () => {
 });
 
 describe("deb settings", () => {
+  it("nodeAptSource comes with the key it is signed with, which must exist", () => {
+    const key = resolve(tempDir(), "nodesource.asc");
+    writeFileSync(key, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
+    const source = "https://deb.nodesource.com/node_22.x nodistro main";
+    const { settings } = parseConfig(raw("snapshot", { nodeAptSource: source, nodeAptKey: key }));
+    expect(settings.deb.nodeAptSource).toEqual({ source, keyFile: key });
+    expect(parseConfig(raw("snapshot")).settings.deb.nodeAptSource).toBeUndefined();
+
+    const unsigned = problemsOf(raw("snapshot", { nodeAptSource: source }));
+    expect(unsigned.problems.map((p) => [p.key, p.problem])).toEqual([
+      ["ralph-release:nodeAptKey", "is missing: nodeAptSource and nodeAptKey go together"],
+    ]);
+    const wrong = problemsOf(raw("snapshot", { nodeAptSource: "deb.nodesource.com node_22.x", nodeAptKey: "/no/key" }));
+    expect(wrong.problems.map((p) => p.key)).toEqual(["ralph-release:nodeAptSource", "ralph-release:nodeAptKey"]);
+    expect(wrong.message).toContain('"deb.nodesource.com node_22.x" is not <url> <suite> <component>');
+    expect(wrong.message).toContain("/no/key does not exist");
+  });
+
   it("splits pipArgs, takes baseImage from config over the distribution, and refuses shell characters", () => {
     const { settings } = parseConfig(
       raw("snapshot", {

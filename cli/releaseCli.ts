@@ -258,7 +258,8 @@ export interface ReleaseIo {
  */
 export function lockHolder(message: string): string | undefined {
   if (/the stack is currently locked by \d+ lock/.test(message)) {
-    return [...message.matchAll(/created by (\S+ \(pid \d+\) at \S+)/g)].map((m) => m[1]).join("; ");
+    // The Automation API's error carries the CLI's output more than once: each holder once.
+    return [...new Set([...message.matchAll(/created by (\S+ \(pid \d+\) at \S+)/g)].map((m) => m[1]))].join("; ");
   }
   return /another update is currently in progress/i.test(message) ? "" : undefined;
 }

@@ -269,6 +269,8 @@ describe("lockHolder", () => {
       "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n" +
       "  file:///s/.pulumi/locks/organization/ralph-release/snapshot/1.json: created by root@ci-7 (pid 4242) at 2026-11-25T18:00:00Z";
     expect(lockHolder(diy)).toBe("root@ci-7 (pid 4242) at 2026-11-25T18:00:00Z");
+    // As the Automation API reports it: the CLI's stderr, then the same again in its message.
+    expect(lockHolder(`${diy}\n${diy}`)).toBe("root@ci-7 (pid 4242) at 2026-11-25T18:00:00Z");
     expect(lockHolder("error: [409] Conflict: Another update is currently in progress.")).toBe("");
     expect(lockHolder("error: update failed")).toBeUndefined();
   });

@@ -13,7 +13,7 @@ import type { OperationResult, ReleaseWorkspace } from "./releaseCli";
 export const PROJECT_DIR = join(__dirname, "..");
 
 /** Pulumi.yaml's backend: state in a directory of this project, made on first use. */
-const DEFAULT_STATE_DIR = join(PROJECT_DIR, ".pulumi-state");
+export const DEFAULT_STATE_DIR = join(PROJECT_DIR, ".pulumi-state");
 
 /**
  * Environment for the Pulumi CLI: the project's local backend unless PULUMI_BACKEND_URL is set, and

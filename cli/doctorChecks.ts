@@ -16,7 +16,7 @@ import { distributionProfile } from "../lib/deb/distributions";
 import { UserError } from "../lib/errors";
 import { checkoutForMode } from "../lib/version/version";
 import packageJson from "../package.json";
-import { pulumiEnvironment } from "./automation";
+import { DEFAULT_STATE_DIR, pulumiEnvironment } from "./automation";
 import { rawConfig, type StackSettings } from "./stackConfig";
 
 export type CheckStatus = "ok" | "warn" | "fail";
@@ -119,15 +119,15 @@ function pulumiChecks(request: DoctorRequest): Check[] {
   return checks;
 }
 
-/** Pulumi.yaml's backend unless PULUMI_BACKEND_URL says otherwise. */
+/** Pulumi.yaml's backend (the project's state directory) unless PULUMI_BACKEND_URL says otherwise. */
 function backendCheck(projectDir: string, env: NodeJS.ProcessEnv): Check {
-  const url = env.PULUMI_BACKEND_URL || "file://./.pulumi-state";
-  if (url.startsWith("file://")) {
-    const dir = resolve(projectDir, url.slice("file://".length));
+  const url = env.PULUMI_BACKEND_URL;
+  if (!url || url.startsWith("file://")) {
+    const dir = url ? resolve(projectDir, url.slice("file://".length)) : DEFAULT_STATE_DIR;
     try {
       mkdirSync(dir, { recursive: true });
       accessSync(dir, constants.W_OK);
-      return ok("backend", `${url} (${dir}, writable)`);
+      return ok("backend", `file://${dir} (writable)`);
     } catch (error) {
       const problem = `${dir} cannot be written: ${(error as Error).message}`;
       return fail("backend", problem, "make it writable, or set PULUMI_BACKEND_URL");

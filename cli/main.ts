@@ -13,6 +13,7 @@ import { type AptlyPublishRequest, publishToAptly } from "../lib/publish/aptly";
 import { type SmokeRequest, type StageRequest, smokeTest, stageRalphContext } from "../lib/images/build";
 import { tagNewVersion } from "../lib/version/releaseTag";
 import { generateVersion, showVersion } from "../lib/version/version";
+import { settingsFromEnvironment } from "./stackConfig";
 
 const USAGE = `usage: npm run --silent cli -- version show|generate [--source DIR] [--main-branch NAME] [--json]
        npm run release-new-version -- [--source DIR] [--main-branch NAME] [--sign [--signing-key ID]] [--json]
@@ -46,7 +47,7 @@ const PROJECT_DIR = resolve(__dirname, "..");
 /** The checkout `plan` and `release` would package, so that every command answers for the same tree. */
 function checkoutDir(source: string | undefined): string {
   const cwd = process.env.INIT_CWD ?? process.cwd();
-  const given = source ?? process.env.RALPH_SOURCE;
+  const given = source ?? settingsFromEnvironment(process.env).values.source;
   return given ? resolve(cwd, given) : resolve(PROJECT_DIR, KEYS.source.default.snapshot);
 }
 

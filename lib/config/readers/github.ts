@@ -12,7 +12,7 @@ export function readGithub(r: ConfigReader): { github: Settings["github"]; relea
   };
   const release = r.flag("githubRelease");
   checkRelease(r, release, github.releaseId);
-  if (github.environment !== undefined) checkEnvironment(r, github.environment, github.ciBackendUrl);
+  if (github.environment !== undefined) checkEnvironment(r, github.environment, github.ciBackendUrl, release);
   return { github, release };
 }
 
@@ -42,8 +42,14 @@ function checkRelease(r: ConfigReader, release: boolean, releaseId: string | und
 }
 
 /** The environment is made with the token, and must hand the workflow this stack's backend and key. */
-function checkEnvironment(r: ConfigReader, environment: string, ciBackendUrl: string | undefined): void {
-  if (r.optional("githubToken") === undefined && !r.flag("githubRelease")) {
+function checkEnvironment(
+  r: ConfigReader,
+  environment: string,
+  ciBackendUrl: string | undefined,
+  release: boolean,
+): void {
+  // With the release on, checkRelease has already asked for the token.
+  if (r.optional("githubToken") === undefined && !release) {
     r.problem(
       "githubToken",
       `is needed to manage the GitHub environment '${environment}' (githubEnvironment)`,

@@ -10,11 +10,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { buildDeb, buildFingerprint, type DebBuildRequest, workingTreeId } from "../lib/deb/build";
-import { verifyDeb } from "../lib/deb/verify";
+import { buildFingerprint, type DebBuildRequest, workingTreeId } from "../lib/deb/build";
 import { BASE_IMAGE, buildBuilderImage, useContainerEngine } from "../test/support/containers";
 import { removeTempDirs, tempDir } from "../test/support/gitRepo";
 import { ralphFixtureRepo } from "../test/support/ralphFixture";
+import { buildAndVerify } from "./debGate";
 import { timed } from "./timed";
 
 async function main() {
@@ -36,16 +36,7 @@ async function main() {
     stdio: "ignore",
   });
   const builderImage = await timed("cold: builder image (no cache)", () => buildBuilderImage());
-  const gate = async (r: DebBuildRequest) => {
-    const artifact = await buildDeb(r);
-    await verifyDeb({
-      debPath: artifact.path,
-      expected: artifact,
-      checkerImage: builderImage,
-      installImage: BASE_IMAGE,
-    });
-    return artifact;
-  };
+  const gate = (r: DebBuildRequest) => buildAndVerify(r, { checkerImage: builderImage, installImage: BASE_IMAGE });
   await timed("cold: deb build + verification gate", () => gate({ ...request(), builderImage }));
   const before = await timed("warm: fingerprint, nothing changed (no rebuild)", () =>
     buildFingerprint({ ...request(), builderImage }, builderImage),

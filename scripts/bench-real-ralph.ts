@@ -11,11 +11,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { appendFileSync } from "node:fs";
-import { buildDeb, buildFingerprint, type DebBuildRequest, workingTreeId } from "../lib/deb/build";
-import { verifyDeb } from "../lib/deb/verify";
+import { buildFingerprint, type DebBuildRequest, workingTreeId } from "../lib/deb/build";
 import { buildBuilderImage, PROJECT_DIR, useContainerEngine } from "../test/support/containers";
 import { removeTempDirs, tempDir } from "../test/support/gitRepo";
 import { BUNDLE_ON_BULLSEYE, BUNDLE_RELEASE, cloneRalph } from "../test/support/ralphBundle";
+import { buildAndVerify } from "./debGate";
 import { timed } from "./timed";
 
 const BULLSEYE = BUNDLE_ON_BULLSEYE;
@@ -51,15 +51,8 @@ async function main() {
     outDir: tempDir(),
     builderImage,
   });
-  const gate = async (r: DebBuildRequest) => {
-    const artifact = await buildDeb(r);
-    await verifyDeb({
-      debPath: artifact.path,
-      expected: artifact,
-      checkerImage: builderImage,
-      installImage: BULLSEYE.baseImage,
-    });
-  };
+  const gate = (r: DebBuildRequest) =>
+    buildAndVerify(r, { checkerImage: builderImage, installImage: BULLSEYE.baseImage });
   await timed("cold: deb build (pip from PyPI) + verification gate", () => gate(request()));
   const before = await timed("warm: fingerprint, nothing changed (no rebuild)", () =>
     buildFingerprint(request(), builderImage),

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR, useContainerEngine } from "../support/containers";
 import { ENGINE_DIR, requireEngine } from "../support/engine";
 import { type GitRepo, removeTempDirs, tempDir } from "../support/gitRepo";
+import { BUNDLE_RELEASE, cloneRalph } from "../support/ralphBundle";
 import { addFrontEnd, ralphFixtureRepo } from "../support/ralphFixture";
 
 afterAll(removeTempDirs);
@@ -111,5 +112,18 @@ describe("npm run doctor", () => {
     const result = doctor({ PATH: process.env.PATH }, "snapshot", "--source", repo.dir, "--set", "debTargets=ftp");
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/^✗ config +ralph-release:debTargets: names "ftp", not one of packagecloud, aptly/m);
+  });
+
+  it("on Ralph's real tree at its release: the checkout is fine, its front end needs a Node jammy lacks", () => {
+    const ralph = cloneRalph();
+    const env = { PATH: process.env.PATH, DOCKER_HOST: `unix://${tempDir()}/no-engine.sock` };
+    const result = doctor(env, "snapshot", "--source", ralph.dir, "--set", "images=false");
+    expect(result.stdout).toMatch(
+      new RegExp(`^✓ checkout +${ralph.dir}: ${BUNDLE_RELEASE.replace(".", "\\.")} at [0-9a-f]{12}$`, "m"),
+    );
+    expect(result.stdout).toMatch(
+      /^✗ node for the UI +the tree builds a front end \(package\.json\) with nodejs >= 22\.0\.0; ubuntu\/jammy's archive has 12\.22\.9$/m,
+    );
+    expect(result.status).toBe(1);
   });
 });

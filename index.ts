@@ -4,9 +4,9 @@ import { readStackInputs } from "./components/stackInputs";
 
 // Config and the checkout's version are read and checked once, before any resource is declared:
 // a bad key or an unreleasable commit stops here with one clear error.
-const { settings, secrets, checkout } = readStackInputs();
+const { settings, secrets, checkout, recorded } = readStackInputs();
 
-const release = new RalphRelease("ralph", { settings, secrets, checkout, projectDir: __dirname });
+const release = new RalphRelease("ralph", { settings, secrets, checkout, recorded, projectDir: __dirname });
 
 export const version = release.version;
 export const mode = release.mode;

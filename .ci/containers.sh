@@ -24,16 +24,11 @@ default_ulimits = []
 [engine]
 runtime = "runc"
 CONF
-grep -q '127.0.0.1:5000' /etc/containers/registries.conf 2>/dev/null || cat >> /etc/containers/registries.conf <<'CONF'
-
-[[registry]]
-location = "127.0.0.1:5000"
-insecure = true
-
-[[registry]]
-location = "localhost:5000"
-insecure = true
-CONF
+# Loopback registries speak plain HTTP: the local one on :5000, and :5001 where tests start one that
+# requires a login (Docker treats 127.0.0.0/8 that way by itself; podman needs telling).
+for location in 127.0.0.1:5000 localhost:5000 127.0.0.1:5001; do
+  grep -q "\"$location\"" /etc/containers/registries.conf 2>/dev/null || printf '\n[[registry]]\nlocation = "%s"\ninsecure = true\n' "$location" >> /etc/containers/registries.conf
+done
 
 if ! curl -sf --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1; then
   rm -f "$SOCKET"

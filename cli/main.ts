@@ -10,15 +10,23 @@ import { buildDeb, type DebBuildRequest } from "../lib/deb/build";
 import { verifyDeb, type VerifyRequest } from "../lib/deb/verify";
 import { type IndexWaitRequest, waitForIndexedVersion } from "../lib/publish/indexWait";
 import { type AptlyPublishRequest, publishToAptly } from "../lib/publish/aptly";
+import { checkPublishedDeb, type PublishedDebRequest } from "../lib/publish/published";
 import { type SmokeRequest, type StageRequest, smokeTest, stageRalphContext } from "../lib/images/build";
+import {
+  checkPublishedImages,
+  type PublishedCheckRequest,
+  type PushRequest,
+  pushImage,
+  type RegistryFacts,
+} from "../lib/images/publish";
 import { tagNewVersion } from "../lib/version/releaseTag";
 import { generateVersion, showVersion } from "../lib/version/version";
 import { settingsFromEnvironment } from "./stackConfig";
 
 const USAGE = `usage: npm run --silent cli -- version show|generate [--source DIR] [--main-branch NAME] [--json]
        npm run release-new-version -- [--source DIR] [--main-branch NAME] [--sign [--signing-key ID]] [--json]
-       npm run --silent cli -- deb build|verify
-       npm run --silent cli -- image stage|smoke
+       npm run --silent cli -- deb build|verify|check
+       npm run --silent cli -- image stage|smoke|check|push
        npm run --silent cli -- apt aptly|wait
 
   version show       the checkout's version: its release tag, or <next>-<branch>-SNAPSHOT
@@ -28,8 +36,11 @@ const USAGE = `usage: npm run --silent cli -- version show|generate [--source DI
   deb build          build ralph-core from the JSON request in RALPH_DEB_BUILD; prints the artifact as JSON
   deb verify         run the verification gate on the JSON request in RALPH_DEB_VERIFY; prints the checks
                      (both are what the DebPackage component runs; progress goes to stderr)
+  deb check          release: refuse a version a deb target holds that this stack did not build (RALPH_DEB_CHECK)
   image stage        stage the ralph image's context from RALPH_IMAGE_STAGE (RalphImages runs it)
   image smoke        smoke-test the image in RALPH_IMAGE_SMOKE (RalphImages runs it)
+  image check        release: refuse version tags in the registry this stack did not push (RALPH_IMAGE_CHECK)
+  image push         push the image in RALPH_IMAGE_PUSH; a release's version tag only once (RalphImages runs it)
   apt aptly          add the deb to aptly and publish, from RALPH_APTLY_PUBLISH (AptlyRepository runs it)
   apt wait           wait until RALPH_APT_WAIT's version is in its apt index (AptIndexWait runs it)
 
@@ -73,12 +84,27 @@ function jsonRequest<T>(variable: string): T {
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
+/** The registry facts a step gets outside its request (PipelineStep's runtime environment). */
+function registryFacts(): RegistryFacts {
+  return {
+    password: process.env.RALPH_REGISTRY_PASSWORD || undefined,
+    recordedRefs: JSON.parse(process.env.RALPH_RECORDED_IMAGE_REFS || "{}") as Record<string, string>,
+  };
+}
+
 async function deb(action: string | undefined): Promise<string> {
   switch (action) {
     case "build":
       return JSON.stringify(await buildDeb(jsonRequest<DebBuildRequest>("RALPH_DEB_BUILD"), progress));
     case "verify":
       return JSON.stringify(await verifyDeb(jsonRequest<VerifyRequest>("RALPH_DEB_VERIFY"), progress));
+    case "check":
+      return JSON.stringify(
+        await checkPublishedDeb(jsonRequest<PublishedDebRequest>("RALPH_DEB_CHECK"), {
+          packagecloudToken: process.env.RALPH_PACKAGECLOUD_TOKEN || undefined,
+          recordedSha256: process.env.RALPH_RECORDED_DEB_SHA256 || undefined,
+        }),
+      );
     default:
       throw new UsageError(USAGE);
   }
@@ -94,6 +120,12 @@ async function image(action: string | undefined): Promise<string> {
       progress(`smoke ok: ${request.kind} ${request.image}: ${seen}`);
       return JSON.stringify({ ...request, seen });
     }
+    case "check":
+      return JSON.stringify(
+        await checkPublishedImages(jsonRequest<PublishedCheckRequest>("RALPH_IMAGE_CHECK"), registryFacts()),
+      );
+    case "push":
+      return JSON.stringify(await pushImage(jsonRequest<PushRequest>("RALPH_IMAGE_PUSH"), registryFacts(), progress));
     default:
       throw new UsageError(USAGE);
   }

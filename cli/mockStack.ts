@@ -29,6 +29,8 @@ export async function useMockStack(
     PROJECT,
     stack,
     false,
+    // The file backend's organization: the release stack reads its own last outputs by this name.
+    "organization",
   );
   const full = (key: string) => `${PROJECT}:${key}`;
   pulumi.runtime.setAllConfig(

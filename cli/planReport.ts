@@ -2,6 +2,7 @@
  * The offline release plan, as text: what a stack would produce and in which order, from the
  * resources the program declared under mocks (cli/plan.ts). Pure.
  */
+import type { PushRequest } from "../lib/images/publish";
 
 export interface PlannedResource {
   readonly urn: string;
@@ -127,6 +128,13 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
   if (Object.keys(repositories).length === 0) line("images", "none (images is off: a deb-only stack)");
   else line("images", Object.keys(repositories).join(", ") + `, tagged ${tags.join(", ")}, smoke-tested`);
   for (const notice of (plan.outputs.notices as string[] | undefined) ?? []) line("note", notice);
+  const checked = [
+    ["RALPH_DEB_CHECK", "the deb targets"],
+    ["RALPH_IMAGE_CHECK", "the registry"],
+  ].flatMap(([variable, what]) => (plan.resources.some((r) => environmentOf(r, variable)) ? [what] : []));
+  if (checked.length > 0) {
+    line("check", `first, ${checked.join(" and ")}: this version unpublished or this stack's own, else refused`);
+  }
 
   const publishes: string[] = [];
   for (const r of ofType("pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage")) {
@@ -146,10 +154,16 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
     const wait = environmentOf(r, "RALPH_APT_WAIT");
     if (wait) publishes.push(`then wait up to ${Number(wait.deadlineMs) / 1000} s until ${wait.baseUrl} lists it`);
   }
-  const pushes = ofType("docker:index/registryImage:RegistryImage").sort((a, b) =>
-    `${a.inputs.name}`.localeCompare(`${b.inputs.name}`),
-  );
-  for (const r of pushes) publishes.push(`image ${r.inputs.name}${retained(r)}`);
+  const pushes = plan.resources
+    .map((r) => environmentOf(r, "RALPH_IMAGE_PUSH") as PushRequest | undefined)
+    .filter((push): push is PushRequest => push !== undefined)
+    .sort((a, b) => a.repository.localeCompare(b.repository));
+  for (const push of pushes) {
+    for (const tag of push.tags) {
+      const once = push.versionTag?.tag === tag ? ", written once (never replaced)" : "";
+      publishes.push(`image ${push.repository}:${tag}${once}`);
+    }
+  }
   if (pushes.length === 0 && Object.keys(repositories).length > 0) {
     publishes.push(`images stay local (publishImages is off)`);
   }

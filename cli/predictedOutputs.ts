@@ -23,7 +23,8 @@ export interface Unknowns {
 export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns): Record<string, unknown> {
   const { type, inputs } = resource;
   if (type === "docker:index/image:Image") return { repoDigest: unknowns.imageId(resource.name) };
-  if (type === "docker:index/registryImage:RegistryImage") return { sha256Digest: unknowns.registryDigest };
+  // A first update: the stack has exported nothing yet.
+  if (type === "pulumi:pulumi:StackReference") return { outputs: {}, secretOutputNames: [] };
   if (type === "github:index/release:Release") {
     return { htmlUrl: `https://github.com/<owner>/${inputs.repository}/releases/tag/${inputs.tagName}`, releaseId: 0 };
   }
@@ -52,11 +53,21 @@ export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns)
     };
   }
   if (environment.RALPH_DEB_VERIFY) return { stdout: "[]" };
+  if (environment.RALPH_DEB_CHECK) return { stdout: "{}" };
   if (environment.RALPH_IMAGE_STAGE) {
     const { contextDir } = JSON.parse(environment.RALPH_IMAGE_STAGE);
     return { stdout: JSON.stringify({ context: contextDir, dockerfile: `${contextDir}/Dockerfile` }) };
   }
   if (environment.RALPH_IMAGE_SMOKE) return { stdout: environment.RALPH_IMAGE_SMOKE };
+  if (environment.RALPH_IMAGE_CHECK) {
+    const { targets } = JSON.parse(environment.RALPH_IMAGE_CHECK) as { targets: { image: string }[] };
+    return { stdout: JSON.stringify(Object.fromEntries(targets.map(({ image }) => [image, { kind: "push" }]))) };
+  }
+  if (environment.RALPH_IMAGE_PUSH) {
+    const { repository, tags } = JSON.parse(environment.RALPH_IMAGE_PUSH) as { repository: string; tags: string[] };
+    const digest = unknowns.registryDigest;
+    return { stdout: JSON.stringify({ ref: `${repository}@${digest}`, digest, pushed: tags }) };
+  }
   if (environment.RALPH_APT_WAIT) return { stdout: environment.RALPH_APT_WAIT };
   if (environment.RALPH_APTLY_PUBLISH) {
     const request = JSON.parse(environment.RALPH_APTLY_PUBLISH);

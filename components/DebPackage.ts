@@ -31,6 +31,8 @@ export interface DebPackageArgs {
   readonly outDir: string;
   /** The stack's mode: a release's artifact is never overwritten. */
   readonly mode: Mode;
+  /** Checks that must pass before anything is built (a release's check of the registry). */
+  readonly after?: pulumi.Resource[];
 }
 
 /**
@@ -107,7 +109,7 @@ export class DebPackage extends pulumi.ComponentResource {
             builderVersion: "BuilderV1",
           },
         },
-        { parent: this },
+        { parent: this, dependsOn: args.after },
       );
       // For a local image repoDigest is its id: the builder is referred to by content, not by tag.
       this.builderImage = builder.repoDigest;
@@ -124,7 +126,7 @@ export class DebPackage extends pulumi.ComponentResource {
         environment: { RALPH_DEB_BUILD: request.apply((r) => JSON.stringify(r)) },
         triggers: [this.fingerprint],
       },
-      { parent: this, dependsOn: builder ? [builder] : [] },
+      { parent: this, dependsOn: [...(args.after ?? []), ...(builder ? [builder] : [])] },
     );
     this.artifact = build.stdout.apply((stdout) => JSON.parse(stdout) as DebArtifact);
     this.path = this.artifact.path;

@@ -9,6 +9,11 @@ export interface PipelineStepArgs {
   readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Any change here runs the step again as a replacement. */
   readonly triggers?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Environment the command needs that is no reason to run it again (a password, what the stack
+   * recorded last time). Stored as a secret; never compared.
+   */
+  readonly runtimeEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 interface StepInputs {
@@ -16,6 +21,7 @@ interface StepInputs {
   dir: string;
   environment?: Record<string, string>;
   triggers?: string[];
+  runtimeEnvironment?: Record<string, string>;
 }
 
 interface StepOutputs extends StepInputs {
@@ -32,7 +38,7 @@ async function runStep(inputs: StepInputs): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn("/bin/sh", ["-c", inputs.create], {
       cwd: inputs.dir,
-      env: { ...process.env, ...inputs.environment },
+      env: { ...process.env, ...inputs.environment, ...inputs.runtimeEnvironment },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const stdout: Buffer[] = [];
@@ -89,6 +95,14 @@ export class PipelineStep extends pulumi.dynamic.Resource {
   declare readonly stdout: pulumi.Output<string>;
 
   constructor(name: string, args: PipelineStepArgs, opts?: pulumi.CustomResourceOptions) {
-    super(pipelineStepProvider, name, { ...args, stdout: undefined }, opts, "pipeline", "PipelineStep");
+    const runtimeEnvironment = args.runtimeEnvironment && pulumi.secret(args.runtimeEnvironment);
+    super(
+      pipelineStepProvider,
+      name,
+      { ...args, runtimeEnvironment, stdout: undefined },
+      { ...opts, additionalSecretOutputs: ["runtimeEnvironment", ...(opts?.additionalSecretOutputs ?? [])] },
+      "pipeline",
+      "PipelineStep",
+    );
   }
 }

@@ -4,8 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
 import { type AptSource, type ImageName, imageRepository, imageTags } from "../lib/images/names";
 import { ralphContextDir, type SmokeKind } from "../lib/images/build";
+import { type PushRequest, type PushResult, versionTagTarget } from "../lib/images/publish";
 import type { CheckoutVersion } from "../lib/version/version";
 import { PipelineStep } from "./PipelineStep";
+import { registryStepEnvironment } from "./PublishedCheck";
+import type { StackRecord } from "./stackInputs";
 
 export interface RalphImagesArgs {
   readonly settings: Settings;
@@ -23,6 +26,10 @@ export interface RalphImagesArgs {
   readonly outDir: string;
   /** Registry password, as a secret; with `settings.images.username` it logs in to push. */
   readonly registryPassword?: pulumi.Output<string>;
+  /** Checks that must pass before any image is built (a release's check of the registry). */
+  readonly after?: pulumi.Resource[];
+  /** What this stack exported after its last update: a release's record of what it pushed. */
+  readonly recorded: pulumi.Output<StackRecord>;
 }
 
 const SMOKE_KIND: Record<ImageName, SmokeKind> = { ralph: "ralph", "ralph-static-nginx": "static", inkpy: "inkpy" };
@@ -96,7 +103,7 @@ export class RalphImages extends pulumi.ComponentResource {
             network: "host",
           },
         },
-        { parent: this, dependsOn },
+        { parent: this, dependsOn: [...(args.after ?? []), ...dependsOn] },
       );
 
     const ralph = build(
@@ -161,41 +168,30 @@ export class RalphImages extends pulumi.ComponentResource {
 
     this.pushedRefs = pulumi.output<Record<string, string>>({});
     if (settings.publish.images) {
-      const provider =
-        images.username && args.registryPassword
-          ? new docker.Provider(
-              `${name}-registry`,
-              {
-                registryAuth: [
-                  { address: images.registry, username: images.username, password: args.registryPassword },
-                ],
-              },
-              { parent: this },
-            )
-          : undefined;
+      // A release's version tag is decided right before its push: free, already this stack's, or refused.
+      const runtimeEnvironment = registryStepEnvironment(args.registryPassword, args.recorded);
       const refs: Partial<Record<ImageName, pulumi.Output<string>>> = {};
       for (const [image, local] of built) {
-        for (const tag of this.tags) {
-          const tagged =
-            tag === this.tags[0]
-              ? undefined
-              : new docker.Tag(
-                  `${name}-${image}-${tag}`,
-                  { sourceImage: local.repoDigest, targetImage: `${repository(image)}:${tag}` },
-                  { parent: this, dependsOn: allSmoked },
-                );
-          const pushed = new docker.RegistryImage(
-            `${name}-${image}-${tag}-push`,
-            { name: `${repository(image)}:${tag}`, keepRemotely: true, triggers: { image: local.repoDigest } },
-            {
-              parent: this,
-              provider,
-              dependsOn: [...allSmoked, ...(tagged ? [tagged] : [])],
-              retainOnDelete: !snapshot,
-            },
-          );
-          if (tag === this.tags[0]) refs[image] = pulumi.interpolate`${repository(image)}@${pushed.sha256Digest}`;
-        }
+        const request = local.repoDigest.apply((localImage): PushRequest => ({
+          registry: images.registry,
+          username: images.username,
+          image,
+          localImage,
+          repository: repository(image),
+          tags: this.tags,
+          versionTag: snapshot ? undefined : versionTagTarget(settings.images, checkout, args.outDir, image),
+        }));
+        const push = new PipelineStep(
+          `${name}-${image}-push`,
+          {
+            create: "npm run --silent cli -- image push",
+            dir: projectDir,
+            environment: { RALPH_IMAGE_PUSH: request.apply((r) => JSON.stringify(r)) },
+            runtimeEnvironment,
+          },
+          { parent: this, dependsOn: allSmoked },
+        );
+        refs[image] = push.stdout.apply((stdout) => (JSON.parse(stdout) as PushResult).ref);
       }
       this.pushedRefs = pulumi.all(refs as Record<string, pulumi.Output<string>>);
     }

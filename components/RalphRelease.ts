@@ -18,9 +18,10 @@ import { AptlyRepository } from "./AptlyRepository";
 import { DebPackage } from "./DebPackage";
 import { GithubRelease } from "./GithubRelease";
 import { PackagecloudPackage } from "./PackagecloudPackage";
+import { PublishedCheck } from "./PublishedCheck";
 import { RalphImages } from "./RalphImages";
 import { ReleaseEnvironment } from "./ReleaseEnvironment";
-import type { StackSecrets } from "./stackInputs";
+import type { StackRecord, StackSecrets } from "./stackInputs";
 
 export interface RalphReleaseArgs {
   /** Validated stack settings (lib/config). */
@@ -31,6 +32,8 @@ export interface RalphReleaseArgs {
   readonly secrets: StackSecrets;
   /** This project's directory (recipes, CLI). */
   readonly projectDir: string;
+  /** What this stack exported after its last update: a release's record of what it published. */
+  readonly recorded: pulumi.Output<StackRecord>;
 }
 
 /**
@@ -49,6 +52,8 @@ export class RalphRelease extends pulumi.ComponentResource {
   readonly imageTags: pulumi.Output<string[]>;
   /** Repository of each image in the configured registry and namespace. */
   readonly imageRepositories: pulumi.Output<Record<ImageName, string>>;
+  /** Release: the check of every target and the registry that every build waits for. */
+  readonly publishedCheck?: PublishedCheck;
   /** The ralph-core .deb, built and verified. */
   readonly deb: DebPackage;
   /** ralph, ralph-static-nginx, inkpy: built, smoke-tested, pushed when publishing; absent on a deb-only stack. */
@@ -79,6 +84,18 @@ export class RalphRelease extends pulumi.ComponentResource {
     this.mode = pulumi.output(settings.mode);
     this.debianVersion = pulumi.output(checkout.debianVersion);
     this.commit = pulumi.output(checkout.commit);
+    const release = settings.mode === "release";
+    const outDir = `${args.projectDir}/build`;
+    // published check: a release's version is unpublished or this stack's own on every target and in
+    // the registry, or nothing is built at all.
+    this.publishedCheck = release
+      ? new PublishedCheck(
+          "published",
+          { settings, checkout, projectDir: args.projectDir, outDir, secrets: args.secrets, recorded: args.recorded },
+          { parent: this },
+        )
+      : undefined;
+    const checked = this.publishedCheck?.steps ?? [];
     // changelog + deb + verify + checksums: debian/changelog from git, the build in its builder, the
     // verification gate, SHA256SUMS beside the artifact.
     this.deb = new DebPackage(
@@ -89,14 +106,14 @@ export class RalphRelease extends pulumi.ComponentResource {
         distribution: settings.distribution.name,
         deb: settings.deb,
         projectDir: args.projectDir,
-        outDir: `${args.projectDir}/build`,
+        outDir,
         mode: settings.mode,
+        after: checked,
       },
       { parent: this },
     );
     // publish: the verified deb to each target; a release's packages survive `pulumi destroy`.
     this.debLocations = debLocations(settings);
-    const release = settings.mode === "release";
     const { distro, release: distroRelease } = settings.distribution;
     const artifact = this.deb.artifact;
     if (settings.publish.debTargets.includes("packagecloud")) {
@@ -168,8 +185,10 @@ export class RalphRelease extends pulumi.ComponentResource {
             aptSource,
             installableAfter: indexWait ? [indexWait.ready] : [],
             projectDir: args.projectDir,
-            outDir: `${args.projectDir}/build`,
+            outDir,
             registryPassword: args.secrets.registryPassword,
+            recorded: args.recorded,
+            after: checked,
           },
           { parent: this },
         )

@@ -17,6 +17,28 @@ export interface StackInputs {
   readonly settings: Settings;
   readonly secrets: StackSecrets;
   readonly checkout: CheckoutVersion;
+  /** What this stack exported after its last update (a release's record of what it published). */
+  readonly recorded: pulumi.Output<StackRecord>;
+}
+
+/** The outputs a release stack reads back as its record: what it pushed and what it built. */
+export interface StackRecord {
+  /** `<repository>@<digest>` of each image it pushed. */
+  readonly imageRefs: Record<string, string>;
+  /** sha256 of the deb it built and published. */
+  readonly debSha256?: string;
+}
+
+/**
+ * What this very stack exported after its last update, read back through a reference to itself.
+ * Snapshots keep no record: they overwrite their own tags freely.
+ */
+function recordOfLastUpdate(mode: Settings["mode"]): pulumi.Output<StackRecord> {
+  if (mode !== "release") return pulumi.output<StackRecord>({ imageRefs: {} });
+  const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+  return pulumi
+    .all([self.getOutput("imageRefs"), self.getOutput("debSha256")])
+    .apply(([imageRefs, debSha256]) => ({ imageRefs: (imageRefs ?? {}) as Record<string, string>, debSha256 }));
 }
 
 /** A user's mistake ends the program with its message and fix only: Pulumi prints RunError without a stack trace. */
@@ -44,6 +66,6 @@ export function readStackInputs(): StackInputs {
     const secretOutputs = Object.fromEntries(
       Object.entries(secrets).flatMap(([key, value]) => (value === undefined ? [] : [[key, pulumi.secret(value)]])),
     );
-    return { settings, secrets: secretOutputs, checkout };
+    return { settings, secrets: secretOutputs, checkout, recorded: recordOfLastUpdate(settings.mode) };
   });
 }

@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { renderChangelog } from "../version/changelog";
 import { type ControlValues, distributionProfile, maintainer, renderControl } from "./distributions";
 import { UserError } from "../errors";
@@ -206,6 +206,11 @@ function hostIndexAccess(): IndexAccess {
   return indexAccessForContainer(process.env, parsePipConfigList(pip.status === 0 ? pip.stdout : ""), npmValues);
 }
 
+/** Where the deb of `debianVersion` is kept once built. */
+export function debArtifactPath(outDir: string, debianVersion: string): string {
+  return join(outDir, debianVersion, `${PACKAGE_NAME}_${debianVersion}_${ARCHITECTURE}.deb`);
+}
+
 /** Builds the deb. Progress goes to `log`; a failure throws with the build's last lines. */
 export async function buildDeb(request: DebBuildRequest, log: (line: string) => void = () => {}): Promise<DebArtifact> {
   const artifactDir = join(request.outDir, request.debianVersion);
@@ -268,8 +273,8 @@ export async function buildDeb(request: DebBuildRequest, log: (line: string) => 
         `${explainPipFailure(result.output)?.concat("\n") ?? ""}dpkg-buildpackage failed (exit ${result.status}); full log: ${logPath}\n${tail(result.output)}`,
       );
     }
-    const fileName = `${PACKAGE_NAME}_${request.debianVersion}_${ARCHITECTURE}.deb`;
-    const path = join(artifactDir, fileName);
+    const path = debArtifactPath(request.outDir, request.debianVersion);
+    const fileName = basename(path);
     const built = join(work, fileName);
     const sha256 = await sha256File(built);
     if (request.keepExisting && existsSync(path)) {

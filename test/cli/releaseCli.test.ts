@@ -21,8 +21,8 @@ const BUILD = {
 };
 const PUSH = {
   op: "create",
-  urn: URN("docker:index/registryImage:RegistryImage", "images-ralph-20241121.1-push"),
-  type: "docker:index/registryImage:RegistryImage",
+  urn: URN("pulumi-nodejs:dynamic/pipeline:PipelineStep", "images-ralph-push"),
+  type: "pulumi-nodejs:dynamic/pipeline:PipelineStep",
 };
 
 const UP_OUTPUTS: OperationResult = {
@@ -145,8 +145,8 @@ describe("runRelease", () => {
       "  + create  ralph-core-build (pulumi-nodejs:dynamic/pipeline:PipelineStep) …",
       "    ralph-core-build: dpkg-buildpackage: binary-only upload",
       "  + created  ralph-core-build 1.5 s",
-      "  + create  images-ralph-20241121.1-push (docker:index/registryImage:RegistryImage) …",
-      "  + created  images-ralph-20241121.1-push 1.5 s",
+      "  + create  images-ralph-push (pulumi-nodejs:dynamic/pipeline:PipelineStep) …",
+      "  + created  images-ralph-push 1.5 s",
     ]);
     expect(result).toBe(
       [

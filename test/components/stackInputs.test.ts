@@ -29,20 +29,26 @@ describe("readStackInputs", () => {
     }
   });
 
-  it("keeps credentials out of stack outputs and every resource but the registry login, the deb upload and GitHub's provider", async () => {
+  it("keeps credentials out of stack outputs and every resource but the publishing steps and GitHub's provider", async () => {
     const repo = taggedCheckout();
     const { outputs, resources } = await runProgram("release", { source: repo.dir, ...RELEASE_SETTINGS }, SECRET_KEYS);
     const UPLOAD = "pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage";
     const GITHUB = "pulumi:providers:github";
-    const [login, upload, github, ...others] = [
-      ...resources.filter((r) => r.type === "pulumi:providers:docker"),
+    const [upload, github, ...others] = [
       ...resources.filter((r) => r.type === UPLOAD),
       ...resources.filter((r) => r.type === GITHUB),
-      ...resources.filter((r) => ![UPLOAD, GITHUB, "pulumi:providers:docker"].includes(r.type)),
+      ...resources.filter((r) => ![UPLOAD, GITHUB].includes(r.type)),
     ];
     const { token, ...uploadInputs } = upload.inputs;
     const { token: githubToken, ...githubInputs } = github.inputs;
-    expect(JSON.stringify({ outputs, others, uploadInputs, githubInputs })).not.toMatch(/pw-4711|pc-4711|gh-4711/);
+    const registrySteps = others.filter((r) => r.inputs.runtimeEnvironment !== undefined);
+    const othersWithoutRuntime = others.map(({ inputs: { runtimeEnvironment, ...inputs }, ...r }) => ({
+      ...r,
+      inputs,
+    }));
+    expect(JSON.stringify({ outputs, othersWithoutRuntime, uploadInputs, githubInputs })).not.toMatch(
+      /pw-4711|pc-4711|gh-4711/,
+    );
     // The GitHub token reaches only GitHub's provider, as a secret.
     expect(githubToken).toEqual({
       "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
@@ -50,11 +56,24 @@ describe("readStackInputs", () => {
     });
     // The packagecloud token reaches only the upload, as a secret.
     expect(token).toEqual({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "pc-4711" });
-    // The one place the registry password goes: the Docker provider that pushes, as a secret (Pulumi's
-    // secret signature wraps it, so state holds it encrypted).
-    expect(login.inputs.registryAuth).toEqual({
-      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-      value: JSON.stringify([{ address: "docker.io", username: "bot", password: "pw-4711" }]),
+    // The registry password reaches only the steps that talk to the registry (the release's check and
+    // each push), the packagecloud token also the check of the deb targets: in their runtime
+    // environment, as a secret (Pulumi's secret signature wraps it, so state holds it encrypted),
+    // never on a command line.
+    const runtimeSecrets = Object.fromEntries(
+      registrySteps.map((r) => {
+        const wrapped = r.inputs.runtimeEnvironment as Record<string, unknown>;
+        expect(wrapped["4dabf18193072939515e22adb298388d"]).toBe("1b47061264138c4ac30d75fd1eb44270");
+        const values = wrapped.value as Record<string, string>;
+        return [r.name, Object.keys(values).filter((key) => /pw-4711|pc-4711/.test(values[key]))];
+      }),
+    );
+    expect(runtimeSecrets).toEqual({
+      "published-deb": ["RALPH_PACKAGECLOUD_TOKEN"],
+      "published-images": ["RALPH_REGISTRY_PASSWORD"],
+      "images-ralph-push": ["RALPH_REGISTRY_PASSWORD"],
+      "images-ralph-static-nginx-push": ["RALPH_REGISTRY_PASSWORD"],
+      "images-inkpy-push": ["RALPH_REGISTRY_PASSWORD"],
     });
   });
 

@@ -1,3 +1,7 @@
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 /** The registry's HTTP API (Docker Registry v2 / OCI distribution), read the way a client would. */
 const MANIFEST_TYPES = [
   "application/vnd.oci.image.manifest.v1+json",
@@ -36,4 +40,69 @@ export class RegistryApi {
     };
     return config.config?.Labels ?? {};
   }
+}
+
+/** The access log of the registry .ci/containers.sh serves on 127.0.0.1:5000. */
+export const REGISTRY_LOG = "/var/log/ralph-release-registry.log";
+
+/** How many manifests were PUT to `repository` (any tag) so far: a push writes one per tag. */
+export function manifestPuts(repository: string, log = REGISTRY_LOG): number {
+  const pattern = `"PUT /v2/${repository}/manifests/`;
+  return readFileSync(log, "utf8")
+    .split("\n")
+    .filter((line) => line.includes(pattern)).length;
+}
+
+export interface LoginRegistry {
+  /** `127.0.0.1:5001` */
+  readonly address: string;
+  readonly username: string;
+  readonly password: string;
+  readonly log: string;
+  close(): void;
+}
+
+/**
+ * A second registry that requires a login (htpasswd), on 127.0.0.1:5001, which .ci/containers.sh
+ * tells podman to speak plain HTTP to. Its storage and log are the test's own.
+ */
+export async function startLoginRegistry(): Promise<LoginRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), "ralph-release-login-registry-"));
+  const [username, password] = ["releasebot", `pw-${Date.now()}`];
+  const hash = execFileSync("htpasswd", ["-nbB", username, password], { encoding: "utf8" }).trim();
+  writeFileSync(join(dir, "htpasswd"), `${hash}\n`);
+  writeFileSync(
+    join(dir, "config.yml"),
+    [
+      "version: 0.1",
+      "storage:",
+      `  filesystem: { rootdirectory: ${dir}/data }`,
+      "http:",
+      "  addr: 127.0.0.1:5001",
+      "auth:",
+      `  htpasswd: { realm: ralph-release-test, path: ${dir}/htpasswd }`,
+      "",
+    ].join("\n"),
+  );
+  const log = join(dir, "access.log");
+  const out = openSync(log, "a");
+  const server = spawn("docker-registry", ["serve", join(dir, "config.yml")], { stdio: ["ignore", out, out] });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const status = await fetch("http://127.0.0.1:5001/v2/").then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 401) break;
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  return {
+    address: "127.0.0.1:5001",
+    username,
+    password,
+    log,
+    close: () => {
+      server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

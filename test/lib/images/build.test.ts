@@ -3,6 +3,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildDeb, type DebBuildRequest } from "../../../lib/deb/build";
 import { smokeTest, stageRalphContext, type SmokeKind } from "../../../lib/images/build";
+import { checkPublishedImages, type PushRequest, pushImage } from "../../../lib/images/publish";
 import { runStep } from "../../../lib/runner";
 import { waitForIndexedVersion } from "../../../lib/publish/indexWait";
 import { publishToAptly } from "../../../lib/publish/aptly";
@@ -40,10 +41,13 @@ function freshBuild(request: DebBuildRequest) {
 /**
  * Carries out what the program declared, step by step, with the real tools: the deb build, the
  * ralph context, each docker.Image's build (its context, Dockerfile, args and name as declared, with
- * mock image ids replaced by the real ones), each smoke gate, then the tags and pushes.
+ * mock image ids replaced by the real ones), each smoke gate, then the pushes.
  */
 async function carryOut(resources: Resource[]) {
   const byName = (name: string) => resources.find((r) => r.name === name) as Resource;
+  // A release asks the registry first: nothing is built over a version tag that is not this stack's.
+  const check = resources.find((r) => r.name === "published-images");
+  if (check) await checkPublishedImages(env(check, "RALPH_IMAGE_CHECK"), { recordedRefs: {} });
   const deb = await freshBuild(env(byName("ralph-core-build"), "RALPH_DEB_BUILD"));
   // publish + index wait, when declared (the release installs from the repository).
   const aptly = resources.find((r) => r.name === "ralph-core-aptly-publish");
@@ -88,12 +92,9 @@ async function carryOut(resources: Resource[]) {
     expect(smoke.kind).toBe(KIND[image]);
     await smokeTest({ kind: smoke.kind, image: realIds[image] });
   }
-  for (const tag of resources.filter((r) => r.type === "docker:index/tag:Tag")) {
-    const image = Object.keys(realIds).find((name) => tag.name === `images-${name}-latest`) as string;
-    await docker("tag", realIds[image], tag.inputs.targetImage as string);
-  }
-  for (const push of resources.filter((r) => r.type === "docker:index/registryImage:RegistryImage")) {
-    await docker("push", "--quiet", push.inputs.name as string);
+  for (const push of resources.filter((r) => r.name.startsWith("images-") && r.name.endsWith("-push"))) {
+    const request = env(push, "RALPH_IMAGE_PUSH") as PushRequest;
+    await pushImage({ ...request, localImage: realIdOf[request.localImage] }, { recordedRefs: {} });
   }
   return realIds;
 }

@@ -1,0 +1,168 @@
+/**
+ * The image steps that talk to the registry: the release's check before anything is built, and the
+ * push of each smoke-tested image. Pure of Pulumi; RalphRelease and RalphImages run them through the
+ * CLI (`image check`, `image push`) and the tests call them directly.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { UserError } from "../errors";
+import { decideVersionTag, digestOfRef, PublishedTagError, type PushRecord, type TagDecision } from "./immutable";
+import type { Settings } from "../config";
+import type { CheckoutVersion } from "../version/version";
+import { type ImageName, imageRepository } from "./names";
+import { type RegistryLogin, RegistrySession } from "./registry";
+
+/** Where the digest a release's version tag was pushed with is recorded: beside that version's deb. */
+export function pushRecordFile(outDir: string, debianVersion: string, image: ImageName): string {
+  return join(outDir, debianVersion, "images", `${image}.json`);
+}
+
+function readRecord(file: string, reference: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const record = JSON.parse(readFileSync(file, "utf8")) as PushRecord;
+  return record.reference === reference ? record.digest : undefined;
+}
+
+/** What the steps learn from the stack at run time rather than from their request (never compared). */
+export interface RegistryFacts {
+  /** The registry password, when the request names a username. */
+  readonly password?: string;
+  /** The stack's `imageRefs` from its last update (`<repository>@<digest>` by image). */
+  readonly recordedRefs: Readonly<Record<string, string>>;
+}
+
+interface RegistryAccess {
+  readonly registry: string;
+  readonly username?: string;
+}
+
+async function openSession<T>(request: RegistryAccess, facts: RegistryFacts, use: (s: RegistrySession) => Promise<T>) {
+  if (request.username && !facts.password) {
+    throw new UserError(
+      `registryUsername is ${request.username} but registryPassword is not set: pulumi config set --secret registryPassword …`,
+    );
+  }
+  const login: RegistryLogin | undefined = request.username
+    ? { username: request.username, password: facts.password ?? "" }
+    : undefined;
+  const session = RegistrySession.open(request.registry, login);
+  try {
+    return await use(session);
+  } finally {
+    session.close();
+  }
+}
+
+export interface VersionTagTarget {
+  readonly image: ImageName;
+  readonly repository: string;
+  /** The tag written once: the release's version. */
+  readonly tag: string;
+  readonly recordFile: string;
+}
+
+/** Decides one version tag from the registry and this stack's two records (state first, then the file). */
+async function decide(session: RegistrySession, target: VersionTagTarget, facts: RegistryFacts): Promise<TagDecision> {
+  const reference = `${target.repository}:${target.tag}`;
+  return decideVersionTag({
+    reference,
+    published: await session.digestOf(reference),
+    recorded:
+      digestOfRef(facts.recordedRefs[target.image], target.repository) ?? readRecord(target.recordFile, reference),
+    recordFile: target.recordFile,
+  });
+}
+
+/** A release image's version tag, with the file its push is recorded in. */
+export function versionTagTarget(
+  images: Pick<Settings["images"], "registry" | "namespace">,
+  checkout: Pick<CheckoutVersion, "version" | "debianVersion">,
+  outDir: string,
+  image: ImageName,
+): VersionTagTarget {
+  return {
+    image,
+    repository: imageRepository(images.registry, images.namespace, image),
+    tag: checkout.version,
+    recordFile: pushRecordFile(outDir, checkout.debianVersion, image),
+  };
+}
+
+export interface PublishedCheckRequest extends RegistryAccess {
+  readonly targets: readonly VersionTagTarget[];
+}
+
+/**
+ * The release's check before anything is built: every version tag is either free or this stack's.
+ * All refusals are reported at once.
+ */
+export async function checkPublishedImages(
+  request: PublishedCheckRequest,
+  facts: RegistryFacts,
+): Promise<Record<string, TagDecision>> {
+  return openSession(request, facts, async (session) => {
+    const decisions: Record<string, TagDecision> = {};
+    const refusals: string[] = [];
+    for (const target of request.targets) {
+      try {
+        decisions[target.image] = await decide(session, target, facts);
+      } catch (error) {
+        if (!(error instanceof PublishedTagError)) throw error;
+        refusals.push(error.message);
+      }
+    }
+    if (refusals.length > 0) throw new PublishedTagError(refusals.join("\n"));
+    return decisions;
+  });
+}
+
+export interface PushRequest extends RegistryAccess {
+  readonly image: ImageName;
+  /** The smoke-tested local image, by id. */
+  readonly localImage: string;
+  readonly repository: string;
+  /** Every tag it gets, version first. */
+  readonly tags: readonly string[];
+  /** Release: the version tag is written once (decided right before pushing), and the push recorded. */
+  readonly versionTag?: VersionTagTarget;
+}
+
+export interface PushResult {
+  /** `<repository>@<digest>` of the version tag as the registry serves it. */
+  readonly ref: string;
+  readonly digest: string;
+  /** The tags pushed by this run: none when the release's version tag was already this stack's. */
+  readonly pushed: readonly string[];
+}
+
+/**
+ * Pushes one image's tags. For a release the version tag is decided first, against the registry as
+ * it is at that moment: pushed when free, left alone when this stack's (nothing is pushed, `latest`
+ * included), refused when another build's. Snapshots overwrite their own tags freely.
+ */
+export async function pushImage(
+  request: PushRequest,
+  facts: RegistryFacts,
+  log: (line: string) => void = () => {},
+): Promise<PushResult> {
+  const versionReference = `${request.repository}:${request.tags[0]}`;
+  return openSession(request, facts, async (session) => {
+    const decision = request.versionTag ? await decide(session, request.versionTag, facts) : { kind: "push" as const };
+    if (decision.kind === "adopt") {
+      log(`${versionReference} is already this stack's ${decision.digest}: nothing pushed`);
+      return { ref: `${request.repository}@${decision.digest}`, digest: decision.digest, pushed: [] };
+    }
+    for (const tag of request.tags) {
+      log(`pushing ${request.repository}:${tag}`);
+      await session.push(request.localImage, `${request.repository}:${tag}`);
+    }
+    const digest = await session.digestOf(versionReference);
+    if (!digest) throw new UserError(`${versionReference} was pushed but the registry does not serve it`);
+    if (request.versionTag) {
+      const record: PushRecord = { reference: versionReference, digest };
+      mkdirSync(dirname(request.versionTag.recordFile), { recursive: true });
+      writeFileSync(request.versionTag.recordFile, `${JSON.stringify(record, null, 2)}\n`);
+    }
+    return { ref: `${request.repository}@${digest}`, digest, pushed: [...request.tags] };
+  });
+}

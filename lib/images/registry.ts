@@ -1,0 +1,127 @@
+/**
+ * A registry as the pipeline's image steps see it: what a tag points at (skopeo, which speaks the
+ * distribution API and its token auth), and pushing a local image to a tag (the Docker CLI, against
+ * whatever engine DOCKER_HOST names). Credentials live for one session in a throw-away Docker config
+ * that both tools read, never on a command line.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { UserError } from "../errors";
+import { tail } from "../runner";
+
+export class RegistryError extends UserError {}
+
+export interface RegistryLogin {
+  readonly username: string;
+  readonly password: string;
+}
+
+interface ToolResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runTool(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "ENOENT"
+          ? new RegistryError(
+              `${command} is not installed: ${command === "skopeo" ? "apt-get install skopeo" : "apt-get install docker.io"}`,
+            )
+          : error,
+      ),
+    );
+    child.on("close", (status) => resolve({ status: status ?? 1, stdout, stderr }));
+  });
+}
+
+/** `host[:port]` of a reference `host[:port]/path:tag`. */
+export function registryHost(reference: string): string {
+  return reference.split("/")[0] ?? reference;
+}
+
+/** Docker's own rule: a registry on the loopback interface is spoken to over plain HTTP. */
+export function isLoopbackRegistry(host: string): boolean {
+  const name = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  return name === "localhost" || name === "::1" || /^127\./.test(name);
+}
+
+export class RegistrySession {
+  private username?: string;
+
+  private constructor(
+    private readonly configDir: string,
+    private readonly registry: string,
+  ) {}
+
+  /**
+   * A session with `registry`. With a login, the credentials go into the session's own Docker config
+   * (the file `docker login` writes, which skopeo reads too), not through `docker login`: through
+   * podman's Docker API that ignores the engine's plain-HTTP registries. A wrong password surfaces at
+   * the first question to the registry.
+   */
+  static open(registry: string, login?: RegistryLogin): RegistrySession {
+    const session = new RegistrySession(mkdtempSync(join(tmpdir(), "ralph-release-registry-")), registry);
+    if (login) {
+      const auth = Buffer.from(`${login.username}:${login.password}`).toString("base64");
+      // Docker Hub's key in the Docker config is its legacy v1 URL; skopeo reads that key as docker.io.
+      const key = registry === "docker.io" ? "https://index.docker.io/v1/" : registry;
+      writeFileSync(session.authFile(), JSON.stringify({ auths: { [key]: { auth } } }), { mode: 0o600 });
+      session.username = login.username;
+    }
+    return session;
+  }
+
+  private authFile(): string {
+    return join(this.configDir, "config.json");
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return { ...process.env, DOCKER_CONFIG: this.configDir };
+  }
+
+  /** The manifest digest `reference` (`host/path:tag`) points at, or undefined when the tag does not exist. */
+  async digestOf(reference: string): Promise<string | undefined> {
+    const args = ["inspect", "--format", "{{.Digest}}"];
+    if (this.username) args.push("--authfile", this.authFile());
+    if (isLoopbackRegistry(registryHost(reference))) args.push("--tls-verify=false");
+    const result = await runTool("skopeo", [...args, `docker://${reference}`], this.env());
+    if (result.status === 0) return result.stdout.trim();
+    // The distribution API's MANIFEST_UNKNOWN (and NAME_UNKNOWN for a repository never pushed to).
+    if (/manifest unknown|name unknown|repository name not known/i.test(result.stderr)) return undefined;
+    const denied = /unauthorized|authentication required|denied/i.test(result.stderr);
+    throw new RegistryError(
+      `could not ask ${this.registry} about ${reference}: ${tail(result.stderr, 5)}` +
+        (denied
+          ? `\n  fix: ${this.username ? `check registryUsername (${this.username}) and registryPassword` : "set registryUsername and registryPassword"} (pulumi config set --secret registryPassword …)`
+          : ""),
+    );
+  }
+
+  /** Tags the local image `localImage` (an id) as `reference` and pushes it. */
+  async push(localImage: string, reference: string): Promise<void> {
+    for (const args of [
+      ["tag", localImage, reference],
+      ["push", reference],
+    ]) {
+      const result = await runTool("docker", args, this.env());
+      if (result.status !== 0) {
+        throw new RegistryError(`docker ${args.join(" ")} failed:\n${tail(result.stdout + result.stderr, 20)}`);
+      }
+    }
+  }
+
+  /** Forgets the login: the throw-away config goes. */
+  close(): void {
+    rmSync(this.configDir, { recursive: true, force: true });
+  }
+}

@@ -78,14 +78,16 @@ export async function checkPublishedDeb(
   const present = published.filter((entry): entry is [string, string] => entry[1] !== undefined);
   if (present.length === 0) return {};
   const recorded =
-    facts.recordedSha256 ||
-    (existsSync(request.localDebPath) ? await sha256OfFile(request.localDebPath) : undefined);
+    facts.recordedSha256 || (existsSync(request.localDebPath) ? await sha256OfFile(request.localDebPath) : undefined);
   const whose = recorded
     ? `this stack's deb is ${recorded}`
     : `this stack has no record of building it (no earlier update, no ${request.localDebPath})`;
   const refusals = present
     .filter(([, sha256]) => sha256 !== recorded)
-    .map(([where, sha256]) => `${debFilename(request)} is already published on ${where} with sha256 ${sha256}, and ${whose}.`);
+    .map(
+      ([where, sha256]) =>
+        `${debFilename(request)} is already published on ${where} with sha256 ${sha256}, and ${whose}.`,
+    );
   if (refusals.length > 0) {
     throw new PublishedDebError(
       `${refusals.join("\n")}\n` +

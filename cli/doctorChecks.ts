@@ -210,6 +210,13 @@ export function hostTools(settings: Settings): HostTool[] {
     why: `${settings.deb.builder === "container" ? "the builder container, " : ""}the gate's clean install${settings.images.build ? ", the images" : ""}; any Docker-API engine, podman too`,
     fix: APT("docker.io") + "; with podman alone: apt-get install podman-docker",
   });
+  if (settings.publish.images && settings.images.build) {
+    tools.push({
+      tool: "skopeo",
+      why: "publishImages: what a tag points at in the registry (a release's version tags are written once)",
+      fix: APT("skopeo"),
+    });
+  }
   if (settings.deb.builder === "host") {
     const build = APT("build-essential debhelper dh-virtualenv lintian fakeroot");
     tools.push(
@@ -314,14 +321,12 @@ function nodeForFrontEnd(settings: Settings): Check[] {
 
 /** The provider plugins' versions are the SDKs' in package.json. */
 const PROVIDERS = {
-  docker: packageJson.dependencies["@pulumi/docker"],
   github: packageJson.dependencies["@pulumi/github"],
 } as const;
 
 /** Resource plugins the stack's providers need; the CLI downloads a missing one unless told not to. */
 function pluginChecks(settings: Settings, env: NodeJS.ProcessEnv): Check[] {
   const needed: (keyof typeof PROVIDERS)[] = [];
-  if (settings.images.build) needed.push("docker");
   if (settings.publish.githubRelease || settings.github.environment) needed.push("github");
   const cli = onPath("pulumi", env);
   if (needed.length === 0 || !cli) return [];
@@ -336,7 +341,7 @@ function pluginChecks(settings: Settings, env: NodeJS.ProcessEnv): Check[] {
     const label = `${name} provider`;
     if (installed.some((p) => p.kind === "resource" && p.name === name && p.version === version))
       return ok(label, `resource plugin ${name} v${version} installed`);
-    const fix = `pulumi plugin install resource ${name} v${version} (needs get.pulumi.com)${name === "docker" ? ", or images false for a deb-only stack" : ""}`;
+    const fix = `pulumi plugin install resource ${name} v${version} (needs get.pulumi.com), or githubRelease false without a githubEnvironment`;
     return offline
       ? fail(
           label,

@@ -11,7 +11,14 @@ import { verifyDeb, type VerifyRequest } from "../lib/deb/verify";
 import { type IndexWaitRequest, waitForIndexedVersion } from "../lib/publish/indexWait";
 import { type AptlyPublishRequest, publishToAptly } from "../lib/publish/aptly";
 import { checkPublishedDeb, type PublishedDebRequest } from "../lib/publish/published";
-import { type SmokeRequest, type StageRequest, smokeTest, stageRalphContext } from "../lib/images/build";
+import {
+  buildImage,
+  type ImageBuildRequest,
+  type SmokeRequest,
+  type StageRequest,
+  smokeTest,
+  stageRalphContext,
+} from "../lib/images/build";
 import {
   checkPublishedImages,
   type PublishedCheckRequest,
@@ -26,7 +33,7 @@ import { settingsFromEnvironment } from "./stackConfig";
 const USAGE = `usage: npm run --silent cli -- version show|generate [--source DIR] [--main-branch NAME] [--json]
        npm run release-new-version -- [--source DIR] [--main-branch NAME] [--sign [--signing-key ID]] [--json]
        npm run --silent cli -- deb build|verify|check
-       npm run --silent cli -- image stage|smoke|check|push
+       npm run --silent cli -- image stage|build|smoke|check|push
        npm run --silent cli -- apt aptly|wait
 
   version show       the checkout's version: its release tag, or <next>-<branch>-SNAPSHOT
@@ -38,6 +45,7 @@ const USAGE = `usage: npm run --silent cli -- version show|generate [--source DI
                      (both are what the DebPackage component runs; progress goes to stderr)
   deb check          release: refuse a version a deb target holds that this stack did not build (RALPH_DEB_CHECK)
   image stage        stage the ralph image's context from RALPH_IMAGE_STAGE (RalphImages runs it)
+  image build        build the image RALPH_IMAGE_BUILD describes; prints its id (ImageBuild runs it)
   image smoke        smoke-test the image in RALPH_IMAGE_SMOKE (RalphImages runs it)
   image check        release: refuse version tags in the registry this stack did not push (RALPH_IMAGE_CHECK)
   image push         push the image in RALPH_IMAGE_PUSH; a release's version tag only once (RalphImages runs it)
@@ -114,6 +122,10 @@ async function image(action: string | undefined): Promise<string> {
   switch (action) {
     case "stage":
       return JSON.stringify(stageRalphContext(jsonRequest<StageRequest>("RALPH_IMAGE_STAGE")));
+    case "build":
+      return JSON.stringify(
+        await buildImage(jsonRequest<ImageBuildRequest>("RALPH_IMAGE_BUILD"), (chunk) => process.stderr.write(chunk)),
+      );
     case "smoke": {
       const request = jsonRequest<SmokeRequest>("RALPH_IMAGE_SMOKE");
       const seen = await smokeTest(request);

@@ -22,7 +22,6 @@ export interface Unknowns {
 
 export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns): Record<string, unknown> {
   const { type, inputs } = resource;
-  if (type === "docker:index/image:Image") return { repoDigest: unknowns.imageId(resource.name) };
   // A first update: the stack has exported nothing yet.
   if (type === "pulumi:pulumi:StackReference") return { outputs: {}, secretOutputNames: [] };
   if (type === "github:index/release:Release") {
@@ -55,8 +54,14 @@ export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns)
   if (environment.RALPH_DEB_VERIFY) return { stdout: "[]" };
   if (environment.RALPH_DEB_CHECK) return { stdout: "{}" };
   if (environment.RALPH_IMAGE_STAGE) {
-    const { contextDir } = JSON.parse(environment.RALPH_IMAGE_STAGE);
-    return { stdout: JSON.stringify({ context: contextDir, dockerfile: `${contextDir}/Dockerfile` }) };
+    const { contextDir, recipeDigest } = JSON.parse(environment.RALPH_IMAGE_STAGE);
+    return {
+      stdout: JSON.stringify({ context: contextDir, dockerfile: `${contextDir}/Dockerfile`, digest: recipeDigest }),
+    };
+  }
+  if (environment.RALPH_IMAGE_BUILD) {
+    const { tag } = JSON.parse(environment.RALPH_IMAGE_BUILD);
+    return { stdout: JSON.stringify({ id: unknowns.imageId(resource.name), tag }) };
   }
   if (environment.RALPH_IMAGE_SMOKE) return { stdout: environment.RALPH_IMAGE_SMOKE };
   if (environment.RALPH_IMAGE_CHECK) {

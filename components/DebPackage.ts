@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
 import {
@@ -8,12 +7,14 @@ import {
   type DebBuildRequest,
   buildFingerprint,
   buildsFrontEnd,
+  directoryDigest,
   workingTreeId,
 } from "../lib/deb/build";
 import type { CheckResult, VerifyRequest } from "../lib/deb/verify";
 import { buildDepends, distributionProfile, renderControl } from "../lib/deb/distributions";
 import type { CheckoutVersion, Mode } from "../lib/version/version";
 import { builderBuildArgs } from "../lib/deb/builder";
+import { ImageBuild } from "./ImageBuild";
 import { PipelineStep } from "./PipelineStep";
 
 export interface DebPackageArgs {
@@ -79,7 +80,7 @@ export class DebPackage extends pulumi.ComponentResource {
     };
 
     let recipeDigest = "host";
-    let builder: docker.Image | undefined;
+    let builder: ImageBuild | undefined;
     if (deb.builder === "container") {
       const dockerfile = join(projectDir, "docker", "deb-builder", "Dockerfile");
       const control = renderControl(readFileSync(join(debianDir, "control.in"), "utf8"), {
@@ -95,24 +96,23 @@ export class DebPackage extends pulumi.ComponentResource {
         nodeAptSource: deb.nodeAptSource,
       });
       recipeDigest = JSON.stringify({ dockerfile: readFileSync(dockerfile, "utf8"), buildArgs });
-      builder = new docker.Image(
+      const context = join(projectDir, "docker", "deb-builder");
+      builder = new ImageBuild(
         `${name}-builder`,
         {
-          imageName: `ralph-release/deb-builder:${profile.name.replace("/", "-")}`,
-          skipPush: true,
-          build: {
-            context: join(projectDir, "docker", "deb-builder"),
+          projectDir,
+          request: {
+            context,
             dockerfile,
-            args: buildArgs,
-            platform: "linux/amd64",
-            // The classic builder: works with every Docker-API engine, podman included.
-            builderVersion: "BuilderV1",
+            buildArgs,
+            tag: `ralph-release/deb-builder:${profile.name.replace("/", "-")}`,
+            contextDigest: directoryDigest(context),
           },
         },
         { parent: this, dependsOn: args.after },
       );
-      // For a local image repoDigest is its id: the builder is referred to by content, not by tag.
-      this.builderImage = builder.repoDigest;
+      // The builder is referred to by content (its id), not by tag.
+      this.builderImage = builder.imageId;
     }
 
     const request = pulumi.output(this.builderImage).apply((builderImage) => ({ ...baseRequest, builderImage }));

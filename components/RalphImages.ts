@@ -1,11 +1,12 @@
 import { join } from "node:path";
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
 import { type AptSource, type ImageName, imageRepository, imageTags } from "../lib/images/names";
-import { ralphContextDir, type SmokeKind } from "../lib/images/build";
+import { ralphContextDir, type SmokeKind, type StagedContext } from "../lib/images/build";
+import { directoryDigest } from "../lib/deb/build";
 import { type PushRequest, type PushResult, versionTagTarget } from "../lib/images/publish";
 import type { CheckoutVersion } from "../lib/version/version";
+import { ImageBuild } from "./ImageBuild";
 import { PipelineStep } from "./PipelineStep";
 import { registryStepEnvironment } from "./PublishedCheck";
 import type { StackRecord } from "./stackInputs";
@@ -66,6 +67,7 @@ export class RalphImages extends pulumi.ComponentResource {
           RALPH_IMAGE_STAGE: pulumi.all([args.debPath, args.verifiedDebSha256]).apply(([debPath]) =>
             JSON.stringify({
               recipeDir: join(projectDir, "docker", "ralph"),
+              recipeDigest: directoryDigest(join(projectDir, "docker", "ralph")),
               contextDir: ralphContextDir(args.outDir, checkout.debianVersion),
               debPath: snapshot ? debPath : undefined,
             }),
@@ -75,41 +77,43 @@ export class RalphImages extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const staged = stage.stdout.apply((stdout) => JSON.parse(stdout) as { context: string; dockerfile: string });
+    const staged = stage.stdout.apply((stdout) => JSON.parse(stdout) as StagedContext);
 
     const build = (
       image: ImageName | "inkpy-unlabelled",
-      context: pulumi.Input<string>,
-      dockerfile: pulumi.Input<string>,
+      from: { context: pulumi.Input<string>; dockerfile: pulumi.Input<string>; digest: pulumi.Input<string> },
       buildArgs: pulumi.Input<Record<string, pulumi.Input<string>>>,
       dependsOn: pulumi.Resource[],
     ) =>
-      new docker.Image(
+      new ImageBuild(
         `${name}-${image}`,
         {
-          // The unlabelled inkpy stays local: only its labelled layer is tagged for the registry.
-          imageName:
-            image === "inkpy-unlabelled"
-              ? `ralph-release/inkpy-unlabelled:${this.tags[0]}`
-              : `${repository(image)}:${this.tags[0]}`,
-          skipPush: true,
-          build: {
-            context,
-            dockerfile,
-            args: buildArgs,
-            platform: "linux/amd64",
-            builderVersion: "BuilderV1",
-            // As the deb builder: RUN steps reach apt mirrors and repositories the way this machine does.
-            network: "host",
-          },
+          projectDir,
+          request: pulumi
+            .all([from.context, from.dockerfile, from.digest, pulumi.output(buildArgs)])
+            .apply(([context, dockerfile, contextDigest, args]) => ({
+              context,
+              dockerfile,
+              contextDigest,
+              buildArgs: args,
+              // The unlabelled inkpy stays local: only its labelled layer is named for the registry.
+              tag:
+                image === "inkpy-unlabelled"
+                  ? `ralph-release/inkpy-unlabelled:${this.tags[0]}`
+                  : `${repository(image)}:${this.tags[0]}`,
+            })),
         },
         { parent: this, dependsOn: [...(args.after ?? []), ...dependsOn] },
       );
+    const recipe = (dir: string) => ({
+      context: join(projectDir, "docker", dir),
+      dockerfile: join(projectDir, "docker", dir, "Dockerfile"),
+      digest: directoryDigest(join(projectDir, "docker", dir)),
+    });
 
     const ralph = build(
       "ralph",
-      staged.context,
-      staged.dockerfile,
+      { context: staged.context, dockerfile: staged.dockerfile, digest: staged.digest },
       {
         ...labels,
         BASE_IMAGE: settings.deb.baseImage,
@@ -125,46 +129,43 @@ export class RalphImages extends pulumi.ComponentResource {
       images.inkpy &&
       build(
         "inkpy",
-        join(projectDir, "docker", "labels"),
-        join(projectDir, "docker", "labels", "Dockerfile"),
+        recipe("labels"),
         {
           ...labels,
           IMAGE: build(
             "inkpy-unlabelled",
-            images.inkpy.context,
-            images.inkpy.dockerfile,
+            { ...images.inkpy, digest: directoryDigest(images.inkpy.context) },
             { ...labels, BASE_IMAGE: settings.deb.baseImage },
             [],
-          ).repoDigest,
+          ).imageId,
           TITLE: "inkpy",
           DESCRIPTION: "Ralph's document rendering service",
         },
         [],
       );
-    // For a local image repoDigest is its id: static copies from exactly this build.
+    // static copies from exactly this ralph build, by id.
     const ralphSmoke = this.smoke(name, "ralph", ralph, projectDir);
     const staticImage = build(
       "ralph-static-nginx",
-      join(projectDir, "docker", "static"),
-      join(projectDir, "docker", "static", "Dockerfile"),
+      recipe("static"),
       {
         ...labels,
-        RALPH_IMAGE: ralph.repoDigest,
+        RALPH_IMAGE: ralph.imageId,
         NGINX_IMAGE: images.nginxImage,
       },
       [ralphSmoke],
     );
 
-    const built: [ImageName, docker.Image][] = [
+    const built: [ImageName, ImageBuild][] = [
       ["ralph", ralph],
       ["ralph-static-nginx", staticImage],
-      ...(inkpy ? [["inkpy", inkpy] as [ImageName, docker.Image]] : []),
+      ...(inkpy ? [["inkpy", inkpy] as [ImageName, ImageBuild]] : []),
     ];
     // Every image passed its smoke test before any is pushed: no half-published release.
     const allSmoked = built.map(([image, local]) =>
       image === "ralph" ? ralphSmoke : this.smoke(name, image, local, projectDir),
     );
-    this.localIds = pulumi.all(Object.fromEntries(built.map(([image, local]) => [image, local.repoDigest])));
+    this.localIds = pulumi.all(Object.fromEntries(built.map(([image, local]) => [image, local.imageId])));
 
     this.pushedRefs = pulumi.output<Record<string, string>>({});
     if (settings.publish.images) {
@@ -172,7 +173,7 @@ export class RalphImages extends pulumi.ComponentResource {
       const runtimeEnvironment = registryStepEnvironment(args.registryPassword, args.recorded);
       const refs: Partial<Record<ImageName, pulumi.Output<string>>> = {};
       for (const [image, local] of built) {
-        const request = local.repoDigest.apply((localImage): PushRequest => ({
+        const request = local.imageId.apply((localImage): PushRequest => ({
           registry: images.registry,
           username: images.username,
           image,
@@ -199,16 +200,16 @@ export class RalphImages extends pulumi.ComponentResource {
     this.registerOutputs({ localIds: this.localIds, pushedRefs: this.pushedRefs, tags: this.tags });
   }
 
-  private smoke(name: string, image: ImageName, built: docker.Image, projectDir: string): PipelineStep {
+  private smoke(name: string, image: ImageName, built: ImageBuild, projectDir: string): PipelineStep {
     return new PipelineStep(
       `${name}-${image}-smoke`,
       {
         create: "npm run --silent cli -- image smoke",
         dir: projectDir,
         environment: {
-          RALPH_IMAGE_SMOKE: built.repoDigest.apply((id) => JSON.stringify({ kind: SMOKE_KIND[image], image: id })),
+          RALPH_IMAGE_SMOKE: built.imageId.apply((id) => JSON.stringify({ kind: SMOKE_KIND[image], image: id })),
         },
-        triggers: [built.repoDigest],
+        triggers: [built.imageId],
       },
       { parent: this },
     );

@@ -10,13 +10,23 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useContainerEngine } from "./support/containers";
+import { runStep } from "../lib/runner";
+import { serveDirectory, signingKey } from "./support/aptRepo";
+import { BASE_IMAGE, useContainerEngine } from "./support/containers";
 import { debOnlyConfig, type EngineProject, engineProject } from "./support/engine";
-import { type GitRepo, removeTempDirs } from "./support/gitRepo";
+import { type GitRepo, removeTempDirs, tempDir } from "./support/gitRepo";
 import { type PackagecloudServer, startPackagecloudServer } from "./support/packagecloudServer";
+import { INKPY_CHECKOUT } from "./support/pulumi";
 import { ralphFixtureRepo } from "./support/ralphFixture";
+import { manifestPuts, RegistryApi } from "./support/registry";
 
 const MINUTES = 60_000;
+const registry = new RegistryApi("http://127.0.0.1:5000");
+
+async function docker(...args: string[]): Promise<void> {
+  const result = await runStep({ kind: "host" }, ["docker", ...args], { cwd: "/" });
+  if (result.status !== 0) throw new Error(`docker ${args.join(" ")} exited ${result.status}:\n${result.output}`);
+}
 
 let server: PackagecloudServer;
 beforeAll(async () => {
@@ -252,5 +262,100 @@ describe("release stack, deb only, under the real engine", () => {
       }
     },
     15 * MINUTES,
+  );
+});
+
+describe("a released version is published once, under the real engine", () => {
+  it(
+    "lost state on the machine that released: adopted, nothing pushed twice; elsewhere, or over a moved tag: refused before building",
+    async () => {
+      const repo = ralphFixtureRepo();
+      const namespace = `engine${Date.now()}`;
+      const key = signingKey();
+      const aptlyRoot = join(tempDir("ralph-release-aptly-"), "aptly");
+      const apt = await serveDirectory(`${aptlyRoot}/public`);
+      try {
+        // The whole release: the deb to a signed aptly repository, the images (ralph installed from it)
+        // to the local registry. Images are built by the pipeline's own steps: no provider plugin.
+        const config = {
+          source: repo.dir,
+          distribution: "debian/bookworm",
+          baseImage: BASE_IMAGE,
+          nginxImage: BASE_IMAGE,
+          // In the builder the build path is fixed: the same commit gives the same deb.
+          builder: "container",
+          pipArgs: "--no-index --no-build-isolation",
+          inkpySource: INKPY_CHECKOUT,
+          registry: "127.0.0.1:5000",
+          imageNamespace: namespace,
+          debTargets: "aptly",
+          aptlyRoot,
+          aptlyUrl: apt.url,
+          aptlyGpgKey: key.keyId,
+          githubRelease: "false",
+        };
+        const releaseOn = async (project: EngineProject) => {
+          project.env.GNUPGHOME = key.gnupgHome;
+          const events: EngineEvent[] = [];
+          const stack = await project.stack("release", config);
+          const result = await stack.up({ onEvent: (event) => events.push(event) }).catch((error: Error) => error);
+          return { result, ran: Object.keys(steps(events)) };
+        };
+        const images = ["ralph", "ralph-static-nginx", "inkpy"];
+        const puts = () => images.reduce((sum, image) => sum + manifestPuts(`${namespace}/${image}`), 0);
+
+        const machine = engineProject();
+        const first = await releaseOn(machine);
+        if (first.result instanceof Error) throw first.result;
+        const refs = first.result.outputs.imageRefs.value as Record<string, string>;
+        for (const image of images) {
+          expect(refs[image]).toBe(
+            `127.0.0.1:5000/${namespace}/${image}@${await registry.digest(`${namespace}/${image}`, "20241124.1")}`,
+          );
+        }
+        expect(puts()).toBe(6); // version and latest of each image
+
+        // The state is lost; build/ on this machine is not. The checks find what was published is
+        // what this machine made: the deb is rebuilt to the same bytes, the images are pushed nowhere.
+        const lostState = await releaseOn(engineProject({ sameMachineAs: machine }));
+        if (lostState.result instanceof Error) throw lostState.result;
+        expect(lostState.result.outputs.imageRefs.value).toEqual(refs);
+        expect(lostState.result.outputs.debSha256.value).toBe(first.result.outputs.debSha256.value);
+        expect(puts()).toBe(6);
+
+        // Another machine, no state: refused by the checks, before anything is built.
+        const elsewhere = await releaseOn(engineProject());
+        expect(elsewhere.result).toBeInstanceOf(Error);
+        for (const image of images) {
+          const digest = refs[image].split("@")[1];
+          expect(String(elsewhere.result)).toContain(
+            `127.0.0.1:5000/${namespace}/${image}:20241124.1 is already published as ${digest}, and this stack has no record of pushing it`,
+          );
+        }
+        expect(String(elsewhere.result)).toMatch(
+          /ralph-core_20241124\.1_amd64\.deb is already published on aptly .* no record of building it/,
+        );
+        expect(elsewhere.ran.filter((name) => name.startsWith("ralph-core-") || name.startsWith("images-"))).toEqual(
+          [],
+        );
+        expect(puts()).toBe(6);
+
+        // Someone moves ralph's version tag to another image: this machine, with its record, refuses
+        // before building and names both digests.
+        await docker("tag", BASE_IMAGE, `127.0.0.1:5000/${namespace}/ralph:20241124.1`);
+        await docker("push", "--quiet", `127.0.0.1:5000/${namespace}/ralph:20241124.1`);
+        const moved = await registry.digest(`${namespace}/ralph`, "20241124.1");
+        const overMoved = await releaseOn(engineProject({ sameMachineAs: machine }));
+        expect(String(overMoved.result)).toContain(
+          `127.0.0.1:5000/${namespace}/ralph:20241124.1 is already published as ${moved}, and this stack recorded pushing ${refs.ralph.split("@")[1]}`,
+        );
+        expect(overMoved.ran.filter((name) => name.startsWith("ralph-core-") || name.startsWith("images-"))).toEqual(
+          [],
+        );
+      } finally {
+        await apt.close();
+      }
+    },
+    40 * MINUTES,
   );
 });

@@ -48,6 +48,31 @@ describe("snapshot stack", () => {
   });
 });
 
+describe("no provider plugin for anything but GitHub", () => {
+  it("a release with images, pushes and both deb targets declares only the engine's own and this project's resources", async () => {
+    const repo = ralphCheckout();
+    repo.checkout("--detach", "20241121.1");
+    const { resources } = await runProgram(
+      "release",
+      {
+        source: repo.dir,
+        ...RELEASE_SETTINGS,
+        debTargets: "packagecloud,aptly",
+        aptlyGpgKey: "0123456789ABCDEF",
+        githubRelease: "false",
+      },
+      SECRET_KEYS,
+    );
+    const custom = resources.filter((r) => !r.type.startsWith("ralph:"));
+    expect(custom.some((r) => r.name === "images-ralph-push")).toBe(true);
+    // The release reads its own last outputs through Pulumi's built-in StackReference; all else is ours.
+    expect(new Set(custom.map((r) => r.type.split(":")[0]))).toEqual(new Set(["pulumi-nodejs", "pulumi"]));
+    expect(custom.filter((r) => r.type.startsWith("pulumi:")).map((r) => r.type)).toEqual([
+      "pulumi:pulumi:StackReference",
+    ]);
+  });
+});
+
 describe("deb-only stack (images false)", () => {
   it("with the host builder declares no Docker resource and no plugin besides Pulumi's own", async () => {
     const repo = ralphCheckout();

@@ -277,7 +277,7 @@ export const KEYS = {
   },
   images: {
     kind: "boolean",
-    doc: "Build and smoke-test the three images. `false` makes a deb-only stack (Ralph's `make build-package`): no image, no push, no Docker resource at all.",
+    doc: "Build and smoke-test the three images. `false` makes a deb-only stack (Ralph's `make build-package`): no image build, no push.",
     default: both(true),
     example: "false",
   },

@@ -105,11 +105,15 @@ export function workingTreeId(source: string): string {
   }
 }
 
-/** sha256 over every file under `dir` (relative path, executable bit, content), in a stable order. */
+/**
+ * sha256 over every file under `dir` (relative path, executable bit, content), in a stable order;
+ * git's own metadata is not content.
+ */
 export function directoryDigest(dir: string): string {
   const hash = createHash("sha256");
   const walk = (current: string) => {
     for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.name === ".git") continue;
       const path = join(current, entry.name);
       if (entry.isDirectory()) walk(path);
       else {

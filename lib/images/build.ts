@@ -1,18 +1,64 @@
 /**
- * Image build steps that are not Docker builds themselves: staging the ralph image's context, and the
- * smoke gate run against each built image. Pure of Pulumi; the RalphImages component runs them
- * through the CLI (`image stage`, `image smoke`) and the tests call them directly.
+ * The image steps before a push: staging the ralph image's context, building an image, and the smoke
+ * gate run against each built image. Pure of Pulumi; the components run them through the CLI
+ * (`image stage`, `image build`, `image smoke`) and the tests call them directly.
  */
 import { copyFileSync, cpSync, mkdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
+import { directoryDigest } from "../deb/build";
 import { UserError } from "../errors";
 import { type Runner, runStep, tail } from "../runner";
 
 export class ImageSmokeError extends UserError {}
+export class ImageBuildError extends UserError {}
+
+const host: Runner = { kind: "host" };
+
+async function docker(...args: string[]) {
+  return runStep(host, ["docker", ...args], { cwd: "/" });
+}
+
+export interface ImageBuildRequest {
+  /** The build context. */
+  readonly context: string;
+  readonly dockerfile: string;
+  readonly buildArgs: Readonly<Record<string, string>>;
+  /** The local name it is tagged with, for people; whatever consumes the image uses its id. */
+  readonly tag: string;
+  /** Digest of what goes into the image (the context's files): a change builds it again. */
+  readonly contextDigest: string;
+}
+
+/**
+ * Builds an image with the classic builder (any Docker-API engine, podman included), its output
+ * streamed to `log`; returns its id. RUN steps reach apt mirrors and indexes the way this machine does.
+ */
+export async function buildImage(
+  request: ImageBuildRequest,
+  log: (chunk: string) => void = () => {},
+): Promise<{ id: string; tag: string }> {
+  const args = Object.entries(request.buildArgs).map(([key, value]) => `--build-arg=${key}=${value}`);
+  const built = await runStep(
+    host,
+    ["docker", "build", "--network=host", ...args, "--file", request.dockerfile, "--tag", request.tag, request.context],
+    { cwd: "/", env: { DOCKER_BUILDKIT: "0" }, onOutput: log },
+  );
+  if (built.status !== 0) {
+    throw new ImageBuildError(`docker build of ${request.tag} (${request.dockerfile}) failed:\n${tail(built.output)}`);
+  }
+  const inspected = await docker("image", "inspect", "--format", "{{.Id}}", request.tag);
+  const id = inspected.output.trim().split("\n").at(-1) ?? "";
+  if (inspected.status !== 0 || !id.startsWith("sha256:")) {
+    throw new ImageBuildError(`built ${request.tag} but cannot read its id:\n${tail(inspected.output)}`);
+  }
+  return { id, tag: request.tag };
+}
 
 export interface StageRequest {
   /** docker/ralph of this project. */
   readonly recipeDir: string;
+  /** Its digest when declared: a changed recipe stages (and builds) again. */
+  readonly recipeDigest: string;
   /** Where the context is assembled. */
   readonly contextDir: string;
   /** The verified deb, for a snapshot; a release installs from the apt repository instead. */
@@ -24,14 +70,25 @@ export function ralphContextDir(outDir: string, debianVersion: string): string {
   return join(outDir, debianVersion, "image-context", "ralph");
 }
 
+export interface StagedContext {
+  readonly context: string;
+  readonly dockerfile: string;
+  /** Digest of everything staged: what the ralph image's build is keyed on. */
+  readonly digest: string;
+}
+
 /** Copies the recipe and (snapshot) the deb into a fresh context directory. */
-export function stageRalphContext(request: StageRequest): { context: string; dockerfile: string } {
+export function stageRalphContext(request: StageRequest): StagedContext {
   rmSync(request.contextDir, { recursive: true, force: true });
   cpSync(request.recipeDir, request.contextDir, { recursive: true });
   const debs = join(request.contextDir, "debs");
   mkdirSync(debs, { recursive: true });
   if (request.debPath) copyFileSync(request.debPath, join(debs, basename(request.debPath)));
-  return { context: request.contextDir, dockerfile: join(request.contextDir, "Dockerfile") };
+  return {
+    context: request.contextDir,
+    dockerfile: join(request.contextDir, "Dockerfile"),
+    digest: directoryDigest(request.contextDir),
+  };
 }
 
 export type SmokeKind = "ralph" | "static" | "inkpy";
@@ -40,12 +97,6 @@ export interface SmokeRequest {
   readonly kind: SmokeKind;
   /** The image by digest or id. */
   readonly image: string;
-}
-
-const host: Runner = { kind: "host" };
-
-async function docker(...args: string[]) {
-  return runStep(host, ["docker", ...args], { cwd: "/" });
 }
 
 async function withContainer<T>(args: string[], use: (name: string) => Promise<T>): Promise<T> {

@@ -74,8 +74,8 @@ describe("npm run doctor", () => {
     requireEngine();
     useContainerEngine();
     const env = { PATH: `${join(ENGINE_DIR, "bin")}:${process.env.PATH}`, DOCKER_HOST: process.env.DOCKER_HOST };
-    // images false: the Docker provider plugin cannot be fetched here (README "The engine from Go modules").
-    const result = doctor(env, "snapshot", "--source", repo.dir, "--set", "images=false");
+    // Images included: their steps need no provider plugin.
+    const result = doctor(env, "snapshot", "--source", repo.dir);
     expect(result.stdout).not.toContain("✗");
     expect(result.stdout).toMatch(/^✓ Docker API +\S+/m);
     expect(result.stdout).toMatch(/^ready: npm run release -- snapshot up can start$/m);

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { removeTempDirs, tempDir } from "../support/gitRepo";
-import { mockImageId, runProgram, RELEASE_SETTINGS, SECRET_KEYS } from "../support/pulumi";
+import { imageBuildOf, mockImageId, runProgram, RELEASE_SETTINGS, SECRET_KEYS } from "../support/pulumi";
 import { addFrontEnd, ralphFixtureRepo } from "../support/ralphFixture";
 
 afterAll(removeTempDirs);
@@ -21,9 +21,12 @@ describe("DebPackage under the program", () => {
 
     expect(r["ralph-core"].type).toBe("ralph:deb:DebPackage");
     const builder = r["ralph-core-builder"];
-    expect(builder.type).toBe("docker:index/image:Image");
-    expect(builder.inputs).toMatchObject({ skipPush: true, imageName: "ralph-release/deb-builder:debian-bookworm" });
-    const buildArgs = (builder.inputs.build as { args: Record<string, string> }).args;
+    expect(builder.inputs.create).toBe("npm run --silent cli -- image build");
+    expect(imageBuildOf(builder)).toMatchObject({
+      tag: "ralph-release/deb-builder:debian-bookworm",
+      context: expect.stringMatching(/\/docker\/deb-builder$/),
+    });
+    const buildArgs = imageBuildOf(builder)?.buildArgs ?? {};
     expect(buildArgs.BASE_IMAGE).toBe("debian:bookworm");
     expect(buildArgs.BUILD_DEPENDS).toContain("default-libmysqlclient-dev");
     expect(buildArgs.BUILD_DEPENDS).not.toContain("nodejs"); // the fixture has no front end
@@ -55,7 +58,7 @@ describe("DebPackage under the program", () => {
     writeFileSync(key, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
     const nodeAptSource = "https://deb.nodesource.com/node_22.x nodistro main";
     const { resources } = await runProgram("snapshot", { source: repo.dir, nodeAptSource, nodeAptKey: key });
-    const buildArgs = (byName(resources)["ralph-core-builder"].inputs.build as { args: Record<string, string> }).args;
+    const buildArgs = imageBuildOf(byName(resources)["ralph-core-builder"])?.buildArgs ?? {};
     expect(buildArgs).toMatchObject({
       BASE_IMAGE: "ubuntu:jammy",
       NODE_APT_SOURCE: nodeAptSource,

@@ -1,6 +1,13 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { removeTempDirs } from "../support/gitRepo";
-import { INKPY_CHECKOUT, mockImageId, RELEASE_SETTINGS, runProgram, SECRET_KEYS } from "../support/pulumi";
+import {
+  imageBuildOf,
+  INKPY_CHECKOUT,
+  mockImageId,
+  RELEASE_SETTINGS,
+  runProgram,
+  SECRET_KEYS,
+} from "../support/pulumi";
 import { ralphFixtureRepo } from "../support/ralphFixture";
 
 afterAll(removeTempDirs);
@@ -9,9 +16,10 @@ type Resource = { name: string; type: string; inputs: Record<string, unknown> };
 /** Resources register asynchronously: compare as sets, in a stable order. */
 const sorted = <T>(items: T[]) => [...items].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 const named = (resources: Resource[], name: string) => resources.find((r) => r.name === name) as Resource;
-const ofType = (resources: Resource[], type: string) => resources.filter((r) => r.type === type);
-const buildOf = (r: Resource) =>
-  r.inputs.build as { context: string; dockerfile: string; args: Record<string, string> };
+const buildOf = (r: Resource) => {
+  const request = imageBuildOf(r) ?? expect.fail(`${r.name} is not an image build`);
+  return { ...request, args: request.buildArgs };
+};
 
 describe("RalphImages under the program", () => {
   it("snapshot: three local builds tagged with the version only, static from ralph's id, nothing pushed", async () => {
@@ -19,13 +27,13 @@ describe("RalphImages under the program", () => {
     repo.checkout("-b", "feature/ABC_12");
     const { outputs, resources } = await runProgram("snapshot", { source: repo.dir, inkpySource: INKPY_CHECKOUT });
     const version = outputs.version as string;
-    const images = ofType(resources, "docker:index/image:Image").filter((r) => r.name.startsWith("images-"));
-    expect(sorted(images.map((r) => [r.name, r.inputs.imageName, r.inputs.skipPush]))).toEqual(
+    const images = resources.filter((r) => imageBuildOf(r) !== undefined && r.name.startsWith("images-"));
+    expect(sorted(images.map((r) => [r.name, buildOf(r).tag]))).toEqual(
       sorted([
-        ["images-ralph", `localhost:5000/allegro/ralph:${version}`, true],
-        ["images-inkpy", `localhost:5000/allegro/inkpy:${version}`, true],
-        ["images-inkpy-unlabelled", `ralph-release/inkpy-unlabelled:${version}`, true],
-        ["images-ralph-static-nginx", `localhost:5000/allegro/ralph-static-nginx:${version}`, true],
+        ["images-ralph", `localhost:5000/allegro/ralph:${version}`],
+        ["images-inkpy", `localhost:5000/allegro/inkpy:${version}`],
+        ["images-inkpy-unlabelled", `ralph-release/inkpy-unlabelled:${version}`],
+        ["images-ralph-static-nginx", `localhost:5000/allegro/ralph-static-nginx:${version}`],
       ]),
     );
     const [ralph, inkpy, staticImage] = ["images-ralph", "images-inkpy", "images-ralph-static-nginx"].map((n) =>

@@ -71,7 +71,8 @@ describe("RalphRelease: publishing the deb", () => {
   it("release from aptly alone: the image installs from the served aptly tree", async () => {
     const { named, declared } = await declare("release", { ...BOTH, debTargets: "aptly" });
     expect(declared.some((d) => d.name === "ralph-core-packagecloud")).toBe(false);
-    const args = (named("images-ralph").props.build as { args: Record<string, string> }).args;
+    const environment = named("images-ralph").props.environment as { RALPH_IMAGE_BUILD: pulumi.Output<string> };
+    const args = JSON.parse(await resolve(environment.RALPH_IMAGE_BUILD)).buildArgs;
     expect(args.APT_SOURCE).toBe("https://apt.example.com/ralph/ubuntu/ jammy main");
     expect(args.APT_KEY_URL).toBe("https://apt.example.com/ralph/gpgkey");
   });

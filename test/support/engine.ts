@@ -66,12 +66,18 @@ export interface StackExport {
 
 export const PASSPHRASE = "engine-test-passphrase";
 
-export function engineProject(): EngineProject {
+/**
+ * A project copy with a backend of its own. `sameMachineAs` reuses another's copy (its build/
+ * directory) with a fresh, empty backend: a state lost on the machine that made the artifacts.
+ */
+export function engineProject(options: { sameMachineAs?: EngineProject } = {}): EngineProject {
   requireEngine();
   const root = tempDir("ralph-release-engine-");
-  const dir = join(root, "project");
-  for (const file of PROJECT_FILES) cpSync(join(PROJECT_DIR, file), join(dir, file), { recursive: true });
-  symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"));
+  const dir = options.sameMachineAs?.dir ?? join(root, "project");
+  if (!options.sameMachineAs) {
+    for (const file of PROJECT_FILES) cpSync(join(PROJECT_DIR, file), join(dir, file), { recursive: true });
+    symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"));
+  }
   const stateDir = join(root, "state");
   const env: Record<string, string> = {
     PATH: `${ENGINE_BIN}:${process.env.PATH}`,

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import { useMockStack } from "../../cli/mockStack";
 import type { Unknowns } from "../../cli/predictedOutputs";
+import type { ImageBuildRequest } from "../../lib/images/build";
 
 /** The value of an Output (or plain value) once known. */
 export function resolve<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
@@ -87,4 +88,10 @@ export async function runProgram(
   // run replaces it; otherwise they land on the wrong monitor as "unknown resource".
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   return { outputs, resources };
+}
+
+/** What an image build step (ImageBuild) was asked to build, or undefined for any other resource. */
+export function imageBuildOf(resource: pulumi.runtime.MockResourceArgs): ImageBuildRequest | undefined {
+  const request = (resource.inputs.environment as Record<string, string> | undefined)?.RALPH_IMAGE_BUILD;
+  return request ? (JSON.parse(request) as ImageBuildRequest) : undefined;
 }

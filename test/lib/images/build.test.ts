@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildDeb, type DebBuildRequest } from "../../../lib/deb/build";
-import { smokeTest, stageRalphContext, type SmokeKind } from "../../../lib/images/build";
+import { buildImage, smokeTest, stageRalphContext, type SmokeKind } from "../../../lib/images/build";
 import { checkPublishedImages, type PushRequest, pushImage } from "../../../lib/images/publish";
 import { runStep } from "../../../lib/runner";
 import { waitForIndexedVersion } from "../../../lib/publish/indexWait";
@@ -10,7 +10,7 @@ import { publishToAptly } from "../../../lib/publish/aptly";
 import { serveDirectory, signingKey } from "../../support/aptRepo";
 import { BASE_IMAGE, useContainerEngine } from "../../support/containers";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
-import { INKPY_CHECKOUT, mockImageId, runProgram } from "../../support/pulumi";
+import { imageBuildOf, INKPY_CHECKOUT, mockImageId, runProgram } from "../../support/pulumi";
 import { ralphFixtureRepo } from "../../support/ralphFixture";
 import { RegistryApi } from "../../support/registry";
 
@@ -40,8 +40,8 @@ function freshBuild(request: DebBuildRequest) {
 
 /**
  * Carries out what the program declared, step by step, with the real tools: the deb build, the
- * ralph context, each docker.Image's build (its context, Dockerfile, args and name as declared, with
- * mock image ids replaced by the real ones), each smoke gate, then the pushes.
+ * ralph context, each image build as declared (mock image ids replaced by the real ones), each smoke
+ * gate, then the pushes.
  */
 async function carryOut(resources: Resource[]) {
   const byName = (name: string) => resources.find((r) => r.name === name) as Resource;
@@ -63,29 +63,12 @@ async function carryOut(resources: Resource[]) {
   const realIds: Record<string, string> = {};
   const realIdOf: Record<string, string> = {};
   for (const image of ["ralph", "inkpy-unlabelled", "inkpy", "ralph-static-nginx"]) {
-    const declared = byName(`images-${image}`);
-    const build = declared.inputs.build as {
-      context: string;
-      dockerfile: string;
-      args: Record<string, string>;
-      network: string;
-    };
-    const args = Object.entries(build.args).map(
-      // An argument naming an earlier build (static's RALPH_IMAGE, inkpy's IMAGE) gets that build's real id.
-      ([key, value]) => `--build-arg=${key}=${realIdOf[value] ?? value}`,
+    const declared = imageBuildOf(byName(`images-${image}`)) ?? expect.fail(`images-${image} builds no image`);
+    // An argument naming an earlier build (static's RALPH_IMAGE, inkpy's IMAGE) gets that build's real id.
+    const buildArgs = Object.fromEntries(
+      Object.entries(declared.buildArgs).map(([key, value]) => [key, realIdOf[value] ?? value]),
     );
-    await docker(
-      "build",
-      "--quiet",
-      `--network=${build.network}`,
-      ...args,
-      "--file",
-      build.dockerfile,
-      "--tag",
-      declared.inputs.imageName as string,
-      build.context,
-    );
-    realIds[image] = await docker("image", "inspect", "--format", "{{.Id}}", declared.inputs.imageName as string);
+    realIds[image] = (await buildImage({ ...declared, buildArgs })).id;
     realIdOf[mockImageId(`images-${image}`)] = realIds[image];
     if (image === "inkpy-unlabelled") continue;
     const smoke = env(byName(`images-${image}-smoke`), "RALPH_IMAGE_SMOKE");

@@ -85,8 +85,9 @@ export class RegistrySession {
     return join(this.configDir, "config.json");
   }
 
+  /** Without a login of the stack's own, the tools use the user's (their `docker login`). */
   private env(): NodeJS.ProcessEnv {
-    return { ...process.env, DOCKER_CONFIG: this.configDir };
+    return this.username ? { ...process.env, DOCKER_CONFIG: this.configDir } : process.env;
   }
 
   /** The manifest digest `reference` (`host/path:tag`) points at, or undefined when the tag does not exist. */

@@ -10,9 +10,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runStep } from "../lib/runner";
 import { serveDirectory, signingKey } from "./support/aptRepo";
-import { BASE_IMAGE, useContainerEngine } from "./support/containers";
+import { BASE_IMAGE, docker, useContainerEngine } from "./support/containers";
 import { debOnlyConfig, type EngineProject, engineProject } from "./support/engine";
 import { type GitRepo, removeTempDirs, tempDir } from "./support/gitRepo";
 import { type PackagecloudServer, startPackagecloudServer } from "./support/packagecloudServer";
@@ -22,11 +21,6 @@ import { manifestPuts, RegistryApi } from "./support/registry";
 
 const MINUTES = 60_000;
 const registry = new RegistryApi("http://127.0.0.1:5000");
-
-async function docker(...args: string[]): Promise<void> {
-  const result = await runStep({ kind: "host" }, ["docker", ...args], { cwd: "/" });
-  if (result.status !== 0) throw new Error(`docker ${args.join(" ")} exited ${result.status}:\n${result.output}`);
-}
 
 let server: PackagecloudServer;
 beforeAll(async () => {

@@ -6,11 +6,22 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildDepends, distributionProfile, renderControl } from "../../lib/deb/distributions";
+import { runStep } from "../../lib/runner";
 
 const CI_SOCKET = "/run/ralph-release/podman.sock";
 /** The Debian base .ci/containers.sh bootstraps (no registry is reachable to pull one). */
 export const BASE_IMAGE = process.env.RALPH_RELEASE_BASE_IMAGE ?? "localhost/debian:bookworm";
 export const PROJECT_DIR = join(__dirname, "..", "..");
+
+/**
+ * The Docker CLI, asynchronously (a test may serve what a build fetches from this very process, which
+ * a synchronous call would block); the classic builder, as the pipeline's builds use. Its last line.
+ */
+export async function docker(...args: string[]): Promise<string> {
+  const result = await runStep({ kind: "host" }, ["docker", ...args], { cwd: "/", env: { DOCKER_BUILDKIT: "0" } });
+  if (result.status !== 0) throw new Error(`docker ${args.join(" ")} exited ${result.status}:\n${result.output}`);
+  return result.output.trim().split("\n").at(-1) ?? "";
+}
 
 export function useContainerEngine(): void {
   if (!process.env.DOCKER_HOST && existsSync(CI_SOCKET)) process.env.DOCKER_HOST = `unix://${CI_SOCKET}`;

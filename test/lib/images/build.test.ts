@@ -4,11 +4,10 @@ import { join } from "node:path";
 import { buildDeb, type DebBuildRequest } from "../../../lib/deb/build";
 import { buildImage, smokeTest, stageRalphContext, type SmokeKind } from "../../../lib/images/build";
 import { checkPublishedImages, type PushRequest, pushImage } from "../../../lib/images/publish";
-import { runStep } from "../../../lib/runner";
 import { waitForIndexedVersion } from "../../../lib/publish/indexWait";
 import { publishToAptly } from "../../../lib/publish/aptly";
 import { serveDirectory, signingKey } from "../../support/aptRepo";
-import { BASE_IMAGE, useContainerEngine } from "../../support/containers";
+import { BASE_IMAGE, docker, useContainerEngine } from "../../support/containers";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
 import { imageBuildOf, INKPY_CHECKOUT, mockImageId, runProgram } from "../../support/pulumi";
 import { ralphFixtureRepo } from "../../support/ralphFixture";
@@ -22,15 +21,6 @@ const KIND: Record<string, SmokeKind> = { ralph: "ralph", "ralph-static-nginx": 
 afterAll(removeTempDirs);
 
 const env = (r: Resource, name: string) => JSON.parse((r.inputs.environment as Record<string, string>)[name]);
-/**
- * The Docker CLI, asynchronously: the apt repository a release build installs from is served by this
- * very process, so a synchronous call would block it and the build would wait forever.
- */
-async function docker(...args: string[]): Promise<string> {
-  const result = await runStep({ kind: "host" }, ["docker", ...args], { cwd: "/", env: { DOCKER_BUILDKIT: "0" } });
-  if (result.status !== 0) throw new Error(`docker ${args.join(" ")} exited ${result.status}:\n${result.output}`);
-  return result.output.trim().split("\n").at(-1) ?? "";
-}
 
 /** The program builds into this project's build/: start each version afresh (a release's deb is never overwritten). */
 function freshBuild(request: DebBuildRequest) {

@@ -12,8 +12,7 @@ import {
 } from "../../../lib/images/publish";
 import { RegistryError } from "../../../lib/images/registry";
 import type { ImageName } from "../../../lib/images/names";
-import { runStep } from "../../../lib/runner";
-import { BASE_IMAGE, useContainerEngine } from "../../support/containers";
+import { BASE_IMAGE, docker, useContainerEngine } from "../../support/containers";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
 import { manifestPuts, RegistryApi, startLoginRegistry } from "../../support/registry";
 
@@ -23,12 +22,6 @@ const RELEASE = { version: "20241124.1", debianVersion: "20241124.1" };
 const NO_RECORD: RegistryFacts = { recordedRefs: {} };
 
 afterAll(removeTempDirs);
-
-async function docker(...args: string[]): Promise<string> {
-  const result = await runStep({ kind: "host" }, ["docker", ...args], { cwd: "/" });
-  if (result.status !== 0) throw new Error(`docker ${args.join(" ")} exited ${result.status}:\n${result.output}`);
-  return result.output.trim().split("\n").at(-1) ?? "";
-}
 
 /** A small local image of its own: builds with another marker are other builds (other digests). */
 async function localBuild(marker: string): Promise<string> {

@@ -1,0 +1,80 @@
+/**
+ * The build's provenance: an in-toto statement with a SLSA provenance v1 predicate, naming what was
+ * built (the deb by sha256, each image by digest) and from what. Pure.
+ */
+
+export const IN_TOTO_STATEMENT = "https://in-toto.io/Statement/v1";
+export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
+export const SLSA_PROVENANCE = "https://slsa.dev/provenance/v1";
+export const BUILD_TYPE = "https://github.com/allegro/ralph-release/build/v1";
+
+export interface Subject {
+  readonly name: string;
+  readonly digest: { readonly sha256: string };
+}
+
+export interface ProvenanceFacts {
+  /** The deb file name and each image's repository, with their digests. */
+  readonly subjects: readonly Subject[];
+  readonly ralph: { readonly repository: string; readonly commit: string; readonly version: string };
+  /** This project's commit (`git rev-parse HEAD`), `dirty` when its tree had changes. */
+  readonly project: { readonly commit: string; readonly dirty: boolean };
+  /** The deb builder image's id (`sha256:…`); undefined with the host builder. */
+  readonly builderImage?: string;
+  /** The stack's settings, without secrets. */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly stack: string;
+  readonly startedOn: string;
+  readonly finishedOn: string;
+}
+
+export interface Statement {
+  readonly _type: string;
+  readonly subject: readonly Subject[];
+  readonly predicateType: string;
+  readonly predicate: Record<string, unknown>;
+}
+
+const hex = (digest: string) => digest.replace(/^sha256:/, "");
+
+export function provenanceStatement(facts: ProvenanceFacts): Statement {
+  const resolvedDependencies = [
+    {
+      uri: `git+${facts.ralph.repository}@refs/tags/${facts.ralph.version}`,
+      digest: { gitCommit: facts.ralph.commit },
+    },
+    {
+      uri: "git+https://github.com/allegro/ralph-release",
+      digest: { gitCommit: facts.project.commit },
+      annotations: { dirty: facts.project.dirty },
+    },
+    ...(facts.builderImage ? [{ uri: "ralph-release/deb-builder", digest: { sha256: hex(facts.builderImage) } }] : []),
+  ];
+  return {
+    _type: IN_TOTO_STATEMENT,
+    subject: facts.subjects,
+    predicateType: SLSA_PROVENANCE,
+    predicate: {
+      buildDefinition: {
+        buildType: BUILD_TYPE,
+        externalParameters: { stack: facts.stack, config: facts.config },
+        resolvedDependencies,
+      },
+      runDetails: {
+        builder: { id: "https://github.com/allegro/ralph-release" },
+        metadata: { startedOn: facts.startedOn, finishedOn: facts.finishedOn },
+      },
+    },
+  };
+}
+
+/** The same statement about one subject (an image's own attestation). */
+export const forSubject = (statement: Statement, subject: Subject): Statement => ({ ...statement, subject: [subject] });
+
+/** The statement inside a DSSE payload; throws when it is not an in-toto statement. */
+export function parseStatement(payload: Buffer): Statement {
+  const statement = JSON.parse(payload.toString("utf8")) as Statement;
+  if (statement._type !== IN_TOTO_STATEMENT || !Array.isArray(statement.subject))
+    throw new Error("the payload is not an in-toto statement");
+  return statement;
+}

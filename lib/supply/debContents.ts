@@ -109,6 +109,17 @@ function sitePackagesDirs(root: string, dir = root): string[] {
   });
 }
 
+/** Every Python distribution installed under `root` (a file system tree), sorted by name. */
+export function readPythonDistributions(root: string): PythonDistribution[] {
+  return sitePackagesDirs(root)
+    .flatMap((sitePackages) =>
+      readdirSync(join(root, sitePackages))
+        .filter((entry) => entry.endsWith(".dist-info") && existsSync(join(root, sitePackages, entry, "METADATA")))
+        .map((distInfo) => readDistribution(root, sitePackages, distInfo)),
+    )
+    .sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
+}
+
 /** Reads the .deb at `debPath` (dpkg-deb); throws when it is not a readable package. */
 export function readDebContents(debPath: string): DebContents {
   const field = (name: string) =>
@@ -118,13 +129,7 @@ export function readDebContents(debPath: string): DebContents {
   const root = mkdtempSync(join(tmpdir(), "ralph-release-deb-"));
   try {
     execFileSync("dpkg-deb", ["--extract", debPath, root], { stdio: ["ignore", "ignore", "pipe"] });
-    const python = sitePackagesDirs(root)
-      .flatMap((sitePackages) =>
-        readdirSync(join(root, sitePackages))
-          .filter((entry) => entry.endsWith(".dist-info") && existsSync(join(root, sitePackages, entry, "METADATA")))
-          .map((distInfo) => readDistribution(root, sitePackages, distInfo)),
-      )
-      .sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
+    const python = readPythonDistributions(root);
     return {
       packageName: field("Package"),
       version: field("Version"),

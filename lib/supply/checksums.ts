@@ -1,0 +1,113 @@
+/**
+ * SHA256SUMS and its detached GPG signature (`SHA256SUMS.asc`), as Debian users check them. No Pulumi.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+
+export const SUMS = "SHA256SUMS";
+export const SUMS_SIGNATURE = "SHA256SUMS.asc";
+/** The public half of the key SHA256SUMS.asc was made with, written beside it. */
+export const SUMS_KEY = "SHA256SUMS.key.asc";
+
+export const sha256File = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+/** Writes `<dir>/SHA256SUMS` for `files` (paths in `dir`), sorted by name; returns its path. */
+export function writeChecksums(dir: string, files: readonly string[]): string {
+  const lines = [...files]
+    .map((file) => basename(file))
+    .sort()
+    .map((name) => `${sha256File(join(dir, name))}  ${name}\n`);
+  const path = join(dir, SUMS);
+  writeFileSync(path, lines.join(""));
+  return path;
+}
+
+export interface SumCheck {
+  readonly file: string;
+  /** Undefined when the file is there with the listed sum. */
+  readonly problem?: string;
+}
+
+/** Every line of SHA256SUMS against the file it names. */
+export function checkSums(dir: string): SumCheck[] {
+  return readFileSync(join(dir, SUMS), "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => {
+      const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+      if (!match) return { file: line, problem: "not a SHA256SUMS line" };
+      const [, listed, file] = match;
+      if (!existsSync(join(dir, file))) return { file, problem: "missing" };
+      const actual = sha256File(join(dir, file));
+      return actual === listed ? { file } : { file, problem: `sha256 ${actual}, listed ${listed}` };
+    });
+}
+
+export interface GpgKey {
+  /** Key id or fingerprint, as `gpg --local-user` takes it. */
+  readonly keyId: string;
+  /** GnuPG home holding its secret key; undefined: the user's. */
+  readonly gnupgHome?: string;
+}
+
+const gpg = (key: GpgKey, args: string[]) =>
+  execFileSync("gpg", ["--batch", "--yes", "--quiet", ...args], {
+    env: key.gnupgHome ? { ...process.env, GNUPGHOME: key.gnupgHome } : process.env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+
+/** A passphrase-less signing key in a new GnuPG home, for builds with no key configured. */
+export function throwAwayGpgKey(label: string): GpgKey {
+  const gnupgHome = mkdtempSync(join(tmpdir(), "ralph-release-gpg-"));
+  const home = { keyId: "", gnupgHome };
+  gpg(home, [
+    "--passphrase",
+    "",
+    "--quick-generate-key",
+    `ralph-release ${label} (throw-away)`,
+    "ed25519",
+    "sign",
+    "1d",
+  ]);
+  const keyId = /^fpr:+([0-9A-F]+):/m.exec(gpg(home, ["--with-colons", "--list-secret-keys"]))?.[1];
+  if (!keyId) throw new Error("gpg made no key");
+  return { keyId, gnupgHome };
+}
+
+/** Signs SHA256SUMS (detached, armored) and writes the key's public half beside it. */
+export function signChecksums(dir: string, key: GpgKey): { signature: string; publicKey: string } {
+  const signature = join(dir, SUMS_SIGNATURE);
+  gpg(key, ["--local-user", key.keyId, "--armor", "--output", signature, "--detach-sign", join(dir, SUMS)]);
+  const publicKey = join(dir, SUMS_KEY);
+  writeFileSync(publicKey, gpg(key, ["--armor", "--export", key.keyId]));
+  return { signature, publicKey };
+}
+
+/**
+ * Checks SHA256SUMS.asc against the armored public key in `publicKeyFile` (gpgv, as apt does);
+ * returns the signer's fingerprint, throws with gpgv's words.
+ */
+export function verifyChecksumsSignature(dir: string, publicKeyFile: string): string {
+  const work = mkdtempSync(join(tmpdir(), "ralph-release-gpgv-"));
+  try {
+    const keyring = join(work, "keyring.gpg");
+    execFileSync("gpg", ["--batch", "--yes", "--output", keyring, "--dearmor", publicKeyFile], { stdio: "pipe" });
+    const result = spawnSync(
+      "gpgv",
+      ["--status-fd", "1", "--keyring", keyring, join(dir, SUMS_SIGNATURE), join(dir, SUMS)],
+      { encoding: "utf8" },
+    );
+    const valid = /^\[GNUPG:\] VALIDSIG ([0-9A-F]+)/m.exec(result.stdout);
+    if (result.status !== 0 || !valid) {
+      const why = result.stderr.trim().split("\n").pop() ?? `gpgv exited with ${result.status}`;
+      throw new Error(why);
+    }
+    return valid[1];
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -26,6 +26,7 @@ import {
   pushImage,
   type RegistryFacts,
 } from "../lib/images/publish";
+import { attest, type AttestRequest } from "../lib/supply/attest";
 import { tagNewVersion } from "../lib/version/releaseTag";
 import { generateVersion, showVersion } from "../lib/version/version";
 import { settingsFromEnvironment } from "./stackConfig";
@@ -35,6 +36,7 @@ const USAGE = `usage: npm run --silent cli -- version show|generate [--source DI
        npm run --silent cli -- deb build|verify|check
        npm run --silent cli -- image stage|build|smoke|check|push
        npm run --silent cli -- apt aptly|wait
+       npm run --silent cli -- supply attest
 
   version show       the checkout's version: its release tag, or <next>-<branch>-SNAPSHOT
   version generate   the next release version, YYYYMMDD.PATCH (UTC date)
@@ -51,6 +53,8 @@ const USAGE = `usage: npm run --silent cli -- version show|generate [--source DI
   image push         push the image in RALPH_IMAGE_PUSH; a release's version tag only once (RalphImages runs it)
   apt aptly          add the deb to aptly and publish, from RALPH_APTLY_PUBLISH (AptlyRepository runs it)
   apt wait           wait until RALPH_APT_WAIT's version is in its apt index (AptIndexWait runs it)
+  supply attest      SBOMs, provenance, Sigstore bundles (attached to pushed images), SHA256SUMS and its
+                     signature for RALPH_SUPPLY_ATTEST (Attestations runs it; npm run verify checks them)
 
   --source DIR        Ralph checkout (default: RALPH_SOURCE, else ../ralph beside this project, as for
                       npm run plan and npm run release; relative to the directory npm was started from)
@@ -158,6 +162,20 @@ async function apt(action: string | undefined): Promise<string> {
   }
 }
 
+async function supply(action: string | undefined): Promise<string> {
+  if (action !== "attest") throw new UsageError(USAGE);
+  const result = await attest(
+    jsonRequest<AttestRequest>("RALPH_SUPPLY_ATTEST"),
+    {
+      signingKey: process.env.RALPH_SIGNING_KEY || undefined,
+      registryPassword: process.env.RALPH_REGISTRY_PASSWORD || undefined,
+      env: process.env,
+    },
+    progress,
+  );
+  return JSON.stringify(result);
+}
+
 export async function run(argv: string[]): Promise<string> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -177,6 +195,7 @@ export async function run(argv: string[]): Promise<string> {
   if (command === "deb") return deb(action);
   if (command === "image") return image(action);
   if (command === "apt") return apt(action);
+  if (command === "supply") return supply(action);
   if (command !== "version") throw new UsageError(USAGE);
   const options = {
     source: checkoutDir(values.source),

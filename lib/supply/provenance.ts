@@ -11,6 +11,7 @@ export const BUILD_TYPE = "https://github.com/allegro/ralph-release/build/v1";
 export interface Subject {
   readonly name: string;
   readonly digest: { readonly sha256: string };
+  readonly annotations?: Readonly<Record<string, unknown>>;
 }
 
 export interface ProvenanceFacts {
@@ -57,7 +58,7 @@ export function provenanceStatement(facts: ProvenanceFacts): Statement {
     predicate: {
       buildDefinition: {
         buildType: BUILD_TYPE,
-        externalParameters: { stack: facts.stack, config: facts.config },
+        externalParameters: { version: facts.ralph.version, stack: facts.stack, config: facts.config },
         resolvedDependencies,
       },
       runDetails: {

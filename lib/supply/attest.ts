@@ -1,0 +1,168 @@
+/**
+ * The supply-chain step: SBOMs of the deb and each image, the build's provenance, Sigstore bundles
+ * (the provenance's, and one per image attached to it in the registry), SHA256SUMS over all of it
+ * and its GPG signature. Written beside the deb, in `build/<debianVersion>/`. No Pulumi.
+ */
+import { rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { ImageName } from "../images/names";
+import { FILES, LOCAL_ONLY } from "./files";
+import { sha256File, signChecksums, throwAwayGpgKey, writeChecksums } from "./checksums";
+import { readDebContents } from "./debContents";
+import { readImageContents } from "./imageContents";
+import { type ProvenanceFacts, forSubject, provenanceStatement, type Subject } from "./provenance";
+import { OciRepository } from "./referrers";
+import { debSbomContents, renderSbom } from "./sbom";
+import {
+  BUNDLE_MEDIA_TYPE,
+  hasCiIdentity,
+  publicKeyPemOf,
+  type SigningMethod,
+  signStatement,
+  throwAwayKey,
+} from "./sigstore";
+
+export interface AttestedImage {
+  readonly name: ImageName;
+  readonly repository: string;
+  /** The local image id (`sha256:…`). */
+  readonly localId: string;
+  /** `<repository>@sha256:…` when pushed: the bundle is attached there. */
+  readonly pushedRef?: string;
+  /** Directories inside the image whose Python distributions the SBOM lists (ralph's venv). */
+  readonly venvs: readonly string[];
+}
+
+export interface AttestRequest {
+  /** `build/<debianVersion>/`, holding the deb. */
+  readonly artifactDir: string;
+  readonly debPath: string;
+  readonly distro: string;
+  readonly images: readonly AttestedImage[];
+  /** Everything the provenance records but its subjects and end time. */
+  readonly provenance: Omit<ProvenanceFacts, "subjects" | "finishedOn">;
+  /** GPG key id for SHA256SUMS.asc (aptlyGpgKey); undefined: a throw-away key. */
+  readonly gpgKey?: string;
+  readonly sigstore: { readonly fulcioUrl: string; readonly rekorUrl: string };
+  readonly registryUsername?: string;
+}
+
+/** Secrets the step gets from its runtime environment. */
+export interface AttestSecrets {
+  /** PEM private key for Sigstore bundles outside CI. */
+  readonly signingKey?: string;
+  readonly registryPassword?: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface AttestResult {
+  readonly artifactDir: string;
+  /** What signed the bundles: `keyless`, `key` (configured) or `throw-away key`. */
+  readonly sigstoreSigning: string;
+  /** What signed SHA256SUMS: the key id, or `throw-away key`. */
+  readonly checksumsSigning: string;
+  /** Every file SHA256SUMS lists. */
+  readonly files: readonly string[];
+  readonly debSbom: string;
+  /** Image → artifact manifest digest of its attached bundle. */
+  readonly attached: Readonly<Record<string, string>>;
+}
+
+const hexOf = (digest: string) => digest.replace(/^sha256:/, "");
+
+function signingMethod(request: AttestRequest, secrets: AttestSecrets): { method: SigningMethod; label: string } {
+  if (hasCiIdentity(secrets.env)) return { method: { kind: "keyless", ...request.sigstore }, label: "keyless" };
+  if (secrets.signingKey) return { method: { kind: "key", privateKeyPem: secrets.signingKey }, label: "key" };
+  return { method: { kind: "key", privateKeyPem: throwAwayKey().privateKeyPem }, label: "throw-away key" };
+}
+
+export async function attest(
+  request: AttestRequest,
+  secrets: AttestSecrets,
+  log: (line: string) => void,
+): Promise<AttestResult> {
+  const dir = request.artifactDir;
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return name;
+  };
+  const debFile = basename(request.debPath);
+  const debSha256 = sha256File(request.debPath);
+  const files = [debFile];
+
+  log(`sbom: ${debFile}`);
+  const debContents = readDebContents(request.debPath);
+  files.push(
+    write(FILES.debSbom(debFile), renderSbom(debSbomContents(debContents, debSha256, request.distro), request.distro)),
+  );
+
+  const subjects: Subject[] = [{ name: debFile, digest: { sha256: debSha256 } }];
+  for (const image of request.images) {
+    const digest = image.pushedRef ? image.pushedRef.split("@")[1] : image.localId;
+    log(`sbom: ${image.name} (${digest})`);
+    const contents = await readImageContents(image.localId, image.venvs);
+    const sbom = renderSbom(
+      {
+        subject: {
+          type: "image",
+          name: image.repository,
+          version: request.provenance.ralph.version,
+          purl: `pkg:oci/${image.name}@${encodeURIComponent(digest)}?repository_url=${encodeURIComponent(image.repository)}`,
+          sha256: hexOf(digest),
+        },
+        ...contents,
+      },
+      request.distro,
+    );
+    files.push(write(FILES.imageSbom(image.name), sbom));
+    subjects.push({
+      name: image.repository,
+      digest: { sha256: hexOf(digest) },
+      ...(image.pushedRef ? {} : { annotations: { [LOCAL_ONLY]: true } }),
+    });
+  }
+
+  const statement = provenanceStatement({ ...request.provenance, subjects, finishedOn: new Date().toISOString() });
+  files.push(write(FILES.provenance, `${JSON.stringify(statement, null, 2)}\n`));
+
+  const { method, label } = signingMethod(request, secrets);
+  log(`sign: provenance (Sigstore, ${label})`);
+  files.push(write(FILES.provenanceBundle, await signStatement(statement, method)));
+  if (method.kind === "key") files.push(write(FILES.sigstoreKey, publicKeyPemOf(method.privateKeyPem)));
+
+  const attached: Record<string, string> = {};
+  for (const [i, image] of request.images.entries()) {
+    const subject = subjects[i + 1];
+    const bundle = await signStatement(forSubject(statement, subject), method);
+    files.push(write(FILES.imageBundle(image.name), bundle));
+    if (!image.pushedRef) continue;
+    const login = request.registryUsername
+      ? { username: request.registryUsername, password: secrets.registryPassword ?? "" }
+      : undefined;
+    const repository = new OciRepository(image.repository, login);
+    const target = await repository.resolve(image.pushedRef.split("@")[1]);
+    const artifact = await repository.attach(target, BUNDLE_MEDIA_TYPE, Buffer.from(bundle), {
+      "dev.sigstore.bundle.content": "dsse-envelope",
+      "dev.sigstore.bundle.predicateType": statement.predicateType,
+    });
+    attached[image.name] = artifact.digest;
+    log(`attach: ${image.pushedRef} ← ${artifact.digest}`);
+  }
+
+  writeChecksums(dir, files);
+  const gpgKey = request.gpgKey ? { keyId: request.gpgKey } : throwAwayGpgKey(request.provenance.stack);
+  try {
+    signChecksums(dir, gpgKey);
+  } finally {
+    if (!request.gpgKey && gpgKey.gnupgHome) rmSync(gpgKey.gnupgHome, { recursive: true, force: true });
+  }
+  log(`sign: SHA256SUMS (GPG ${request.gpgKey ?? "throw-away key"})`);
+  return {
+    artifactDir: dir,
+    sigstoreSigning: label,
+    checksumsSigning: request.gpgKey ?? "throw-away key",
+    files,
+    debSbom: FILES.debSbom(debFile),
+    attached,
+  };
+}

@@ -3,6 +3,8 @@
  * pipeline's commands print, image ids, digests. The offline plan and the tests run the program
  * with these; values only a real run can know come from `unknowns`. Pure.
  */
+import type { AttestRequest } from "../lib/supply/attest";
+import { FILES } from "../lib/supply/files";
 
 export interface DeclaredResource {
   readonly type: string;
@@ -74,6 +76,33 @@ export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns)
     return { stdout: JSON.stringify({ ref: `${repository}@${digest}`, digest, pushed: tags }) };
   }
   if (environment.RALPH_APT_WAIT) return { stdout: environment.RALPH_APT_WAIT };
+  if (environment.RALPH_SUPPLY_ATTEST) {
+    const request = JSON.parse(environment.RALPH_SUPPLY_ATTEST) as AttestRequest;
+    const debFile = request.debPath.split("/").pop()!;
+    const images = request.images.map((image) => image.name);
+    const files = [
+      debFile,
+      FILES.debSbom(debFile),
+      ...images.map(FILES.imageSbom),
+      FILES.provenance,
+      FILES.provenanceBundle,
+      FILES.sigstoreKey,
+      ...images.map(FILES.imageBundle),
+    ];
+    const attached = request.images
+      .filter((image) => image.pushedRef)
+      .map((image) => [image.name, unknowns.registryDigest]);
+    return {
+      stdout: JSON.stringify({
+        artifactDir: request.artifactDir,
+        sigstoreSigning: "throw-away key",
+        checksumsSigning: request.gpgKey ?? "throw-away key",
+        files,
+        debSbom: FILES.debSbom(debFile),
+        attached: Object.fromEntries(attached),
+      }),
+    };
+  }
   if (environment.RALPH_APTLY_PUBLISH) {
     const request = JSON.parse(environment.RALPH_APTLY_PUBLISH);
     return {

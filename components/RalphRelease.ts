@@ -15,6 +15,7 @@ import {
 import type { CheckoutVersion, Mode } from "../lib/version/version";
 import { AptIndexWait } from "./AptIndexWait";
 import { AptlyRepository } from "./AptlyRepository";
+import { Attestations } from "./Attestations";
 import { DebPackage } from "./DebPackage";
 import { GithubRelease } from "./GithubRelease";
 import { PackagecloudPackage } from "./PackagecloudPackage";
@@ -68,6 +69,8 @@ export class RalphRelease extends pulumi.ComponentResource {
   readonly aptly?: AptlyRepository;
   /** Where the deb is published (repository URLs or aptly's public directory), in target order. */
   readonly debLocations: string[];
+  /** SBOMs, provenance, signatures: beside the deb, attached to the pushed images. */
+  readonly attestations: Attestations;
   /** The GitHub release of the tag, when `githubRelease` is on. */
   readonly githubRelease?: GithubRelease;
   /** The publish workflow's GitHub environment, when `githubEnvironment` names one. */
@@ -195,6 +198,24 @@ export class RalphRelease extends pulumi.ComponentResource {
       : undefined;
     this.imageIds = this.images?.localIds ?? pulumi.output<Record<string, string>>({});
     this.imageRefs = this.images?.pushedRefs ?? pulumi.output<Record<string, string>>({});
+    // attest: SBOMs, SLSA provenance and Sigstore bundles (attached to the pushed images), SHA256SUMS
+    // over all of it, GPG-signed: what `npm run verify` checks.
+    this.attestations = new Attestations(
+      "supply-chain",
+      {
+        settings,
+        checkout,
+        projectDir: args.projectDir,
+        debPath: this.deb.path,
+        verifiedDebSha256: this.deb.verifiedSha256,
+        builderImage: this.deb.builderImage,
+        imageIds: this.imageIds,
+        imageRefs: this.imageRefs,
+        after: this.images ? [this.images] : [],
+        secrets: args.secrets,
+      },
+      { parent: this },
+    );
     // release: the GitHub release, last, announcing every artifact by checksum and digest.
     const { github: gh } = settings;
     const githubProvider =
@@ -213,20 +234,23 @@ export class RalphRelease extends pulumi.ComponentResource {
           repository: gh.repository,
           tag: checkout.version,
           commit: checkout.commit,
-          notes: pulumi.all([artifact, this.deb.verifiedSha256, this.imageRefs]).apply(([deb, sha256, imageRefs]) =>
-            renderReleaseNotes({
-              version: checkout.version,
-              changes,
-              distribution: settings.distribution.name,
-              debFileName: deb.fileName,
-              debSha256: sha256,
-              debLocations: this.debLocations,
-              imageRefs,
-              imageTags: tags,
-            }),
-          ),
+          notes: pulumi
+            .all([artifact, this.deb.verifiedSha256, this.imageRefs, this.attestations.result])
+            .apply(([deb, sha256, imageRefs, attested]) =>
+              renderReleaseNotes({
+                version: checkout.version,
+                changes,
+                distribution: settings.distribution.name,
+                debFileName: deb.fileName,
+                debSha256: sha256,
+                debLocations: this.debLocations,
+                imageRefs,
+                imageTags: tags,
+                supplyChainFiles: [...attested.files.filter((file) => file !== deb.fileName), "SHA256SUMS.asc"],
+              }),
+            ),
           adoptReleaseId: gh.releaseId,
-          after: [...published, ...(this.images ? [this.images] : [])],
+          after: [...published, ...(this.images ? [this.images] : []), this.attestations],
           provider: githubProvider,
         },
         { parent: this },
@@ -275,6 +299,7 @@ export class RalphRelease extends pulumi.ComponentResource {
       packagecloudUrl: this.packagecloud?.packageUrl,
       aptlyPublication: this.aptly?.publication,
       debLocations: this.debLocations,
+      attestations: this.attestations.result,
       githubReleaseUrl: this.githubRelease?.url,
       githubEnvironment: this.releaseEnvironment?.name,
     });

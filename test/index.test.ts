@@ -87,6 +87,7 @@ describe("deb-only stack (images false)", () => {
       "ralph-core-aptly-publish",
       "ralph-core-build",
       "ralph-core-verify",
+      "supply-chain-attest",
     ]);
     // Every step is one of this project's dynamic resources: the engine and Node are all it needs.
     expect(new Set(custom.map((r) => r.type.split(":")[0]))).toEqual(new Set(["pulumi-nodejs"]));

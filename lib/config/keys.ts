@@ -293,6 +293,26 @@ export const KEYS = {
     default: { snapshot: false, release: true },
     example: "true",
   },
+  signingKey: {
+    kind: "secret",
+    doc: "PEM private key (ECDSA P-256, secret) the Sigstore bundles are signed with where no CI identity is at hand; in GitHub Actions (`id-token: write`) they are signed keyless with the workflow's identity. Unset: a throw-away key per build, its public half written beside the build. A key file goes in on standard input.",
+    example: "<PEM private key>",
+    check: (v) => (/-----BEGIN (EC )?PRIVATE KEY-----/.test(v) ? undefined : "is not a PEM private key"),
+  },
+  sigstoreFulcioUrl: {
+    kind: "string",
+    doc: "Sigstore's certificate authority (Fulcio) for keyless signing.",
+    default: both("https://fulcio.sigstore.dev"),
+    example: "https://fulcio.sigstore.dev",
+    check: (v) => (/^https?:\/\/[^\s]+$/.test(v) ? undefined : `${JSON.stringify(v)} is not an http(s) URL`),
+  },
+  sigstoreRekorUrl: {
+    kind: "string",
+    doc: "Sigstore's transparency log (Rekor) keyless signatures are logged in.",
+    default: both("https://rekor.sigstore.dev"),
+    example: "https://rekor.sigstore.dev",
+    check: (v) => (/^https?:\/\/[^\s]+$/.test(v) ? undefined : `${JSON.stringify(v)} is not an http(s) URL`),
+  },
 } satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof KEYS;

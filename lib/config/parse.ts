@@ -30,7 +30,8 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
   if (r.problems.length > 0) throw new ConfigError(inTableOrder(r.problems), raw.stack);
   const publish = { debTargets, images: push, githubRelease: release };
   const settings = { mode: r.mode, source, mainBranch, distribution, deb, images, notices };
-  return { settings: { ...settings, publish, aptly, packagecloud, indexWaitSeconds, github }, secrets };
+  const sigstore = { fulcioUrl: r.text("sigstoreFulcioUrl"), rekorUrl: r.text("sigstoreRekorUrl") };
+  return { settings: { ...settings, publish, aptly, packagecloud, indexWaitSeconds, github, sigstore }, secrets };
 }
 
 /** `mode` when set (a bad value is reported by its check), else the stack's name when it is a mode. */

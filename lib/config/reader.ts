@@ -72,6 +72,8 @@ export class ConfigReader {
         );
       }
       if (value.trim() === "") this.problem(key, "is empty", this.setCommand(key));
+      // A secret's check never quotes the value.
+      else if (spec.check?.(value)) this.problem(key, spec.check(value)!, this.setCommand(key));
       return value;
     }
     if (spec.kind === "boolean") {

@@ -61,6 +61,8 @@ export interface Settings {
     readonly url?: string;
     readonly gpgKey?: string;
   };
+  /** Sigstore's services for keyless signing (the key, when there is one, is a secret). */
+  readonly sigstore: { readonly fulcioUrl: string; readonly rekorUrl: string };
   /** What the stack leaves out and why (shown by `up` and the plan). */
   readonly notices: readonly string[];
   /** Deadline of the wait for the apt index, in seconds. */

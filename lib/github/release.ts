@@ -18,6 +18,8 @@ export interface ReleaseNotesRequest {
   readonly imageRefs: Readonly<Record<string, string>>;
   /** Tags each image got. */
   readonly imageTags: readonly string[];
+  /** The supply-chain files beside the deb (SBOMs, provenance, bundles, SHA256SUMS); none when not made. */
+  readonly supplyChainFiles?: readonly string[];
 }
 
 export function renderReleaseNotes(request: ReleaseNotesRequest): string {
@@ -39,8 +41,23 @@ export function renderReleaseNotes(request: ReleaseNotesRequest): string {
     "Artifacts:",
     `- \`${request.debFileName}\` for ${request.distribution}${debWhere}, sha256 \`${request.debSha256}\``,
     ...images,
+    ...supplyChain(request),
     "",
   ].join("\n");
+}
+
+function supplyChain(request: ReleaseNotesRequest): string[] {
+  const files = request.supplyChainFiles ?? [];
+  if (files.length === 0) return [];
+  const named = (suffix: string) => files.filter((file) => file.endsWith(suffix)).map((file) => `\`${file}\``);
+  return [
+    "",
+    "Supply chain:",
+    `- SBOMs (CycloneDX): ${named(".cdx.json").join(", ")}`,
+    `- Provenance (SLSA v1, in-toto): ${named(".intoto.json").join(", ")}; Sigstore bundles: ${named(".sigstore.json").join(", ")} (each image's is attached to it in the registry)`,
+    "- `SHA256SUMS`, signed in `SHA256SUMS.asc` with the apt repository's key",
+    `- Check before installing: \`npm run verify -- ${request.version}\``,
+  ];
 }
 
 /** `owner/repo` → its parts; the config check has already made sure there is exactly one slash. */

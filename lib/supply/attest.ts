@@ -3,6 +3,7 @@
  * (the provenance's, and one per image attached to it in the registry), SHA256SUMS over all of it
  * and its GPG signature. Written beside the deb, in `build/<debianVersion>/`. No Pulumi.
  */
+import { execFileSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { ImageName } from "../images/names";
@@ -39,8 +40,10 @@ export interface AttestRequest {
   readonly debPath: string;
   readonly distro: string;
   readonly images: readonly AttestedImage[];
-  /** Everything the provenance records but its subjects and end time. */
-  readonly provenance: Omit<ProvenanceFacts, "subjects" | "finishedOn">;
+  /** What the provenance records that the pipeline knows; the step adds the rest when it runs. */
+  readonly provenance: Omit<ProvenanceFacts, "subjects" | "project" | "startedOn" | "finishedOn">;
+  /** This project's checkout: its commit goes into the provenance. */
+  readonly projectDir: string;
   /** GPG key id for SHA256SUMS.asc (aptlyGpgKey); undefined: a throw-away key. */
   readonly gpgKey?: string;
   readonly sigstore: { readonly fulcioUrl: string; readonly rekorUrl: string };
@@ -76,11 +79,23 @@ function signingMethod(request: AttestRequest, secrets: AttestSecrets): { method
   return { method: { kind: "key", privateKeyPem: throwAwayKey().privateKeyPem }, label: "throw-away key" };
 }
 
+/** This project's commit, and whether its tree had changes (`unknown` outside a git checkout). */
+export function projectState(dir: string): { commit: string; dirty: boolean } {
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-C", dir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  try {
+    return { commit: git("rev-parse", "HEAD"), dirty: git("status", "--porcelain", "--untracked-files=no") !== "" };
+  } catch {
+    return { commit: "unknown", dirty: true };
+  }
+}
+
 export async function attest(
   request: AttestRequest,
   secrets: AttestSecrets,
   log: (line: string) => void,
 ): Promise<AttestResult> {
+  const startedOn = new Date().toISOString();
   const dir = request.artifactDir;
   const write = (name: string, text: string) => {
     writeFileSync(join(dir, name), text);
@@ -122,7 +137,13 @@ export async function attest(
     });
   }
 
-  const statement = provenanceStatement({ ...request.provenance, subjects, finishedOn: new Date().toISOString() });
+  const statement = provenanceStatement({
+    ...request.provenance,
+    project: projectState(request.projectDir),
+    subjects,
+    startedOn,
+    finishedOn: new Date().toISOString(),
+  });
   files.push(write(FILES.provenance, `${JSON.stringify(statement, null, 2)}\n`));
 
   const { method, label } = signingMethod(request, secrets);

@@ -86,6 +86,47 @@ describe("RalphRelease: publishing the deb", () => {
   });
 });
 
+describe("RalphRelease: supply chain", () => {
+  const KEY = "-----BEGIN PRIVATE KEY-----\nsigning-4711\n-----END PRIVATE KEY-----";
+
+  it("release: attests after every push, with the aptly key for SHA256SUMS and the signing key as a secret only", async () => {
+    const { named, dependsOn } = await declare("release", { ...BOTH, signingKey: KEY });
+    const step = named("supply-chain-attest");
+    expect(await dependsOn("supply-chain-attest")).toEqual(["images"]);
+    const environment = await resolve(step.props.environment as pulumi.Output<Record<string, string>>);
+    const request = JSON.parse(environment.RALPH_SUPPLY_ATTEST);
+    expect(request).toMatchObject({
+      gpgKey: "0123ABCD",
+      distro: "ubuntu",
+      sigstore: { fulcioUrl: "https://fulcio.sigstore.dev" },
+    });
+    expect(request.provenance.ralph).toMatchObject({
+      repository: "https://github.com/allegro/ralph",
+      version: "20241120.1",
+    });
+    expect(request.images.map((i: { name: string; pushedRef: string }) => [i.name, i.pushedRef.split("@")[0]])).toEqual(
+      [
+        ["ralph", "docker.io/allegro/ralph"],
+        ["ralph-static-nginx", "docker.io/allegro/ralph-static-nginx"],
+        ["inkpy", "docker.io/allegro/inkpy"],
+      ],
+    );
+    expect(request.images[0].venvs).toEqual(["/opt/ralph"]);
+    // No secret in the request; the key and the password reach the step only as its secret environment.
+    expect(environment.RALPH_SUPPLY_ATTEST).not.toMatch(/signing-4711|pw-4711/);
+    const runtime = step.props.runtimeEnvironment as pulumi.Output<Record<string, string>>;
+    expect(await isSecret(runtime)).toBe(true);
+    expect(await resolve(runtime)).toMatchObject({ RALPH_SIGNING_KEY: KEY, RALPH_REGISTRY_PASSWORD: "pw-4711" });
+  });
+
+  it("a bad signing key is refused by name before anything is declared, without its value", async () => {
+    await expect(declare("release", { signingKey: "not-a-key-4711" })).rejects.toThrow(
+      /signingKey: is not a PEM private key/,
+    );
+    await expect(declare("release", { signingKey: "not-a-key-4711" })).rejects.not.toThrow(/4711/);
+  });
+});
+
 describe("RalphRelease: GitHub", () => {
   const ENVIRONMENT = {
     githubEnvironment: "release",
@@ -100,7 +141,7 @@ describe("RalphRelease: GitHub", () => {
     expect(release.opts.import).toBeUndefined();
     expect(release.props).toMatchObject({ repository: "ralph", tagName: "20241120.1", name: "Ralph 20241120.1" });
     // Published first: the deb target and every pushed image.
-    expect(await dependsOn("github-release")).toEqual(["ralph-core-packagecloud", "images"]);
+    expect(await dependsOn("github-release")).toEqual(["ralph-core-packagecloud", "images", "supply-chain"]);
     const body = await resolve(release.props.body as pulumi.Output<string>);
     expect(body).toContain("Changes:\n- initial");
     expect(body).toMatch(
@@ -109,6 +150,11 @@ describe("RalphRelease: GitHub", () => {
     expect(body).toContain(
       "`docker.io/allegro/ralph:20241120.1`, `docker.io/allegro/ralph:latest` — `docker.io/allegro/ralph@sha256:",
     );
+    expect(body).toContain(
+      "Supply chain:\n- SBOMs (CycloneDX): `ralph-core_20241120.1_amd64.cdx.json`, `ralph.cdx.json`",
+    );
+    expect(body).toContain("`SHA256SUMS.asc`");
+    expect(body).toContain("`npm run verify -- 20241120.1`");
     // The provider holds the token as a secret, for the repository's owner.
     const provider = named("github");
     expect(provider.props.owner).toBe("allegro");

@@ -45,6 +45,7 @@ export const SECRET_KEYS = [
   "githubToken",
   "ciPulumiPassphrase",
   "ciPulumiAccessToken",
+  "signingKey",
 ];
 
 /** The image id the mocked Docker provider reports for the local image built by resource `name`. */

@@ -48,6 +48,7 @@ describe("parseConfig", () => {
       publish: { debTargets: ["aptly"], images: false, githubRelease: false },
       aptly: { root: resolve("/nowhere", "build/aptly"), url: undefined, gpgKey: undefined },
       indexWaitSeconds: 600,
+      sigstore: { fulcioUrl: "https://fulcio.sigstore.dev", rekorUrl: "https://rekor.sigstore.dev" },
       deb: {
         builder: "container",
         baseImage: "ubuntu:jammy",

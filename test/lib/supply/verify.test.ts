@@ -7,7 +7,7 @@ import { signChecksums, SUMS_KEY } from "../../../lib/supply/checksums";
 import { FILES } from "../../../lib/supply/files";
 import { type CheckLine, verifyRelease, type VerifyOptions } from "../../../lib/supply/verify";
 import { signingKey } from "../../support/aptRepo";
-import { BASE_IMAGE, docker, useContainerEngine } from "../../support/containers";
+import { BASE_IMAGE, docker, PROJECT_DIR, useContainerEngine } from "../../support/containers";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
 import { identityToken, type MockSigstore, startMockSigstore } from "../../support/sigstore";
 
@@ -82,11 +82,10 @@ function attestRequest(dir: string, debPath: string, image: { localId: string; p
     ],
     provenance: {
       ralph: { repository: "https://github.com/allegro/ralph", commit: "c".repeat(40), version: VERSION },
-      project: { commit: "d".repeat(40), dirty: false },
       config: { distribution: "debian/bookworm", registry: REGISTRY },
       stack: "release",
-      startedOn: "2024-11-24T09:00:00Z",
     },
+    projectDir: PROJECT_DIR,
     sigstore: { fulcioUrl: "http://127.0.0.1:9/unused", rekorUrl: "http://127.0.0.1:9/unused" },
   } satisfies AttestRequest;
 }

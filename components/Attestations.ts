@@ -1,0 +1,91 @@
+import { dirname } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { Settings } from "../lib/config";
+import { type ImageName, imageRepository } from "../lib/images/names";
+import type { AttestRequest, AttestResult } from "../lib/supply/attest";
+import type { CheckoutVersion } from "../lib/version/version";
+import { PipelineStep } from "./PipelineStep";
+import type { StackSecrets } from "./stackInputs";
+
+/** Inside the ralph image, Ralph's venv (ralph-core's); the other images have none of their own. */
+const IMAGE_VENVS: Record<ImageName, string[]> = { ralph: ["/opt/ralph"], "ralph-static-nginx": [], inkpy: [] };
+
+export interface AttestationsArgs {
+  readonly settings: Settings;
+  readonly checkout: CheckoutVersion;
+  /** This project's directory (the CLI; its commit goes into the provenance). */
+  readonly projectDir: string;
+  /** The deb that passed the gate, and its sha256 (the step waits for the gate through it). */
+  readonly debPath: pulumi.Output<string>;
+  readonly verifiedDebSha256: pulumi.Output<string>;
+  /** The deb builder's image id; undefined with the host builder. */
+  readonly builderImage?: pulumi.Output<string>;
+  /** Local id of each built image, and `<repository>@sha256:…` of each pushed one. */
+  readonly imageIds: pulumi.Output<Record<string, string>>;
+  readonly imageRefs: pulumi.Output<Record<string, string>>;
+  /** Steps to wait for (the pushes: bundles are attached to what they pushed). */
+  readonly after: pulumi.Resource[];
+  readonly secrets: StackSecrets;
+}
+
+/**
+ * SBOMs (the deb, each image), the build's SLSA provenance, Sigstore bundles (the provenance's, and
+ * each image's, attached in the registry), SHA256SUMS over all of it and its GPG signature: what
+ * `npm run verify` checks. Runs again only when the deb or an image changes.
+ */
+export class Attestations extends pulumi.ComponentResource {
+  /** `build/<debianVersion>/`, where every file is. */
+  readonly artifactDir: pulumi.Output<string>;
+  /** What the step did: files, how it signed, the bundles it attached. */
+  readonly result: pulumi.Output<AttestResult>;
+
+  constructor(name: string, args: AttestationsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ralph:supply:Attestations", name, {}, opts);
+    const { settings, checkout } = args;
+    const request = pulumi
+      .all([args.debPath, args.verifiedDebSha256, args.builderImage, args.imageIds, args.imageRefs])
+      .apply(([debPath, , builderImage, imageIds, imageRefs]): AttestRequest => ({
+        artifactDir: dirname(debPath),
+        debPath,
+        distro: settings.distribution.distro,
+        images: Object.entries(imageIds).map(([image, localId]) => ({
+          name: image as ImageName,
+          repository: imageRepository(settings.images.registry, settings.images.namespace, image as ImageName),
+          localId,
+          pushedRef: imageRefs[image],
+          venvs: IMAGE_VENVS[image as ImageName],
+        })),
+        provenance: {
+          ralph: {
+            repository: `https://github.com/${settings.github.repository}`,
+            commit: checkout.commit,
+            version: checkout.version,
+          },
+          builderImage,
+          config: { ...settings },
+          stack: pulumi.getStack(),
+        },
+        projectDir: args.projectDir,
+        gpgKey: settings.aptly.gpgKey,
+        sigstore: settings.sigstore,
+        registryUsername: settings.images.username,
+      }));
+    const step = new PipelineStep(
+      `${name}-attest`,
+      {
+        create: "npm run --silent cli -- supply attest",
+        dir: args.projectDir,
+        environment: { RALPH_SUPPLY_ATTEST: request.apply((r) => JSON.stringify(r)) },
+        runtimeEnvironment: {
+          RALPH_SIGNING_KEY: args.secrets.signingKey ?? "",
+          RALPH_REGISTRY_PASSWORD: args.secrets.registryPassword ?? "",
+        },
+        triggers: [args.verifiedDebSha256, args.imageIds.apply(JSON.stringify), args.imageRefs.apply(JSON.stringify)],
+      },
+      { parent: this, dependsOn: args.after },
+    );
+    this.result = step.stdout.apply((stdout) => JSON.parse(stdout) as AttestResult);
+    this.artifactDir = this.result.artifactDir;
+    this.registerOutputs({ artifactDir: this.artifactDir, result: this.result });
+  }
+}

@@ -168,6 +168,17 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
     publishes.push(`images stay local (publishImages is off)`);
   }
   publishes.forEach((text, i) => (i === 0 ? line("publish", text) : more(text)));
+  const attest = plan.resources.map((r) => environmentOf(r, "RALPH_SUPPLY_ATTEST")).find((a) => a !== undefined);
+  if (attest) {
+    const attached = pushes.length > 0 ? ", each image's attached to it in the registry" : "";
+    line(
+      "attest",
+      `SBOMs, SLSA provenance, Sigstore bundles (keyless in CI, else signingKey or a throw-away key)${attached}`,
+    );
+    more(
+      `SHA256SUMS over all of it, signed by ${attest.gpgKey ?? "a throw-away key"}; checked by npm run verify -- ${outputString(plan, "version")}`,
+    );
+  }
 
   const releases = ofType("github:index/release:Release");
   const environments = ofType("github:index/repositoryEnvironment:RepositoryEnvironment");

@@ -4,10 +4,10 @@
  * shows: outputs of a real run, no-op runs, diffs after a change, interruption, retain-on-delete and
  * secrets in state.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveDirectory, signingKey } from "./support/aptRepo";
@@ -17,7 +17,8 @@ import { type GitRepo, removeTempDirs, tempDir } from "./support/gitRepo";
 import { type PackagecloudServer, startPackagecloudServer } from "./support/packagecloudServer";
 import { INKPY_CHECKOUT } from "./support/pulumi";
 import { ralphFixtureRepo } from "./support/ralphFixture";
-import { manifestPuts, RegistryApi } from "./support/registry";
+import { RegistryApi, tagPuts } from "./support/registry";
+import { identityToken, type MockSigstore, startMockSigstore } from "./support/sigstore";
 
 const MINUTES = 60_000;
 const registry = new RegistryApi("http://127.0.0.1:5000");
@@ -123,6 +124,7 @@ describe("snapshot stack, deb only, under the real engine", () => {
         "ralph-core-build",
         "ralph-core-packagecloud",
         "ralph-core-verify",
+        "supply-chain-attest",
       ]);
       const result = await stack.up();
       expect(result.summary.result).toBe("succeeded");
@@ -152,6 +154,7 @@ describe("snapshot stack, deb only, under the real engine", () => {
         "ralph-core-build",
         "ralph-core-packagecloud",
         "ralph-core-verify",
+        "supply-chain-attest",
       ]);
       const debFile = value(result.outputs, "debPath").split("/").at(-1) as string;
       expect(server.packages.filter((p) => p.filename === debFile)).toHaveLength(1);
@@ -260,6 +263,27 @@ describe("release stack, deb only, under the real engine", () => {
 });
 
 describe("a released version is published once, under the real engine", () => {
+  const WORKFLOW = "https://github.com/allegro/ralph/.github/workflows/publish.yml@refs/tags/20241124.1";
+  let sigstore: MockSigstore;
+  let trustedRoot = "";
+  let gpgPublicKey = "";
+  beforeAll(async () => {
+    sigstore = await startMockSigstore();
+    trustedRoot = join(tempDir(), "trusted_root.json");
+    writeFileSync(trustedRoot, JSON.stringify(sigstore.trustedRoot));
+  });
+  afterAll(() => sigstore.close());
+  /** `npm run verify` as a user runs it in the project that built 20241124.1, with the apt key and the workflow's identity. */
+  const verifyCli = (projectDir: string) =>
+    spawnSync(
+      "npm",
+      [
+        ...["run", "--silent", "verify", "--", "20241124.1"],
+        ...["--gpg-key", gpgPublicKey, "--identity", WORKFLOW, "--trusted-root", trustedRoot],
+      ],
+      { cwd: projectDir, encoding: "utf8" },
+    );
+
   it(
     "lost state on the machine that released: adopted, nothing pushed twice; elsewhere, or over a moved tag: refused before building",
     async () => {
@@ -287,9 +311,18 @@ describe("a released version is published once, under the real engine", () => {
           aptlyUrl: apt.url,
           aptlyGpgKey: key.keyId,
           githubRelease: "false",
+          // Keyless, as in the publish workflow: the CI's identity, Sigstore's services on loopback.
+          sigstoreFulcioUrl: sigstore.fulcioUrl,
+          sigstoreRekorUrl: sigstore.rekorUrl,
         };
+        gpgPublicKey = join(tempDir(), "apt.asc");
+        writeFileSync(
+          gpgPublicKey,
+          execFileSync("gpg", ["--homedir", key.gnupgHome, "--armor", "--export", key.keyId]),
+        );
         const releaseOn = async (project: EngineProject) => {
           project.env.GNUPGHOME = key.gnupgHome;
+          project.env.SIGSTORE_ID_TOKEN = identityToken(WORKFLOW);
           const events: EngineEvent[] = [];
           const stack = await project.stack("release", config);
           const result = await stack.up({ onEvent: (event) => events.push(event) }).catch((error: Error) => error);
@@ -301,7 +334,9 @@ describe("a released version is published once, under the real engine", () => {
           return { result, ran };
         };
         const images = ["ralph", "ralph-static-nginx", "inkpy"];
-        const puts = () => images.reduce((sum, image) => sum + manifestPuts(`${namespace}/${image}`), 0);
+        // Tags written; the attestations' manifests (pushed by digest) are not pushes of an image.
+        const puts = () =>
+          images.reduce((sum, image) => sum + tagPuts(`${namespace}/${image}`, ["20241124.1", "latest"]), 0);
 
         const machine = engineProject();
         const first = await releaseOn(machine);
@@ -313,6 +348,27 @@ describe("a released version is published once, under the real engine", () => {
           );
         }
         expect(puts()).toBe(6); // version and latest of each image
+
+        // What a user runs before installing: every check passes, keyless bundles for the workflow.
+        const attested = first.result.outputs.attestations.value as { sigstoreSigning: string; attached: object };
+        expect(attested.sigstoreSigning).toBe("keyless");
+        expect(Object.keys(attested.attached).sort()).toEqual([...images].sort());
+        const artifactDir = dirname(value(first.result.outputs, "debPath"));
+        const verified = verifyCli(machine.dir);
+        expect(verified.status, verified.stdout).toBe(0);
+        for (const check of [
+          "✓ signature SHA256SUMS.asc: good",
+          "✓ signature provenance.sigstore.json: good, identity",
+          "✓ sbom ralph-core_20241124.1_amd64.cdx.json",
+        ])
+          expect(verified.stdout).toContain(check);
+        for (const image of images) {
+          expect(verified.stdout).toContain(`✓ image 127.0.0.1:5000/${namespace}/${image}:20241124.1`);
+          expect(verified.stdout).toContain(`✓ bundle ${image}: attached`);
+        }
+        // The ralph image's SBOM lists the venv ralph-core put there.
+        const ralphSbom = JSON.parse(readFileSync(join(artifactDir, "ralph.cdx.json"), "utf8"));
+        expect(ralphSbom.components.map((c: { purl: string }) => c.purl)).toContain("pkg:pypi/ralph@3.0.0");
 
         // The state is lost; build/ on this machine is not. The checks find what was published is
         // what this machine made: the deb is rebuilt to the same bytes, the images are pushed nowhere.
@@ -344,6 +400,11 @@ describe("a released version is published once, under the real engine", () => {
         await docker("tag", BASE_IMAGE, `127.0.0.1:5000/${namespace}/ralph:20241124.1`);
         await docker("push", "--quiet", `127.0.0.1:5000/${namespace}/ralph:20241124.1`);
         const moved = await registry.digest(`${namespace}/ralph`, "20241124.1");
+        const afterMove = verifyCli(machine.dir);
+        expect(afterMove.status).toBe(1);
+        expect(afterMove.stdout).toContain(
+          `✗ image 127.0.0.1:5000/${namespace}/ralph:20241124.1: the registry serves ${moved}, the provenance names ${refs.ralph.split("@")[1]}`,
+        );
         const overMoved = await releaseOn(engineProject({ sameMachineAs: machine }));
         expect(String(overMoved.result)).toContain(
           `127.0.0.1:5000/${namespace}/ralph:20241124.1 is already published as ${moved}, and this stack recorded pushing ${refs.ralph.split("@")[1]}`,

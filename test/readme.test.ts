@@ -39,6 +39,11 @@ const RUN_BY: readonly { command: RegExp; file: string; runs: string }[] = [
   { command: /^npm run engine\b/, file: ".ci/run", runs: "npm run --silent engine" },
   { command: /^npm run doctor\b/, file: "test/cli/doctor.test.ts", runs: '"run", "--silent", "doctor"' },
   {
+    command: /^npm run verify\b/,
+    file: "test/index.engine.test.ts",
+    runs: '"run", "--silent", "verify", "--", "20241124.1"',
+  },
+  {
     command: /^npm run release -- (snapshot|<)/,
     file: "test/cli/release.engine.test.ts",
     runs: '"release", "--", "snapshot", "up"',

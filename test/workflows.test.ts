@@ -69,6 +69,10 @@ describe("publish.yml", () => {
   const publish = workflow("publish.yml");
   const job = publish.jobs.publish;
 
+  it("may ask for an OIDC token (keyless Sigstore signing with the workflow's identity), nothing more", () => {
+    expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+  });
+
   it("runs when a GitHub release is created, in the release environment, in Ralph's repository", () => {
     expect(publish.on).toEqual({ release: { types: ["created"] } });
     expect(job.environment).toBe("${{ vars.RALPH_RELEASE_ENVIRONMENT || 'release' }}");

@@ -53,6 +53,15 @@ export function manifestPuts(repository: string, log = REGISTRY_LOG): number {
     .filter((line) => line.includes(pattern)).length;
 }
 
+/** How many times a tag of `repository` was written (manifest PUTs by tag, not by digest). */
+export function tagPuts(repository: string, tags: readonly string[], log = REGISTRY_LOG): number {
+  const lines = readFileSync(log, "utf8").split("\n");
+  return tags.reduce(
+    (sum, tag) => sum + lines.filter((l) => l.includes(`"PUT /v2/${repository}/manifests/${tag} `)).length,
+    0,
+  );
+}
+
 export interface LoginRegistry {
   /** `127.0.0.1:5001` */
   readonly address: string;

@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -274,12 +274,12 @@ describe("a released version is published once, under the real engine", () => {
   });
   afterAll(() => sigstore.close());
   /** `npm run verify` as a user runs it in the project that built 20241124.1, with the apt key and the workflow's identity. */
-  const verifyCli = (projectDir: string) =>
+  const verifyCli = (projectDir: string, extra: string[] = []) =>
     spawnSync(
       "npm",
       [
         ...["run", "--silent", "verify", "--", "20241124.1"],
-        ...["--gpg-key", gpgPublicKey, "--identity", WORKFLOW, "--trusted-root", trustedRoot],
+        ...["--gpg-key", gpgPublicKey, "--identity", WORKFLOW, "--trusted-root", trustedRoot, ...extra],
       ],
       { cwd: projectDir, encoding: "utf8" },
     );
@@ -366,6 +366,18 @@ describe("a released version is published once, under the real engine", () => {
           expect(verified.stdout).toContain(`✓ image 127.0.0.1:5000/${namespace}/${image}:20241124.1`);
           expect(verified.stdout).toContain(`✓ bundle ${image}: attached`);
         }
+        // One changed byte in the released deb (a copy of the build directory): its sum's line fails.
+        const tampered = join(tempDir("ralph-release-tampered-"), "20241124.1");
+        cpSync(artifactDir, tampered, { recursive: true });
+        const deb = join(tampered, "ralph-core_20241124.1_amd64.deb");
+        const bytes = readFileSync(deb);
+        bytes[bytes.length >> 1] ^= 0x01;
+        writeFileSync(deb, bytes);
+        const onTampered = verifyCli(machine.dir, ["--dir", tampered]);
+        expect(onTampered.status).toBe(1);
+        expect(onTampered.stdout).toMatch(/^✗ sha256 ralph-core_20241124\.1_amd64\.deb: sha256 [0-9a-f]{64}, listed /m);
+        expect(onTampered.stdout).toContain("✓ signature SHA256SUMS.asc");
+
         // The ralph image's SBOM lists the venv ralph-core put there.
         const ralphSbom = JSON.parse(readFileSync(join(artifactDir, "ralph.cdx.json"), "utf8"));
         expect(ralphSbom.components.map((c: { purl: string }) => c.purl)).toContain("pkg:pypi/ralph@3.0.0");

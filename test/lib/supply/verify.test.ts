@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { attest, type AttestRequest, type AttestResult } from "../../../lib/supply/attest";
 import { signChecksums, SUMS_KEY } from "../../../lib/supply/checksums";
 import { FILES } from "../../../lib/supply/files";
-import { type CheckLine, verifyRelease, type VerifyOptions } from "../../../lib/supply/verify";
+import { artifactDirFor, type CheckLine, verifyRelease, type VerifyOptions } from "../../../lib/supply/verify";
 import { signingKey } from "../../support/aptRepo";
 import { BASE_IMAGE, docker, PROJECT_DIR, useContainerEngine } from "../../support/containers";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
@@ -130,6 +130,18 @@ describe("a build's supply chain: signed, attached, verified; each tampering fai
     expect(sbom.components.map((c: { purl: string }) => c.purl)).toEqual(
       expect.arrayContaining(["pkg:pypi/django@4.2.16", "pkg:pypi/ralph@3.0.0", "pkg:deb/debian/libmariadb3"]),
     );
+    const provenance = JSON.parse(readFileSync(join(dir, FILES.provenance), "utf8"));
+    const head = execFileSync("git", ["-C", PROJECT_DIR, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+    expect(provenance.predicate.buildDefinition.resolvedDependencies).toEqual(
+      expect.arrayContaining([
+        { uri: `git+https://github.com/allegro/ralph@refs/tags/${VERSION}`, digest: { gitCommit: "c".repeat(40) } },
+        expect.objectContaining({ uri: "git+https://github.com/allegro/ralph-release", digest: { gitCommit: head } }),
+      ]),
+    );
+    expect(provenance.subject.map((s: { name: string }) => s.name)).toEqual([
+      `ralph-core_${VERSION}_amd64.deb`,
+      `${REGISTRY}/${namespace}/ralph`,
+    ]);
     const lines = await verify();
     expect(failing(lines)).toEqual([]);
     expect(lines.map((l) => l.check)).toEqual(
@@ -231,5 +243,25 @@ describe("keyless: bundles carry the CI's identity (mock Fulcio and Rekor on loo
     expect(sigstore.requests.filter((r) => r === "/api/v1/log/entries")).toHaveLength(2);
     const lines = await verifyRelease({ ...options, identity: FORK });
     expect(failing(lines)).toEqual([`signature ${FILES.provenanceBundle}`, "bundle ralph"]);
+  });
+});
+
+describe("npm run verify <version> finds the build", () => {
+  it("by its directory, or, for a snapshot, by the version its provenance names; else says how to make one", () => {
+    const build = tempDir("ralph-release-build-");
+    const snapshot = "20261126.1-feature-ABC-12-SNAPSHOT";
+    for (const [dir, version] of [
+      ["20241124.1", "20241124.1"],
+      ["20261126.1~feature.ABC.12.SNAPSHOT.3", snapshot],
+    ]) {
+      mkdirSync(join(build, dir));
+      const statement = { predicate: { buildDefinition: { externalParameters: { version } } } };
+      writeFileSync(join(build, dir, FILES.provenance), JSON.stringify(statement));
+    }
+    expect(artifactDirFor(build, "20241124.1")).toBe(join(build, "20241124.1"));
+    expect(artifactDirFor(build, snapshot)).toBe(join(build, "20261126.1~feature.ABC.12.SNAPSHOT.3"));
+    expect(() => artifactDirFor(build, "20241124.2")).toThrow(
+      `No attested build of 20241124.2 in ${build}. Fix: run the pipeline for it (npm run up), or give the directory with --dir.`,
+    );
   });
 });

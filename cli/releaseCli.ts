@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { isSecretKey, MODES, PROJECT } from "../lib/config";
 import { UserError } from "../lib/errors";
 import { CI_VARIABLES } from "../lib/github/environment";
+import type { AttestResult } from "../lib/supply/attest";
 import { mergeSettings, settingsFromCommandLine, settingsFromEnvironment } from "./stackConfig";
 
 export const OPERATIONS = ["preview", "up", "destroy", "refresh"] as const;
@@ -187,6 +188,8 @@ export interface ReleaseSummary {
   readonly images?: Readonly<Record<string, string>>;
   readonly targets?: readonly string[];
   readonly githubRelease?: string;
+  /** Where the SBOMs, provenance and signatures are, and what signed them. */
+  readonly attested?: { readonly dir: string; readonly sigstoreSigning: string; readonly checksumsSigning: string };
   readonly changes?: Readonly<Record<string, number>>;
   readonly failed?: { readonly name: string; readonly type: string; readonly message: string };
   readonly message?: string;
@@ -216,8 +219,15 @@ function summarize(
     images: Object.keys(refs).length > 0 ? refs : ids,
     targets,
     githubRelease: plain("githubReleaseUrl") as string | undefined,
+    attested: attestedOf(plain("attestations") as AttestResult | undefined),
     changes: result.changes,
   };
+}
+
+function attestedOf(result: AttestResult | undefined): ReleaseSummary["attested"] {
+  if (!result) return undefined;
+  const { artifactDir: dir, sigstoreSigning, checksumsSigning } = result;
+  return { dir, sigstoreSigning, checksumsSigning };
 }
 
 export function renderSummary(summary: ReleaseSummary): string {
@@ -236,6 +246,12 @@ export function renderSummary(summary: ReleaseSummary): string {
     row(image === Object.keys(summary.images ?? {})[0] ? "images" : "", `${image}  ${ref}`);
   row("targets", summary.targets && summary.targets.length > 0 ? summary.targets.join(", ") : undefined);
   row("github", summary.githubRelease);
+  const { attested } = summary;
+  row(
+    "attested",
+    attested &&
+      `SBOMs, provenance, bundles (${attested.sigstoreSigning}), SHA256SUMS.asc (${attested.checksumsSigning}); check: npm run verify -- ${summary.version}`,
+  );
   const changes = Object.entries(summary.changes ?? {}).filter(([, n]) => n > 0);
   row("changes", changes.length > 0 ? changes.map(([op, n]) => `${n} ${op}`).join(", ") : undefined);
   return lines.filter((l) => l.trim().length > 0).join("\n");

@@ -35,6 +35,16 @@ describe("npm run release -- snapshot up, under the real engine", () => {
     expect(summary).toMatchObject({ stack: "snapshot", operation: "up", result: "succeeded", version: "20241124.1" });
     expect(summary.deb.path).toBe(join(project.dir, "build", "20241124.1", "ralph-core_20241124.1_amd64.deb"));
     expect(existsSync(summary.deb.path)).toBe(true);
+    // Signed with throw-away keys (none configured); npm run verify checks it with their public halves.
+    expect(summary.attested).toEqual({
+      dir: join(project.dir, "build", "20241124.1"),
+      sigstoreSigning: "throw-away key",
+      checksumsSigning: "throw-away key",
+    });
+    const verified = await run("npm", ["run", "--silent", "verify", "--", "20241124.1"], { cwd: project.dir, env });
+    expect(verified.stdout).toContain("✓ signature SHA256SUMS.asc: good, by");
+    expect(verified.stdout).toContain("✓ sbom ralph-core_20241124.1_amd64.cdx.json: lists what the deb holds");
+    expect(verified.stdout).toMatch(/All \d+ checks passed/);
     expect(existsSync(join(project.dir, "build", "aptly", "public", "debian", "dists", "bookworm", "Release"))).toBe(
       true,
     );

@@ -23,3 +23,5 @@ export const debLocations = pulumi.output(release.debLocations);
 /** What this stack leaves out and why (e.g. inkpy without its checkout). */
 export const notices = pulumi.output([...settings.notices]);
 export const githubReleaseUrl = release.githubRelease?.url ?? pulumi.output(undefined);
+/** The supply chain beside the deb: where, the files, what signed them, the bundles attached to images. */
+export const attestations = release.attestations.result;

@@ -92,6 +92,8 @@ describe("deb-only stack (images false)", () => {
     // Every step is one of this project's dynamic resources: the engine and Node are all it needs.
     expect(new Set(custom.map((r) => r.type.split(":")[0]))).toEqual(new Set(["pulumi-nodejs"]));
     expect(outputs.imageIds).toEqual({});
+    // A deb-only stack is attested too: the deb's SBOM and provenance, signed.
+    expect(outputs.attestations).toMatchObject({ files: expect.arrayContaining(["provenance.sigstore.json"]) });
     expect(outputs.imageRefs).toEqual({});
     expect(String(outputs.debPath)).toMatch(/ralph-core_.*_amd64\.deb$/);
   });

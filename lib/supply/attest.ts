@@ -150,6 +150,8 @@ export async function attest(
   log(`sign: provenance (Sigstore, ${label})`);
   files.push(write(FILES.provenanceBundle, await signStatement(statement, method)));
   if (method.kind === "key") files.push(write(FILES.sigstoreKey, publicKeyPemOf(method.privateKeyPem)));
+  // A key left by an earlier run would be taken for this run's signer.
+  else rmSync(join(dir, FILES.sigstoreKey), { force: true });
 
   const attached: Record<string, string> = {};
   for (const [i, image] of request.images.entries()) {

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { UserError } from "../errors";
 import { FILES, LOCAL_ONLY } from "./files";
-import { checkSums, sha256File, SUMS_KEY, SUMS_SIGNATURE, verifyChecksumsSignature } from "./checksums";
+import { checkSums, sha256File, SUMS, SUMS_KEY, SUMS_SIGNATURE, verifyChecksumsSignature } from "./checksums";
 import { readDebContents } from "./debContents";
 import type { Statement, Subject } from "./provenance";
 import { OciRepository, type RegistryLogin } from "./referrers";
@@ -74,15 +74,8 @@ function expectedSigner(options: VerifyOptions): { signer?: ExpectedSigner; note
   return { signer: { kind: "key", publicKeyPem: readFileSync(keyFile, "utf8") }, note };
 }
 
-const attempt = (check: string, run: () => string): CheckLine => {
-  try {
-    return { check, ok: true, detail: run() };
-  } catch (error) {
-    return { check, ok: false, detail: (error as Error).message.split("\n")[0] };
-  }
-};
-
-async function attemptAsync(check: string, run: () => Promise<string>): Promise<CheckLine> {
+/** Runs one check: its line says what it found, or the first line of why it failed. */
+async function attempt(check: string, run: () => string | Promise<string>): Promise<CheckLine> {
   try {
     return { check, ok: true, detail: await run() };
   } catch (error) {
@@ -90,7 +83,7 @@ async function attemptAsync(check: string, run: () => Promise<string>): Promise<
   }
 }
 
-function checkImageSbom(dir: string, image: string, subject: Subject): CheckLine {
+function checkImageSbom(dir: string, image: string, subject: Subject): Promise<CheckLine> {
   return attempt(`sbom ${image}`, () => {
     const sbom = parseSbom(readFileSync(join(dir, FILES.imageSbom(image)), "utf8"));
     if (sbom.subject.sha256 !== subject.digest.sha256)
@@ -107,7 +100,7 @@ async function checkImage(
 ): Promise<CheckLine[]> {
   const image = subject.name.split("/").pop()!;
   const digest = `sha256:${subject.digest.sha256}`;
-  const sbom = checkImageSbom(options.dir, image, subject);
+  const sbom = await checkImageSbom(options.dir, image, subject);
   if (subject.annotations?.[LOCAL_ONLY])
     return [
       {
@@ -118,12 +111,12 @@ async function checkImage(
       sbom,
     ];
   const repository = new OciRepository(subject.name, options.registryLogin);
-  const served = await attemptAsync(`image ${subject.name}:${version}`, async () => {
+  const served = await attempt(`image ${subject.name}:${version}`, async () => {
     const now = await repository.resolve(version);
     if (now.digest !== digest) throw new Error(`the registry serves ${now.digest}, the provenance names ${digest}`);
     return `the registry serves ${digest}`;
   });
-  const bundle = await attemptAsync(`bundle ${image}`, async () => {
+  const bundle = await attempt(`bundle ${image}`, async () => {
     if (!signer) throw new Error("no signer to check against");
     const referrers = (await repository.referrers(digest)).filter((d) => d.artifactType === BUNDLE_MEDIA_TYPE);
     if (referrers.length === 0) throw new Error(`no Sigstore bundle attached to ${subject.name}@${digest}`);
@@ -151,29 +144,32 @@ export async function verifyRelease(options: VerifyOptions): Promise<CheckLine[]
   const lines: CheckLine[] = [];
   const gpgKeyFile = options.gpgKeyFile ?? join(dir, SUMS_KEY);
   lines.push(
-    attempt(`signature ${SUMS_SIGNATURE}`, () => {
+    await attempt(`signature ${SUMS_SIGNATURE}`, () => {
       const fingerprint = verifyChecksumsSignature(dir, gpgKeyFile);
       return options.gpgKeyFile ? `good, by ${fingerprint}` : `good, by ${fingerprint} (key ${BESIDE} --gpg-key)`;
     }),
   );
-  for (const sum of checkSums(dir))
-    lines.push({ check: `sha256 ${sum.file}`, ok: sum.problem === undefined, detail: sum.problem ?? "matches" });
+  if (!existsSync(join(dir, SUMS))) lines.push({ check: `sha256 ${SUMS}`, ok: false, detail: "missing" });
+  else
+    for (const sum of checkSums(dir))
+      lines.push({ check: `sha256 ${sum.file}`, ok: sum.problem === undefined, detail: sum.problem ?? "matches" });
 
   const { signer, note } = expectedSigner(options);
   let statement: Statement | undefined;
   lines.push(
-    attempt(`signature ${FILES.provenanceBundle}`, () => {
+    await attempt(`signature ${FILES.provenanceBundle}`, () => {
       if (!signer) throw new Error(note);
       statement = verifyStatementBundle(readFileSync(join(dir, FILES.provenanceBundle), "utf8"), signer);
       return `good, ${note}`;
     }),
   );
   // Unverified, the plain statement still says what to compare (SHA256SUMS covers it): every check reports.
+  if (!statement && !existsSync(join(dir, FILES.provenance))) return lines;
   statement ??= JSON.parse(readFileSync(join(dir, FILES.provenance), "utf8")) as Statement;
   const debSubject = statement.subject.find((s) => s.name.endsWith(".deb"));
   const debPath = debSubject && join(dir, basename(debSubject.name));
   lines.push(
-    attempt(`provenance ${debSubject?.name ?? "deb"}`, () => {
+    await attempt(`provenance ${debSubject?.name ?? "deb"}`, () => {
       if (!debPath || !existsSync(debPath)) throw new Error("the provenance names no deb in this directory");
       const actual = sha256File(debPath);
       if (actual !== debSubject!.digest.sha256)
@@ -182,7 +178,7 @@ export async function verifyRelease(options: VerifyOptions): Promise<CheckLine[]
     }),
   );
   lines.push(
-    attempt(`sbom ${debSubject ? FILES.debSbom(basename(debSubject.name)) : "deb"}`, () => {
+    await attempt(`sbom ${debSubject ? FILES.debSbom(basename(debSubject.name)) : "deb"}`, () => {
       if (!debPath || !existsSync(debPath)) throw new Error("no deb to compare with");
       const stated = parseSbom(readFileSync(join(dir, FILES.debSbom(basename(debPath))), "utf8"));
       const actual = debSbomContents(readDebContents(debPath), sha256File(debPath), "");

@@ -264,4 +264,14 @@ describe("npm run verify <version> finds the build", () => {
       `No attested build of 20241124.2 in ${build}. Fix: run the pipeline for it (npm run up), or give the directory with --dir.`,
     );
   });
+
+  it("a directory with nothing attested fails each check it cannot make, and says so", async () => {
+    const lines = await verifyRelease({ dir: tempDir("ralph-release-empty-") });
+    expect(failing(lines)).toEqual([
+      "signature SHA256SUMS.asc",
+      "sha256 SHA256SUMS",
+      `signature ${FILES.provenanceBundle}`,
+    ]);
+    expect(lines[1].detail).toBe("missing");
+  });
 });

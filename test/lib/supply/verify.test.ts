@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as CDX from "@cyclonedx/cyclonedx-library";
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -130,6 +131,10 @@ describe("a build's supply chain: signed, attached, verified; each tampering fai
     expect(sbom.components.map((c: { purl: string }) => c.purl)).toEqual(
       expect.arrayContaining(["pkg:pypi/django@4.2.16", "pkg:pypi/ralph@3.0.0", "pkg:deb/debian/libmariadb3"]),
     );
+    // Valid CycloneDX 1.6, by the schema (CycloneDX's own validator).
+    const validator = new CDX.Validation.JsonStrictValidator(CDX.Spec.Version.v1dot6);
+    for (const file of [result.debSbom, "ralph.cdx.json"])
+      expect([file, await validator.validate(readFileSync(join(dir, file), "utf8"))]).toEqual([file, null]);
     const provenance = JSON.parse(readFileSync(join(dir, FILES.provenance), "utf8"));
     const head = execFileSync("git", ["-C", PROJECT_DIR, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
     expect(provenance.predicate.buildDefinition.resolvedDependencies).toEqual(

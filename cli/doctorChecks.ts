@@ -225,14 +225,13 @@ export function hostTools(settings: Settings): HostTool[] {
       { tool: "lintian", why: "builder host: the verification gate", fix: build },
     );
   }
-  if (settings.publish.debTargets.includes("aptly")) {
-    tools.push(
-      { tool: "aptly", why: "debTargets aptly", fix: APT("aptly") },
-      { tool: "dpkg-deb", why: "debTargets aptly: reading the deb's fields", fix: APT("dpkg") },
-    );
-    if (settings.aptly.gpgKey)
-      tools.push({ tool: "gpg", why: "signing the aptly repository (aptlyGpgKey)", fix: APT("gnupg") });
-  }
+  if (settings.publish.debTargets.includes("aptly"))
+    tools.push({ tool: "aptly", why: "debTargets aptly", fix: APT("aptly") });
+  // Every build is attested: the deb is read for its SBOM, SHA256SUMS is signed (aptlyGpgKey, else a throw-away key).
+  tools.push(
+    { tool: "dpkg-deb", why: "reading the deb (its fields, its SBOM)", fix: APT("dpkg") },
+    { tool: "gpg", why: "signing SHA256SUMS and the aptly repository", fix: APT("gnupg") },
+  );
   return tools;
 }
 

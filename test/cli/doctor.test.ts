@@ -43,14 +43,15 @@ describe("npm run doctor", () => {
     const bare = { PATH: bareMachinePath(), DOCKER_HOST: `unix://${tempDir()}/no-engine.sock` };
     const result = doctor(bare, "snapshot", "--source", repo.dir);
     expect(result.status).toBe(1);
-    for (const missing of ["pulumi CLI", "language host", "tar", "docker", "aptly", "dpkg-deb", "Docker API"]) {
+    for (const missing of ["pulumi CLI", "language host", "tar", "docker", "aptly", "dpkg-deb", "gpg", "Docker API"]) {
       expect(result.stdout).toMatch(failed(missing));
     }
     expect(result.stdout).toMatch(/^✗ pulumi CLI +not on PATH\n +fix: .*npm run engine/m);
     expect(result.stdout).toMatch(/^✗ docker +not on PATH; needed for the builder container.*\n +fix: .*docker\.io/m);
     expect(result.stdout).toMatch(/^✓ git +/m);
     expect(result.stdout).toMatch(/^✓ checkout +.*: 20241124\.1 at [0-9a-f]{12}$/m);
-    expect(result.stdout).toMatch(/^7 to fix before npm run release -- snapshot up$/m);
+    expect(result.stdout).toMatch(/^✗ gpg +not on PATH; needed for signing SHA256SUMS/m);
+    expect(result.stdout).toMatch(/^8 to fix before npm run release -- snapshot up$/m);
 
     // The release stack on a local backend also needs its passphrase, and a release tag to build.
     repo.commit("unreleased work");

@@ -304,14 +304,14 @@ export const KEYS = {
     doc: "Sigstore's certificate authority (Fulcio) for keyless signing.",
     default: both("https://fulcio.sigstore.dev"),
     example: "https://fulcio.sigstore.dev",
-    check: (v) => (/^https?:\/\/[^\s]+$/.test(v) ? undefined : `${JSON.stringify(v)} is not an http(s) URL`),
+    check: checkHttpsUrl,
   },
   sigstoreRekorUrl: {
     kind: "string",
     doc: "Sigstore's transparency log (Rekor) keyless signatures are logged in.",
     default: both("https://rekor.sigstore.dev"),
     example: "https://rekor.sigstore.dev",
-    check: (v) => (/^https?:\/\/[^\s]+$/.test(v) ? undefined : `${JSON.stringify(v)} is not an http(s) URL`),
+    check: checkHttpsUrl,
   },
 } satisfies Record<string, KeySpec>;
 

@@ -25,12 +25,12 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
   const { images, push, notices } = readImages(r);
   const { debTargets, aptly, packagecloud, indexWaitSeconds } = readPublish(r);
   const { github, release } = readGithub(r);
+  const sigstore = { fulcioUrl: r.text("sigstoreFulcioUrl"), rekorUrl: r.text("sigstoreRekorUrl") };
   const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, r.optional(key)])) as SecretValues;
 
   if (r.problems.length > 0) throw new ConfigError(inTableOrder(r.problems), raw.stack);
   const publish = { debTargets, images: push, githubRelease: release };
   const settings = { mode: r.mode, source, mainBranch, distribution, deb, images, notices };
-  const sigstore = { fulcioUrl: r.text("sigstoreFulcioUrl"), rekorUrl: r.text("sigstoreRekorUrl") };
   return { settings: { ...settings, publish, aptly, packagecloud, indexWaitSeconds, github, sigstore }, secrets };
 }
 

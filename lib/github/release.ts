@@ -56,7 +56,7 @@ function supplyChain(request: ReleaseNotesRequest): string[] {
     `- SBOMs (CycloneDX): ${named(".cdx.json").join(", ")}`,
     `- Provenance (SLSA v1, in-toto): ${named(".intoto.json").join(", ")}; Sigstore bundles: ${named(".sigstore.json").join(", ")} (each image's is attached to it in the registry)`,
     "- `SHA256SUMS`, signed in `SHA256SUMS.asc` with the apt repository's key",
-    `- Check before installing: \`npm run verify -- ${request.version}\``,
+    `- Check before installing, with ralph-release: \`npm run verify -- ${request.version}\` (\`--dir\` for a copy of these files)`,
   ];
 }
 

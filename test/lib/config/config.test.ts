@@ -180,6 +180,19 @@ describe("parseConfig", () => {
     expect(error.message).toContain("must use https");
   });
 
+  it("sends the CI's identity token to Sigstore over https only (plain http to loopback, for tests)", () => {
+    const error = problemsOf(
+      raw("snapshot", { sigstoreFulcioUrl: "http://fulcio.example.com", sigstoreRekorUrl: "rekor" }),
+    );
+    expect(error.problems.map((p) => [p.key, p.problem])).toEqual([
+      [
+        "ralph-release:sigstoreFulcioUrl",
+        '"http://fulcio.example.com" must use https (plain http only to loopback, for tests): the token travels with every request',
+      ],
+      ["ralph-release:sigstoreRekorUrl", '"rekor" is not a URL'],
+    ]);
+  });
+
   it("refuses a secret stored in plain text without echoing it", () => {
     const error = problemsOf(raw("snapshot", { packagecloudToken: "leaky-token-value" }));
     expect(error.message).toContain("ralph-release:packagecloudToken: is stored in plain text in Pulumi.snapshot.yaml");

@@ -42,7 +42,8 @@ export async function readImageContents(image: string, venvs: readonly string[] 
   const root = mkdtempSync(join(tmpdir(), "ralph-release-image-"));
   try {
     mkdirSync(join(root, "var/lib/dpkg"), { recursive: true });
-    await docker("cp", `${container}:/var/lib/dpkg/status`, join(root, "var/lib/dpkg/status"));
+    // An image without a dpkg database (distroless, scratch) has no Debian packages to list.
+    await docker("cp", `${container}:/var/lib/dpkg/status`, join(root, "var/lib/dpkg/status")).catch(() => undefined);
     for (const venv of venvs) {
       mkdirSync(join(root, venv, ".."), { recursive: true });
       await docker("cp", `${container}:${venv}`, join(root, venv));

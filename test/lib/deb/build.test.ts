@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +12,8 @@ import {
   workingTreeId,
 } from "../../../lib/deb/build";
 import { DebVerificationError, verifyDeb } from "../../../lib/deb/verify";
+import { readDebContents } from "../../../lib/supply/debContents";
+import { debSbomContents, parseSbom, renderSbom } from "../../../lib/supply/sbom";
 import { renderChangelog } from "../../../lib/version/changelog";
 import { BASE_IMAGE, buildBuilderImage, PROJECT_DIR, useContainerEngine } from "../../support/containers";
 import { type GitRepo, removeTempDirs, tempDir } from "../../support/gitRepo";
@@ -330,6 +333,14 @@ describe("Ralph's real tree (20241023.1) on debian/bullseye, its requirements fr
       expect(contents, pin).toMatch(new RegExp(`site-packages/${pin.replaceAll(".", "\\.")}\\.dist-info/`));
     }
     expect(contents).toMatch(/site-packages\/ralph\/settings\/prod\.py/);
+    // Its SBOM (CycloneDX, from the file): the pins with their licences and pip's file hashes.
+    const sha256 = createHash("sha256").update(readFileSync(artifact.path)).digest("hex");
+    const sbom = parseSbom(renderSbom(debSbomContents(readDebContents(artifact.path), sha256, "debian"), "debian"));
+    const listed = new Map(sbom.python.map((d) => [`${d.name}-${d.version}`, d]));
+    for (const pin of ["Django-2.0.13", "Pillow-6.2.2", "mysqlclient-1.3.13", "djangorestframework-3.7.5"])
+      expect(listed.get(pin)?.files.length, pin).toBeGreaterThan(0);
+    expect(listed.get("Django-2.0.13")?.license).toBe("BSD");
+    expect(sbom.depends?.map((d) => d.name)).toEqual(expect.arrayContaining(["python3", "libjpeg62-turbo", "zlib1g"]));
     // Installed into clean bullseye, Django sets up and imports Ralph's apps, and then Ralph's data
     // importer fails on Python >= 3.8 (a metaclass that drops __classcell__): nothing is published.
     const gate = verifyDeb({

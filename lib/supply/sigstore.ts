@@ -82,8 +82,8 @@ export type ExpectedSigner =
   | { readonly kind: "key"; readonly publicKeyPem: string }
   | {
       readonly kind: "identity";
-      /** The certificate's subject (a workflow URL, an e-mail); a RegExp for a family. */
-      readonly identity: string | RegExp;
+      /** The certificate's subject (a workflow URL, an e-mail). */
+      readonly identity: string;
       readonly issuer?: string;
       /** Sigstore's trusted_root.json (the public instance's, or a private deployment's). */
       readonly trustedRoot: unknown;

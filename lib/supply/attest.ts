@@ -12,7 +12,7 @@ import { sha256File, signChecksums, throwAwayGpgKey, writeChecksums } from "./ch
 import { readDebContents } from "./debContents";
 import { readImageContents } from "./imageContents";
 import { type ProvenanceFacts, forSubject, provenanceStatement, type Subject } from "./provenance";
-import { OciRepository } from "./referrers";
+import { dockerConfigLogin, OciRepository } from "./referrers";
 import { debSbomContents, renderSbom } from "./sbom";
 import {
   BUNDLE_MEDIA_TYPE,
@@ -161,7 +161,7 @@ export async function attest(
     if (!image.pushedRef) continue;
     const login = request.registryUsername
       ? { username: request.registryUsername, password: secrets.registryPassword ?? "" }
-      : undefined;
+      : dockerConfigLogin(image.repository.split("/")[0], secrets.env);
     const repository = new OciRepository(image.repository, login);
     const target = await repository.resolve(image.pushedRef.split("@")[1]);
     const artifact = await repository.attach(target, BUNDLE_MEDIA_TYPE, Buffer.from(bundle), {

@@ -10,7 +10,7 @@ import { FILES, LOCAL_ONLY } from "./files";
 import { checkSums, sha256File, SUMS, SUMS_KEY, SUMS_SIGNATURE, verifyChecksumsSignature } from "./checksums";
 import { readDebContents } from "./debContents";
 import type { Statement, Subject } from "./provenance";
-import { OciRepository, type RegistryLogin } from "./referrers";
+import { dockerConfigLogin, OciRepository, type RegistryLogin } from "./referrers";
 import { debSbomContents, parseSbom, sbomDifferences } from "./sbom";
 import { BUNDLE_MEDIA_TYPE, type ExpectedSigner, verifyStatementBundle } from "./sigstore";
 
@@ -110,7 +110,8 @@ async function checkImage(
       },
       sbom,
     ];
-  const repository = new OciRepository(subject.name, options.registryLogin);
+  const login = options.registryLogin ?? dockerConfigLogin(subject.name.split("/")[0]);
+  const repository = new OciRepository(subject.name, login);
   const served = await attempt(`image ${subject.name}:${version}`, async () => {
     const now = await repository.resolve(version);
     if (now.digest !== digest) throw new Error(`the registry serves ${now.digest}, the provenance names ${digest}`);

@@ -20,7 +20,8 @@ const USAGE = `usage: npm run verify -- <version> [--dir DIR] [--gpg-key FILE] [
   --trusted-root FILE   keyless: Sigstore's trusted_root.json
 
   Without --gpg-key/--key the keys written beside the build are used: that shows the files are
-  intact, not who made them. RALPH_REGISTRY_USERNAME/RALPH_REGISTRY_PASSWORD log in to read images.`;
+  intact, not who made them. Images are read with RALPH_REGISTRY_USERNAME/RALPH_REGISTRY_PASSWORD,
+  else the login docker login stored for the registry, else anonymously.`;
 
 class UsageError extends UserError {}
 

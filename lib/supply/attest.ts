@@ -8,7 +8,8 @@ import { rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { ImageName } from "../images/names";
 import { FILES, LOCAL_ONLY } from "./files";
-import { sha256File, signChecksums, throwAwayGpgKey, writeChecksums } from "./checksums";
+import { sha256File } from "../deb/build";
+import { signChecksums, throwAwayGpgKey, writeChecksums } from "./checksums";
 import { readDebContents } from "./debContents";
 import { readImageContents } from "./imageContents";
 import { type ProvenanceFacts, forSubject, provenanceStatement, type Subject } from "./provenance";
@@ -102,7 +103,7 @@ export async function attest(
     return name;
   };
   const debFile = basename(request.debPath);
-  const debSha256 = sha256File(request.debPath);
+  const debSha256 = await sha256File(request.debPath);
   const files = [debFile];
 
   log(`sbom: ${debFile}`);
@@ -172,7 +173,7 @@ export async function attest(
     log(`attach: ${image.pushedRef} ← ${artifact.digest}`);
   }
 
-  writeChecksums(dir, files);
+  await writeChecksums(dir, files);
   const gpgKey = request.gpgKey ? { keyId: request.gpgKey } : throwAwayGpgKey(request.provenance.stack);
   try {
     signChecksums(dir, gpgKey);

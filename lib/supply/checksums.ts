@@ -2,24 +2,20 @@
  * SHA256SUMS and its detached GPG signature (`SHA256SUMS.asc`), as Debian users check them. No Pulumi.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { sha256File } from "../deb/build";
 
 export const SUMS = "SHA256SUMS";
 export const SUMS_SIGNATURE = "SHA256SUMS.asc";
 /** The public half of the key SHA256SUMS.asc was made with, written beside it. */
 export const SUMS_KEY = "SHA256SUMS.key.asc";
 
-export const sha256File = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
-
 /** Writes `<dir>/SHA256SUMS` for `files` (paths in `dir`), sorted by name; returns its path. */
-export function writeChecksums(dir: string, files: readonly string[]): string {
-  const lines = [...files]
-    .map((file) => basename(file))
-    .sort()
-    .map((name) => `${sha256File(join(dir, name))}  ${name}\n`);
+export async function writeChecksums(dir: string, files: readonly string[]): Promise<string> {
+  const names = [...files].map((file) => basename(file)).sort();
+  const lines = await Promise.all(names.map(async (name) => `${await sha256File(join(dir, name))}  ${name}\n`));
   const path = join(dir, SUMS);
   writeFileSync(path, lines.join(""));
   return path;
@@ -32,18 +28,20 @@ export interface SumCheck {
 }
 
 /** Every line of SHA256SUMS against the file it names. */
-export function checkSums(dir: string): SumCheck[] {
-  return readFileSync(join(dir, SUMS), "utf8")
+export function checkSums(dir: string): Promise<SumCheck[]> {
+  const lines = readFileSync(join(dir, SUMS), "utf8")
     .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => {
+    .filter((line) => line.trim() !== "");
+  return Promise.all(
+    lines.map(async (line): Promise<SumCheck> => {
       const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
       if (!match) return { file: line, problem: "not a SHA256SUMS line" };
       const [, listed, file] = match;
       if (!existsSync(join(dir, file))) return { file, problem: "missing" };
-      const actual = sha256File(join(dir, file));
+      const actual = await sha256File(join(dir, file));
       return actual === listed ? { file } : { file, problem: `sha256 ${actual}, listed ${listed}` };
-    });
+    }),
+  );
 }
 
 export interface GpgKey {

@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { UserError } from "../errors";
 import { FILES, LOCAL_ONLY } from "./files";
-import { checkSums, sha256File, SUMS, SUMS_KEY, SUMS_SIGNATURE, verifyChecksumsSignature } from "./checksums";
+import { sha256File } from "../deb/build";
+import { checkSums, SUMS, SUMS_KEY, SUMS_SIGNATURE, verifyChecksumsSignature } from "./checksums";
 import { readDebContents } from "./debContents";
 import type { Statement, Subject } from "./provenance";
 import { dockerConfigLogin, OciRepository, type RegistryLogin } from "./referrers";
@@ -152,7 +153,7 @@ export async function verifyRelease(options: VerifyOptions): Promise<CheckLine[]
   );
   if (!existsSync(join(dir, SUMS))) lines.push({ check: `sha256 ${SUMS}`, ok: false, detail: "missing" });
   else
-    for (const sum of checkSums(dir))
+    for (const sum of await checkSums(dir))
       lines.push({ check: `sha256 ${sum.file}`, ok: sum.problem === undefined, detail: sum.problem ?? "matches" });
 
   const { signer, note } = expectedSigner(options);
@@ -169,20 +170,21 @@ export async function verifyRelease(options: VerifyOptions): Promise<CheckLine[]
   statement ??= JSON.parse(readFileSync(join(dir, FILES.provenance), "utf8")) as Statement;
   const debSubject = statement.subject.find((s) => s.name.endsWith(".deb"));
   const debPath = debSubject && join(dir, basename(debSubject.name));
+  // Read once: the provenance and the SBOM are both checked against the deb as it is.
+  const debSha256 = debPath && existsSync(debPath) ? await sha256File(debPath) : undefined;
   lines.push(
     await attempt(`provenance ${debSubject?.name ?? "deb"}`, () => {
-      if (!debPath || !existsSync(debPath)) throw new Error("the provenance names no deb in this directory");
-      const actual = sha256File(debPath);
-      if (actual !== debSubject!.digest.sha256)
-        throw new Error(`the deb is sha256 ${actual}, the provenance names ${debSubject!.digest.sha256}`);
-      return `names this deb (sha256 ${actual.slice(0, 12)}…)`;
+      if (!debSha256) throw new Error("the provenance names no deb in this directory");
+      if (debSha256 !== debSubject!.digest.sha256)
+        throw new Error(`the deb is sha256 ${debSha256}, the provenance names ${debSubject!.digest.sha256}`);
+      return `names this deb (sha256 ${debSha256.slice(0, 12)}…)`;
     }),
   );
   lines.push(
     await attempt(`sbom ${debSubject ? FILES.debSbom(basename(debSubject.name)) : "deb"}`, () => {
-      if (!debPath || !existsSync(debPath)) throw new Error("no deb to compare with");
+      if (!debPath || !debSha256) throw new Error("no deb to compare with");
       const stated = parseSbom(readFileSync(join(dir, FILES.debSbom(basename(debPath))), "utf8"));
-      const actual = debSbomContents(readDebContents(debPath), sha256File(debPath), "");
+      const actual = debSbomContents(readDebContents(debPath), debSha256, "");
       const differences = sbomDifferences(stated, actual);
       if (differences.length > 0) throw new Error(differences.join("; "));
       return `lists what the deb holds (${actual.python.length} Python distributions, ${actual.depends?.length ?? 0} Depends)`;

@@ -6,13 +6,14 @@
 import { execFileSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { digestOfRef } from "../images/immutable";
 import type { ImageName } from "../images/names";
 import { FILES, LOCAL_ONLY } from "./files";
 import { sha256File } from "../deb/build";
 import { signChecksums, throwAwayGpgKey, writeChecksums } from "./checksums";
 import { readDebContents } from "./debContents";
 import { readImageContents } from "./imageContents";
-import { type ProvenanceFacts, forSubject, provenanceStatement, type Subject } from "./provenance";
+import { type ProvenanceFacts, forSubject, provenanceStatement, sha256Hex, type Subject } from "./provenance";
 import { dockerConfigLogin, OciRepository } from "./referrers";
 import { debSbomContents, renderSbom } from "./sbom";
 import {
@@ -72,8 +73,6 @@ export interface AttestResult {
   readonly attached: Readonly<Record<string, string>>;
 }
 
-const hexOf = (digest: string) => digest.replace(/^sha256:/, "");
-
 function signingMethod(request: AttestRequest, secrets: AttestSecrets): { method: SigningMethod; label: string } {
   if (hasCiIdentity(secrets.env)) return { method: { kind: "keyless", ...request.sigstore }, label: "keyless" };
   if (secrets.signingKey) return { method: { kind: "key", privateKeyPem: secrets.signingKey }, label: "key" };
@@ -113,8 +112,10 @@ export async function attest(
   );
 
   const subjects: Subject[] = [{ name: debFile, digest: { sha256: debSha256 } }];
-  for (const image of request.images) {
-    const digest = image.pushedRef ? image.pushedRef.split("@")[1] : image.localId;
+  // What each image is known by: its registry digest when pushed, else its local id.
+  const pushedDigests = request.images.map((image) => digestOfRef(image.pushedRef, image.repository));
+  for (const [i, image] of request.images.entries()) {
+    const digest = pushedDigests[i] ?? image.localId;
     log(`sbom: ${image.name} (${digest})`);
     const contents = await readImageContents(image.localId, image.venvs);
     const sbom = renderSbom(
@@ -124,7 +125,7 @@ export async function attest(
           name: image.repository,
           version: request.provenance.ralph.version,
           purl: `pkg:oci/${image.name}@${encodeURIComponent(digest)}?repository_url=${encodeURIComponent(image.repository)}`,
-          sha256: hexOf(digest),
+          sha256: sha256Hex(digest),
         },
         ...contents,
       },
@@ -133,8 +134,8 @@ export async function attest(
     files.push(write(FILES.imageSbom(image.name), sbom));
     subjects.push({
       name: image.repository,
-      digest: { sha256: hexOf(digest) },
-      ...(image.pushedRef ? {} : { annotations: { [LOCAL_ONLY]: true } }),
+      digest: { sha256: sha256Hex(digest) },
+      ...(pushedDigests[i] ? {} : { annotations: { [LOCAL_ONLY]: true } }),
     });
   }
 
@@ -159,12 +160,13 @@ export async function attest(
     const subject = subjects[i + 1];
     const bundle = await signStatement(forSubject(statement, subject), method);
     files.push(write(FILES.imageBundle(image.name), bundle));
-    if (!image.pushedRef) continue;
+    const pushedDigest = pushedDigests[i];
+    if (!pushedDigest) continue;
     const login = request.registryUsername
       ? { username: request.registryUsername, password: secrets.registryPassword ?? "" }
       : dockerConfigLogin(image.repository.split("/")[0], secrets.env);
     const repository = new OciRepository(image.repository, login);
-    const target = await repository.resolve(image.pushedRef.split("@")[1]);
+    const target = await repository.resolve(pushedDigest);
     const artifact = await repository.attach(target, BUNDLE_MEDIA_TYPE, Buffer.from(bundle), {
       "dev.sigstore.bundle.content": "dsse-envelope",
       "dev.sigstore.bundle.predicateType": statement.predicateType,

@@ -36,7 +36,8 @@ export interface Statement {
   readonly predicate: Record<string, unknown>;
 }
 
-const hex = (digest: string) => digest.replace(/^sha256:/, "");
+/** `sha256:<hex>` (or a bare hex) → the hex, as in-toto digests are written. */
+export const sha256Hex = (digest: string) => digest.replace(/^sha256:/, "");
 
 export function provenanceStatement(facts: ProvenanceFacts): Statement {
   const resolvedDependencies = [
@@ -49,7 +50,9 @@ export function provenanceStatement(facts: ProvenanceFacts): Statement {
       digest: { gitCommit: facts.project.commit },
       annotations: { dirty: facts.project.dirty },
     },
-    ...(facts.builderImage ? [{ uri: "ralph-release/deb-builder", digest: { sha256: hex(facts.builderImage) } }] : []),
+    ...(facts.builderImage
+      ? [{ uri: "ralph-release/deb-builder", digest: { sha256: sha256Hex(facts.builderImage) } }]
+      : []),
   ];
   return {
     _type: IN_TOTO_STATEMENT,

@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { MODES } from "../lib/config";
-import { UserError } from "../lib/errors";
+import { isUserFacing, UserError } from "../lib/errors";
 import { type CheckScope, renderChecks, runChecks } from "./doctorChecks";
 import { stackSettings } from "./stackConfig";
 
@@ -62,7 +62,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (error: Error) => {
-      const known = error instanceof UserError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+      const known = isUserFacing(error);
       process.stderr.write(`ralph-release doctor: ${known ? error.message : error.stack}\n`);
       process.exitCode = 2;
     },

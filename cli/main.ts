@@ -5,7 +5,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { KEYS } from "../lib/config";
-import { UserError } from "../lib/errors";
+import { isUserFacing, UserError } from "../lib/errors";
 import { buildDeb, type DebBuildRequest } from "../lib/deb/build";
 import { verifyDeb, type VerifyRequest } from "../lib/deb/verify";
 import { type IndexWaitRequest, waitForIndexedVersion } from "../lib/publish/indexWait";
@@ -227,7 +227,7 @@ if (require.main === module) {
   run(process.argv.slice(2)).then(
     (output) => process.stdout.write(`${output}\n`),
     (error: Error) => {
-      const known = error instanceof UserError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+      const known = isUserFacing(error);
       process.stderr.write(`ralph-release: ${known ? error.message : error.stack}\n`);
       process.exitCode = known && !(error instanceof UsageError) ? 1 : 2;
     },

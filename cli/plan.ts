@@ -7,7 +7,7 @@ import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, isSecretKey, KEYS, PROJECT, parseConfig } from "../lib/config";
-import { UserError } from "../lib/errors";
+import { isUserFacing, UserError } from "../lib/errors";
 import { CI_VARIABLES } from "../lib/github/environment";
 import { type Plan, type PlannedResource, renderPlan } from "./planReport";
 import { useMockStack } from "./mockStack";
@@ -153,10 +153,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (output) => process.stdout.write(`${output}\n`),
     (error: Error) => {
-      const known =
-        error instanceof UserError ||
-        error instanceof pulumi.RunError ||
-        (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+      const known = isUserFacing(error) || error instanceof pulumi.RunError;
       process.stderr.write(`ralph-release plan: ${known ? error.message : error.stack}\n`);
       process.exitCode = 1;
     },

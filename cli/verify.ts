@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { UserError } from "../lib/errors";
+import { isUserFacing, UserError } from "../lib/errors";
 import { artifactDirFor, renderCheckLines, verifyRelease } from "../lib/supply/verify";
 
 const USAGE = `usage: npm run verify -- <version> [--dir DIR] [--gpg-key FILE] [--key FILE]
@@ -71,7 +71,7 @@ if (require.main === module) {
       process.exitCode = ok ? 0 : 1;
     },
     (error: Error) => {
-      const known = error instanceof UserError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+      const known = isUserFacing(error);
       process.stderr.write(`ralph-release verify: ${known ? error.message : error.stack}\n`);
       process.exitCode = error instanceof UsageError || !known ? 2 : 1;
     },

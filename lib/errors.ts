@@ -8,3 +8,8 @@ export class UserError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** Whether an entry point shows only the message: a UserError, or a command line node's parseArgs refused. */
+export function isUserFacing(error: unknown): boolean {
+  return error instanceof UserError || Boolean((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"));
+}

@@ -5,8 +5,8 @@
  * that both tools read, never on a command line.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../errors";
 import { tail } from "../runner";
@@ -16,6 +16,30 @@ export class RegistryError extends UserError {}
 export interface RegistryLogin {
   readonly username: string;
   readonly password: string;
+}
+
+/** Docker Hub's key in the Docker config is its legacy v1 URL (skopeo reads that key as docker.io). */
+const dockerConfigKey = (registry: string) => (registry === "docker.io" ? "https://index.docker.io/v1/" : registry);
+
+/**
+ * The login `docker login` stored for `registry` in the user's Docker config (DOCKER_CONFIG, else
+ * ~/.docker), which the push uses when no registryUsername is set; undefined when none is stored
+ * inline (a credential helper's is not read).
+ */
+export function dockerConfigLogin(registry: string, env: NodeJS.ProcessEnv = process.env): RegistryLogin | undefined {
+  let auths: Record<string, { auth?: string }> = {};
+  try {
+    const file = join(env.DOCKER_CONFIG ?? join(homedir(), ".docker"), "config.json");
+    auths = (JSON.parse(readFileSync(file, "utf8")) as { auths?: typeof auths }).auths ?? {};
+  } catch {
+    return undefined;
+  }
+  const aliases = registry === "docker.io" ? ["docker.io", "index.docker.io"] : [];
+  const auth = [dockerConfigKey(registry), ...aliases].map((key) => auths[key]?.auth).find((value) => value);
+  if (!auth) return undefined;
+  const decoded = Buffer.from(auth, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon > 0 ? { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } : undefined;
 }
 
 interface ToolResult {
@@ -73,9 +97,8 @@ export class RegistrySession {
     const session = new RegistrySession(mkdtempSync(join(tmpdir(), "ralph-release-registry-")), registry);
     if (login) {
       const auth = Buffer.from(`${login.username}:${login.password}`).toString("base64");
-      // Docker Hub's key in the Docker config is its legacy v1 URL; skopeo reads that key as docker.io.
-      const key = registry === "docker.io" ? "https://index.docker.io/v1/" : registry;
-      writeFileSync(session.authFile(), JSON.stringify({ auths: { [key]: { auth } } }), { mode: 0o600 });
+      const auths = { [dockerConfigKey(registry)]: { auth } };
+      writeFileSync(session.authFile(), JSON.stringify({ auths }), { mode: 0o600 });
       session.username = login.username;
     }
     return session;

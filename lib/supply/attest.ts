@@ -14,7 +14,8 @@ import { signChecksums, throwAwayGpgKey, writeChecksums } from "./checksums";
 import { readDebContents } from "./debContents";
 import { readImageContents } from "./imageContents";
 import { type ProvenanceFacts, forSubject, provenanceStatement, sha256Hex, type Subject } from "./provenance";
-import { dockerConfigLogin, OciRepository } from "./referrers";
+import { dockerConfigLogin } from "../images/registry";
+import { OciRepository } from "./referrers";
 import { debSbomContents, renderSbom } from "./sbom";
 import {
   BUNDLE_MEDIA_TYPE,

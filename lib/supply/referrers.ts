@@ -6,6 +6,7 @@
  * takes the 202 of its probe for a challenge). No Pulumi.
  */
 import { createHash } from "node:crypto";
+import type { RegistryLogin } from "../images/registry";
 
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
@@ -17,34 +18,6 @@ export interface Descriptor {
   readonly size: number;
   readonly artifactType?: string;
   readonly annotations?: Record<string, string>;
-}
-
-export interface RegistryLogin {
-  readonly username: string;
-  readonly password: string;
-}
-
-/**
- * The login `docker login` stored for `registry` in the user's Docker config (DOCKER_CONFIG, else
- * ~/.docker), as the push step uses it when no registryUsername is set; undefined when none is
- * stored inline (a credential helper's is not read).
- */
-export function dockerConfigLogin(registry: string, env: NodeJS.ProcessEnv = process.env): RegistryLogin | undefined {
-  const { readFileSync } = require("node:fs") as typeof import("node:fs");
-  const { homedir } = require("node:os") as typeof import("node:os");
-  const file = `${env.DOCKER_CONFIG ?? `${homedir()}/.docker`}/config.json`;
-  let auths: Record<string, { auth?: string }> = {};
-  try {
-    auths = (JSON.parse(readFileSync(file, "utf8")) as { auths?: typeof auths }).auths ?? {};
-  } catch {
-    return undefined;
-  }
-  const keys = registry === "docker.io" ? ["https://index.docker.io/v1/", "docker.io", "index.docker.io"] : [registry];
-  const auth = keys.map((key) => auths[key]?.auth).find((value) => value);
-  if (!auth) return undefined;
-  const decoded = Buffer.from(auth, "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  return colon > 0 ? { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } : undefined;
 }
 
 const digestOf = (data: Buffer) => `sha256:${createHash("sha256").update(data).digest("hex")}`;

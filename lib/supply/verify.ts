@@ -11,7 +11,8 @@ import { sha256File } from "../deb/build";
 import { checkSums, SUMS, SUMS_KEY, SUMS_SIGNATURE, verifyChecksumsSignature } from "./checksums";
 import { readDebContents } from "./debContents";
 import type { Statement, Subject } from "./provenance";
-import { dockerConfigLogin, OciRepository, type RegistryLogin } from "./referrers";
+import { dockerConfigLogin, type RegistryLogin } from "../images/registry";
+import { OciRepository } from "./referrers";
 import { debSbomContents, parseSbom, sbomDifferences } from "./sbom";
 import { BUNDLE_MEDIA_TYPE, type ExpectedSigner, verifyStatementBundle } from "./sigstore";
 

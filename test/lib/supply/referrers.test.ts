@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { dockerConfigLogin, OCI_EMPTY, OCI_MANIFEST, OciRepository } from "../../../lib/supply/referrers";
+import { dockerConfigLogin } from "../../../lib/images/registry";
+import { OCI_EMPTY, OCI_MANIFEST, OciRepository } from "../../../lib/supply/referrers";
 import { tempDir } from "../../support/gitRepo";
 import { type LoginRegistry, startLoginRegistry } from "../../support/registry";
 

@@ -1,22 +1,50 @@
 #!/usr/bin/env bash
-# Makes this machine a Docker-API container host without Docker: podman (runc, vfs storage) serving the
-# Docker API on a unix socket, a Debian base image bootstrapped from the configured apt mirror (no
-# registry is reachable), and a local OCI registry on 127.0.0.1:5000. Idempotent.
-# Prints the DOCKER_HOST to use on its last line.
+# Makes this machine a Docker-API container host without Docker: podman (runc; overlay storage, vfs where
+# overlay cannot be mounted) serving the Docker API on a unix socket, Debian base images bootstrapped from
+# the configured apt mirror (no registry is reachable), and a local OCI registry on 127.0.0.1:5000.
+# Idempotent. Prints the DOCKER_HOST to use on its last line.
+#   .ci/containers.sh --prune   after a test run: removes every container and every image but the base
+#                               images and the newest of each tag (the next run's layer cache)
 set -euo pipefail
 
 SOCKET=${RALPH_RELEASE_PODMAN_SOCKET:-/run/ralph-release/podman.sock}
 BASE_IMAGE=${RALPH_RELEASE_BASE_IMAGE:-localhost/debian:bookworm}
+
+if [[ "${1:-}" == "--prune" ]]; then
+  command -v podman >/dev/null || exit 0
+  podman rm --all --force >/dev/null
+  # Untagged images are earlier builds of a tag the suite rebuilt: nothing will start from them again.
+  podman image prune --force >/dev/null
+  df -h /var/lib/containers | tail -n 1 | awk '{print "containers: pruned, " $4 " free on " $6}'
+  exit 0
+fi
 MIRROR=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 
 mkdir -p /etc/containers "$(dirname "$SOCKET")"
-[[ -f /etc/containers/storage.conf ]] && grep -q 'driver = "vfs"' /etc/containers/storage.conf || cat > /etc/containers/storage.conf <<'CONF'
+
+# Storage: overlay where this kernel mounts it (layers shared, an image costs its own files only), else
+# vfs (a full copy of every layer). Each driver keeps its own root: podman refuses a root another made.
+overlay_works() {
+  local probe
+  probe=$(mktemp -d)
+  mkdir -p "$probe"/{lower,upper,work,merged}
+  mount -t overlay overlay -o "lowerdir=$probe/lower,upperdir=$probe/upper,workdir=$probe/work" "$probe/merged" 2>/dev/null &&
+    umount "$probe/merged"
+  local works=$?
+  rm -rf "$probe"
+  return "$works"
+}
+if [[ ! -f /etc/containers/storage.conf ]] || ! grep -q '^# ralph-release' /etc/containers/storage.conf; then
+  if overlay_works; then driver=overlay graphroot=/var/lib/containers/storage-overlay; else driver=vfs graphroot=/var/lib/containers/storage; fi
+  cat > /etc/containers/storage.conf <<CONF
+# ralph-release: .ci/containers.sh chose $driver
 [storage]
-driver = "vfs"
-runroot = "/run/containers/storage"
-graphroot = "/var/lib/containers/storage"
+driver = "$driver"
+runroot = "/run/containers/storage-$driver"
+graphroot = "$graphroot"
 CONF
+fi
 # The sandbox forbids raising rlimits; podman's default ulimits would make every container fail to start.
 [[ -f /etc/containers/containers.conf ]] && grep -q 'default_ulimits' /etc/containers/containers.conf || cat > /etc/containers/containers.conf <<'CONF'
 [containers]
@@ -54,8 +82,13 @@ base_image() { # <image> <suite>
   tar -C "$rootfs" -c . | podman import --change 'CMD ["/bin/bash"]' - "$1" >/dev/null
   rm -rf "$rootfs"
 }
-base_image "$BASE_IMAGE" bookworm
-base_image "${RALPH_RELEASE_BULLSEYE_IMAGE:-localhost/debian:bullseye}" bullseye
+# Side by side: each is the mirror's bandwidth and the disk, not the CPU.
+base_image "$BASE_IMAGE" bookworm &
+bookworm=$!
+base_image "${RALPH_RELEASE_BULLSEYE_IMAGE:-localhost/debian:bullseye}" bullseye &
+bullseye=$!
+wait "$bookworm"
+wait "$bullseye"
 
 if ! curl -sf http://127.0.0.1:5000/v2/ >/dev/null 2>&1; then
   mkdir -p /var/lib/ralph-release-registry

@@ -5,7 +5,8 @@
 #   pulumi-resource-pulumi-nodejs   the launcher of Node.js dynamic providers (PackagecloudPackage,
 #                                   PipelineStep), which the CLI's own release ships beside it
 # For offline machines and CI; elsewhere install the Pulumi CLI the usual way. Skips the build when the
-# binaries there were built from the same go.mod/go.sum. No download is attempted at run time: use
+# binaries there were built from the same go.mod/go.sum, and copies them from this machine's cache
+# (RALPH_RELEASE_ENGINE_CACHE, default ~/.cache/ralph-release/engine) when another checkout built them. No download is attempted at run time: use
 # scripts/engine-env.sh (or the variables it prints) to run them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,15 @@ if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$fingerprint" && -x "$BIN/pulumi" && 
   exit 0
 fi
 
+CACHE=${RALPH_RELEASE_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ralph-release/engine}/$fingerprint
 mkdir -p "$BIN"
+if [[ -x "$CACHE/pulumi" && -x "$CACHE/pulumi-language-nodejs" && -x "$CACHE/pulumi-resource-pulumi-nodejs" ]]; then
+  cp "$CACHE"/pulumi "$CACHE"/pulumi-language-nodejs "$CACHE"/pulumi-resource-pulumi-nodejs "$BIN/"
+  echo "$fingerprint" > "$STAMP"
+  echo "engine: copied from $CACHE ($("$BIN/pulumi" version))" >&2
+  exit 0
+fi
+
 version_of() { (cd "$ENGINE/$1" && go list -m -f '{{.Version}}' "$2"); }
 build() { # <module dir> <package> <output> <version stamped in>
   echo "engine: building $3 ($4)" >&2
@@ -48,6 +57,12 @@ script=$(node -e "process.stdout.write(require.resolve('@pulumi/pulumi/cmd/dynam
 exec node "$script" "$@"
 LAUNCHER
 chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
+
+# A whole copy, then a rename: a run stopped half-way leaves no cache entry that looks complete.
+mkdir -p "$(dirname "$CACHE")"
+partial=$(mktemp -d "$CACHE.partial.XXXXXX")
+cp "$BIN"/pulumi "$BIN"/pulumi-language-nodejs "$BIN"/pulumi-resource-pulumi-nodejs "$partial/"
+rm -rf "$CACHE" && mv "$partial" "$CACHE"
 
 echo "$fingerprint" > "$STAMP"
 echo "engine: ready in $BIN ($("$BIN/pulumi" version))" >&2

@@ -8,7 +8,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveDirectory, signingKey } from "./support/aptRepo";
 import { BASE_IMAGE, docker, useContainerEngine } from "./support/containers";
@@ -264,15 +264,57 @@ describe("release stack, deb only, under the real engine", () => {
 
 describe("a released version is published once, under the real engine", () => {
   const WORKFLOW = "https://github.com/allegro/ralph/.github/workflows/publish.yml@refs/tags/20241124.1";
+  const images = ["ralph", "ralph-static-nginx", "inkpy"];
+  const namespace = `engine${Date.now()}`;
   let sigstore: MockSigstore;
+  let apt: Awaited<ReturnType<typeof serveDirectory>>;
   let trustedRoot = "";
   let gpgPublicKey = "";
+  let config: Record<string, string>;
+  let key: ReturnType<typeof signingKey>;
+  /** The machine that released, and what its first up reported: every later scenario starts from it. */
+  let machine: EngineProject;
+  let first: UpResult;
+  let refs: Record<string, string>;
+
   beforeAll(async () => {
     sigstore = await startMockSigstore();
     trustedRoot = join(tempDir(), "trusted_root.json");
     writeFileSync(trustedRoot, JSON.stringify(sigstore.trustedRoot));
+    const repo = ralphFixtureRepo();
+    key = signingKey();
+    const aptlyRoot = join(tempDir("ralph-release-aptly-"), "aptly");
+    apt = await serveDirectory(`${aptlyRoot}/public`);
+    // The whole release: the deb to a signed aptly repository, the images (ralph installed from it)
+    // to the local registry. Images are built by the pipeline's own steps: no provider plugin.
+    config = {
+      source: repo.dir,
+      distribution: "debian/bookworm",
+      baseImage: BASE_IMAGE,
+      nginxImage: BASE_IMAGE,
+      // In the builder the build path is fixed: the same commit gives the same deb.
+      builder: "container",
+      pipArgs: "--no-index --no-build-isolation",
+      inkpySource: INKPY_CHECKOUT,
+      registry: "127.0.0.1:5000",
+      imageNamespace: namespace,
+      debTargets: "aptly",
+      aptlyRoot,
+      aptlyUrl: apt.url,
+      aptlyGpgKey: key.keyId,
+      githubRelease: "false",
+      // Keyless, as in the publish workflow: the CI's identity, Sigstore's services on loopback.
+      sigstoreFulcioUrl: sigstore.fulcioUrl,
+      sigstoreRekorUrl: sigstore.rekorUrl,
+    };
+    gpgPublicKey = join(tempDir(), "apt.asc");
+    writeFileSync(gpgPublicKey, execFileSync("gpg", ["--homedir", key.gnupgHome, "--armor", "--export", key.keyId]));
   });
-  afterAll(() => sigstore.close());
+  afterAll(async () => {
+    await apt?.close();
+    await sigstore?.close();
+  });
+
   /** `npm run verify` as a user runs it in the project that built 20241124.1, with the apt key and the workflow's identity. */
   const verifyCli = (projectDir: string, extra: string[] = []) =>
     spawnSync(
@@ -283,151 +325,130 @@ describe("a released version is published once, under the real engine", () => {
       ],
       { cwd: projectDir, encoding: "utf8" },
     );
+  const releaseOn = async (project: EngineProject) => {
+    project.env.GNUPGHOME = key.gnupgHome;
+    project.env.SIGSTORE_ID_TOKEN = identityToken(WORKFLOW);
+    const events: EngineEvent[] = [];
+    const stack = await project.stack("release", config);
+    const result = await stack.up({ onEvent: (event) => events.push(event) }).catch((error: Error) => error);
+    // The pipeline's steps that started (components are only groupings).
+    const ran = events
+      .map((event) => event.resourcePreEvent?.metadata)
+      .filter((step) => step && step.op !== "same" && step.type.startsWith("pulumi-nodejs:dynamic/"))
+      .map((step) => step?.urn.split("::").at(-1) as string);
+    return { result, ran };
+  };
+  // Tags written; the attestations' manifests (pushed by digest) are not pushes of an image.
+  const puts = () => images.reduce((sum, image) => sum + tagPuts(`${namespace}/${image}`, ["20241124.1", "latest"]), 0);
+  /** The first release's result, for the scenarios that start from it. */
+  const released = () => first ?? expect.fail("the first release did not succeed (see the test before)");
 
   it(
-    "lost state on the machine that released: adopted, nothing pushed twice; elsewhere, or over a moved tag: refused before building",
+    "the first up pushes each image's version and latest once; npm run verify passes every check",
     async () => {
-      const repo = ralphFixtureRepo();
-      const namespace = `engine${Date.now()}`;
-      const key = signingKey();
-      const aptlyRoot = join(tempDir("ralph-release-aptly-"), "aptly");
-      const apt = await serveDirectory(`${aptlyRoot}/public`);
-      try {
-        // The whole release: the deb to a signed aptly repository, the images (ralph installed from it)
-        // to the local registry. Images are built by the pipeline's own steps: no provider plugin.
-        const config = {
-          source: repo.dir,
-          distribution: "debian/bookworm",
-          baseImage: BASE_IMAGE,
-          nginxImage: BASE_IMAGE,
-          // In the builder the build path is fixed: the same commit gives the same deb.
-          builder: "container",
-          pipArgs: "--no-index --no-build-isolation",
-          inkpySource: INKPY_CHECKOUT,
-          registry: "127.0.0.1:5000",
-          imageNamespace: namespace,
-          debTargets: "aptly",
-          aptlyRoot,
-          aptlyUrl: apt.url,
-          aptlyGpgKey: key.keyId,
-          githubRelease: "false",
-          // Keyless, as in the publish workflow: the CI's identity, Sigstore's services on loopback.
-          sigstoreFulcioUrl: sigstore.fulcioUrl,
-          sigstoreRekorUrl: sigstore.rekorUrl,
-        };
-        gpgPublicKey = join(tempDir(), "apt.asc");
-        writeFileSync(
-          gpgPublicKey,
-          execFileSync("gpg", ["--homedir", key.gnupgHome, "--armor", "--export", key.keyId]),
+      machine = engineProject();
+      const up = await releaseOn(machine);
+      if (up.result instanceof Error) throw up.result;
+      first = up.result;
+      refs = first.outputs.imageRefs.value as Record<string, string>;
+      for (const image of images) {
+        expect(refs[image]).toBe(
+          `127.0.0.1:5000/${namespace}/${image}@${await registry.digest(`${namespace}/${image}`, "20241124.1")}`,
         );
-        const releaseOn = async (project: EngineProject) => {
-          project.env.GNUPGHOME = key.gnupgHome;
-          project.env.SIGSTORE_ID_TOKEN = identityToken(WORKFLOW);
-          const events: EngineEvent[] = [];
-          const stack = await project.stack("release", config);
-          const result = await stack.up({ onEvent: (event) => events.push(event) }).catch((error: Error) => error);
-          // The pipeline's steps that started (components are only groupings).
-          const ran = events
-            .map((event) => event.resourcePreEvent?.metadata)
-            .filter((step) => step && step.op !== "same" && step.type.startsWith("pulumi-nodejs:dynamic/"))
-            .map((step) => step?.urn.split("::").at(-1) as string);
-          return { result, ran };
-        };
-        const images = ["ralph", "ralph-static-nginx", "inkpy"];
-        // Tags written; the attestations' manifests (pushed by digest) are not pushes of an image.
-        const puts = () =>
-          images.reduce((sum, image) => sum + tagPuts(`${namespace}/${image}`, ["20241124.1", "latest"]), 0);
-
-        const machine = engineProject();
-        const first = await releaseOn(machine);
-        if (first.result instanceof Error) throw first.result;
-        const refs = first.result.outputs.imageRefs.value as Record<string, string>;
-        for (const image of images) {
-          expect(refs[image]).toBe(
-            `127.0.0.1:5000/${namespace}/${image}@${await registry.digest(`${namespace}/${image}`, "20241124.1")}`,
-          );
-        }
-        expect(puts()).toBe(6); // version and latest of each image
-
-        // What a user runs before installing: every check passes, keyless bundles for the workflow.
-        const attested = first.result.outputs.attestations.value as { sigstoreSigning: string; attached: object };
-        expect(attested.sigstoreSigning).toBe("keyless");
-        expect(Object.keys(attested.attached).sort()).toEqual([...images].sort());
-        const artifactDir = dirname(value(first.result.outputs, "debPath"));
-        const verified = verifyCli(machine.dir);
-        expect(verified.status, verified.stdout).toBe(0);
-        for (const check of [
-          "✓ signature SHA256SUMS.asc: good",
-          "✓ signature provenance.sigstore.json: good, identity",
-          "✓ sbom ralph-core_20241124.1_amd64.cdx.json",
-        ])
-          expect(verified.stdout).toContain(check);
-        for (const image of images) {
-          expect(verified.stdout).toContain(`✓ image 127.0.0.1:5000/${namespace}/${image}:20241124.1`);
-          expect(verified.stdout).toContain(`✓ bundle ${image}: attached`);
-        }
-        // One changed byte in the released deb (a copy of the build directory): its sum's line fails.
-        const tampered = join(tempDir("ralph-release-tampered-"), "20241124.1");
-        cpSync(artifactDir, tampered, { recursive: true });
-        const deb = join(tampered, "ralph-core_20241124.1_amd64.deb");
-        const bytes = readFileSync(deb);
-        bytes[bytes.length >> 1] ^= 0x01;
-        writeFileSync(deb, bytes);
-        const onTampered = verifyCli(machine.dir, ["--dir", tampered]);
-        expect(onTampered.status).toBe(1);
-        expect(onTampered.stdout).toMatch(/^✗ sha256 ralph-core_20241124\.1_amd64\.deb: sha256 [0-9a-f]{64}, listed /m);
-        expect(onTampered.stdout).toContain("✓ signature SHA256SUMS.asc");
-
-        // The ralph image's SBOM lists the venv ralph-core put there.
-        const ralphSbom = JSON.parse(readFileSync(join(artifactDir, "ralph.cdx.json"), "utf8"));
-        expect(ralphSbom.components.map((c: { purl: string }) => c.purl)).toContain("pkg:pypi/ralph@3.0.0");
-
-        // The state is lost; build/ on this machine is not. The checks find what was published is
-        // what this machine made: the deb is rebuilt to the same bytes, the images are pushed nowhere.
-        const lostState = await releaseOn(engineProject({ sameMachineAs: machine }));
-        if (lostState.result instanceof Error) throw lostState.result;
-        expect(lostState.result.outputs.imageRefs.value).toEqual(refs);
-        expect(lostState.result.outputs.debSha256.value).toBe(first.result.outputs.debSha256.value);
-        expect(puts()).toBe(6);
-
-        // Another machine, no state: refused by the checks, before anything is built.
-        const elsewhere = await releaseOn(engineProject());
-        expect(elsewhere.result).toBeInstanceOf(Error);
-        for (const image of images) {
-          const digest = refs[image].split("@")[1];
-          expect(String(elsewhere.result)).toContain(
-            `127.0.0.1:5000/${namespace}/${image}:20241124.1 is already published as ${digest}, and this stack has no record of pushing it`,
-          );
-        }
-        expect(String(elsewhere.result)).toMatch(
-          /ralph-core_20241124\.1_amd64\.deb is already published on aptly .* no record of building it/,
-        );
-        expect(elsewhere.ran.filter((name) => name.startsWith("ralph-core-") || name.startsWith("images-"))).toEqual(
-          [],
-        );
-        expect(puts()).toBe(6);
-
-        // Someone moves ralph's version tag to another image: this machine, with its record, refuses
-        // before building and names both digests.
-        await docker("tag", BASE_IMAGE, `127.0.0.1:5000/${namespace}/ralph:20241124.1`);
-        await docker("push", "--quiet", `127.0.0.1:5000/${namespace}/ralph:20241124.1`);
-        const moved = await registry.digest(`${namespace}/ralph`, "20241124.1");
-        const afterMove = verifyCli(machine.dir);
-        expect(afterMove.status).toBe(1);
-        expect(afterMove.stdout).toContain(
-          `✗ image 127.0.0.1:5000/${namespace}/ralph:20241124.1: the registry serves ${moved}, the provenance names ${refs.ralph.split("@")[1]}`,
-        );
-        const overMoved = await releaseOn(engineProject({ sameMachineAs: machine }));
-        expect(String(overMoved.result)).toContain(
-          `127.0.0.1:5000/${namespace}/ralph:20241124.1 is already published as ${moved}, and this stack recorded pushing ${refs.ralph.split("@")[1]}`,
-        );
-        expect(overMoved.ran.filter((name) => name.startsWith("ralph-core-") || name.startsWith("images-"))).toEqual(
-          [],
-        );
-      } finally {
-        await apt.close();
       }
+      expect(puts()).toBe(6); // version and latest of each image
+
+      // What a user runs before installing: every check passes, keyless bundles for the workflow.
+      const attested = first.outputs.attestations.value as { sigstoreSigning: string; attached: object };
+      expect(attested.sigstoreSigning).toBe("keyless");
+      expect(Object.keys(attested.attached).sort()).toEqual([...images].sort());
+      const verified = verifyCli(machine.dir);
+      expect(verified.status, verified.stdout).toBe(0);
+      for (const check of [
+        "✓ signature SHA256SUMS.asc: good",
+        "✓ signature provenance.sigstore.json: good, identity",
+        "✓ sbom ralph-core_20241124.1_amd64.cdx.json",
+      ])
+        expect(verified.stdout).toContain(check);
+      for (const image of images) {
+        expect(verified.stdout).toContain(`✓ image 127.0.0.1:5000/${namespace}/${image}:20241124.1`);
+        expect(verified.stdout).toContain(`✓ bundle ${image}: attached`);
+      }
+      // The ralph image's SBOM lists the venv ralph-core put there.
+      const artifactDir = dirname(value(first.outputs, "debPath"));
+      const ralphSbom = JSON.parse(readFileSync(join(artifactDir, "ralph.cdx.json"), "utf8"));
+      expect(ralphSbom.components.map((c: { purl: string }) => c.purl)).toContain("pkg:pypi/ralph@3.0.0");
     },
-    40 * MINUTES,
+    25 * MINUTES,
+  );
+
+  it("one changed byte in the released deb (a copy of its build directory): its sum's line fails", () => {
+    const artifactDir = dirname(value(released().outputs, "debPath"));
+    const tampered = join(tempDir("ralph-release-tampered-"), "20241124.1");
+    cpSync(artifactDir, tampered, { recursive: true });
+    const deb = join(tampered, "ralph-core_20241124.1_amd64.deb");
+    const bytes = readFileSync(deb);
+    bytes[bytes.length >> 1] ^= 0x01;
+    writeFileSync(deb, bytes);
+    const onTampered = verifyCli(machine.dir, ["--dir", tampered]);
+    expect(onTampered.status).toBe(1);
+    expect(onTampered.stdout).toMatch(/^✗ sha256 ralph-core_20241124\.1_amd64\.deb: sha256 [0-9a-f]{64}, listed /m);
+    expect(onTampered.stdout).toContain("✓ signature SHA256SUMS.asc");
+  });
+
+  it(
+    "the state lost on the machine that released: adopted, the deb rebuilt to the same bytes, nothing pushed twice",
+    async () => {
+      // The state is lost; build/ on this machine is not. The checks find what was published is
+      // what this machine made: the deb is rebuilt to the same bytes, the images are pushed nowhere.
+      const lostState = await releaseOn(engineProject({ sameMachineAs: machine }));
+      if (lostState.result instanceof Error) throw lostState.result;
+      expect(lostState.result.outputs.imageRefs.value).toEqual(refs);
+      expect(lostState.result.outputs.debSha256.value).toBe(released().outputs.debSha256.value);
+      expect(puts()).toBe(6);
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    "another machine with no state: refused by the checks, naming each image and the deb, before anything is built",
+    async () => {
+      released();
+      const elsewhere = await releaseOn(engineProject());
+      expect(elsewhere.result).toBeInstanceOf(Error);
+      for (const image of images) {
+        const digest = refs[image].split("@")[1];
+        expect(String(elsewhere.result)).toContain(
+          `127.0.0.1:5000/${namespace}/${image}:20241124.1 is already published as ${digest}, and this stack has no record of pushing it`,
+        );
+      }
+      expect(String(elsewhere.result)).toMatch(
+        /ralph-core_20241124\.1_amd64\.deb is already published on aptly .* no record of building it/,
+      );
+      expect(elsewhere.ran.filter((name) => name.startsWith("ralph-core-") || name.startsWith("images-"))).toEqual([]);
+      expect(puts()).toBe(6);
+    },
+    10 * MINUTES,
+  );
+
+  it(
+    "ralph's version tag moved to another image: verify fails its image line; this machine refuses before building, naming both digests",
+    async () => {
+      released();
+      await docker("tag", BASE_IMAGE, `127.0.0.1:5000/${namespace}/ralph:20241124.1`);
+      await docker("push", "--quiet", `127.0.0.1:5000/${namespace}/ralph:20241124.1`);
+      const moved = await registry.digest(`${namespace}/ralph`, "20241124.1");
+      const afterMove = verifyCli(machine.dir);
+      expect(afterMove.status).toBe(1);
+      expect(afterMove.stdout).toContain(
+        `✗ image 127.0.0.1:5000/${namespace}/ralph:20241124.1: the registry serves ${moved}, the provenance names ${refs.ralph.split("@")[1]}`,
+      );
+      const overMoved = await releaseOn(engineProject({ sameMachineAs: machine }));
+      expect(String(overMoved.result)).toContain(
+        `127.0.0.1:5000/${namespace}/ralph:20241124.1 is already published as ${moved}, and this stack recorded pushing ${refs.ralph.split("@")[1]}`,
+      );
+      expect(overMoved.ran.filter((name) => name.startsWith("ralph-core-") || name.startsWith("images-"))).toEqual([]);
+    },
+    10 * MINUTES,
   );
 });

@@ -1,7 +1,8 @@
 /**
- * Every command the README shows is run somewhere: the cheap `pulumi config set` examples here, on
- * the real engine; every other one by the test (or CI step) named for it below, which must still
- * contain the invocation. A command added to the README without a test that runs it fails here.
+ * Every command the README shows is covered, and this file says how (COVERAGE): the cheap `pulumi
+ * config set` examples run here, on the real engine; the others by the test that runs them (itself or
+ * through the program), by CI, or they are the program's own advice that a test checks it gives; the
+ * few nothing here runs say why. A command added to the README without an entry fails here.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -32,112 +33,168 @@ function readmeCommands(): string[] {
   return [...commands];
 }
 
-/** Where each kind of command is run: the file, and the text in it that runs it. */
-const RUN_BY: readonly { command: RegExp; file: string; runs: string }[] = [
-  { command: /^npm ci$/, file: ".ci/run", runs: "npm ci" },
-  { command: /^npm test$/, file: ".ci/run", runs: "npm test" },
-  { command: /^npm run engine\b/, file: ".ci/run", runs: "npm run --silent engine" },
-  { command: /^npm run doctor\b/, file: "test/cli/doctor.test.ts", runs: '"run", "--silent", "doctor"' },
+/**
+ * How each kind of command is covered, said as it is:
+ * - `test`: that test file runs it (`runs` is the invocation in it); with `via`, the test runs the
+ *   program, and the program runs the command (`via.runs` in `via.file`);
+ * - `ci`: .ci/run runs it;
+ * - `printed`: the program tells the user to run it, and that test checks it says so;
+ * - `notRun`: nothing here runs it, for the reason given.
+ */
+type Coverage = { command: RegExp } & (
+  | { test: string; runs: string; via?: { file: string; runs: string } }
+  | { ci: ".ci/run"; runs: string }
+  | { printed: string; runs: string }
+  | { notRun: string }
+);
+
+const COVERAGE: readonly Coverage[] = [
+  { command: /^npm ci$/, ci: ".ci/run", runs: "npm ci" },
+  { command: /^npm test$/, ci: ".ci/run", runs: "npm test" },
+  { command: /^npm run engine\b/, ci: ".ci/run", runs: "npm run --silent engine" },
+  { command: /^npm run doctor\b/, test: "test/cli/doctor.test.ts", runs: '"run", "--silent", "doctor"' },
   {
     command: /^npm run verify\b/,
-    file: "test/index.engine.test.ts",
+    test: "test/index.engine.test.ts",
     runs: '"run", "--silent", "verify", "--", "20241124.1"',
   },
   {
     command: /^npm run release -- (snapshot|<)/,
-    file: "test/cli/release.engine.test.ts",
+    test: "test/cli/release.engine.test.ts",
     runs: '"release", "--", "snapshot", "up"',
   },
   {
     command: /^npm run release -- release up --yes$/,
-    file: "test/workflows.test.ts",
-    runs: "npm run --silent release -- release up --yes",
+    notRun:
+      "publish.yml's command on a GitHub release; test/workflows.test.ts checks the workflow runs it, and test/index.engine.test.ts runs the release stack's up",
   },
-  { command: /^npm run release$/, file: "test/cli/release.test.ts", runs: '"run", "--silent", "release"' },
-  { command: /^npm run up$/, file: "test/cli/stack.engine.test.ts", runs: 'npmRun(project.dir, env, "up")' },
+  { command: /^npm run release$/, test: "test/cli/release.test.ts", runs: '"run", "--silent", "release"' },
+  { command: /^npm run up$/, test: "test/cli/stack.engine.test.ts", runs: 'npmRun(project.dir, env, "up")' },
   {
     command: /^npm run up:release$/,
-    file: "test/cli/stack.engine.test.ts",
+    test: "test/cli/stack.engine.test.ts",
     runs: 'npmRun(project.dir, env, "up:release")',
   },
-  { command: /^npm run plan\b/, file: "test/cli/plan.test.ts", runs: '"run", "--silent", "plan"' },
-  { command: /^npm run --silent cli -- (version|…)/, file: "test/cli/main.test.ts", runs: '"run", "--silent", "cli"' },
-  { command: /^npm run --silent cli -- deb build$/, file: "test/components/DebPackage.test.ts", runs: "deb build" },
+  { command: /^npm run plan\b/, test: "test/cli/plan.test.ts", runs: '"run", "--silent", "plan"' },
+  { command: /^npm run --silent cli -- (version|…)/, test: "test/cli/main.test.ts", runs: '"run", "--silent", "cli"' },
+  {
+    command: /^npm run --silent cli -- deb build$/,
+    test: "test/index.engine.test.ts",
+    runs: "stack.up(",
+    via: { file: "components/DebPackage.ts", runs: "deb build" },
+  },
   {
     command: /^npm run release-new-version$/,
-    file: "test/lib/version/releaseTag.test.ts",
+    test: "test/lib/version/releaseTag.test.ts",
     runs: '"release-new-version"',
   },
   {
     command: /^npm run readme$/,
-    file: "test/lib/config/config.test.ts",
-    runs: "expect(readme).toContain(configTable())",
+    notRun: "it rewrites README.md; test/lib/config/config.test.ts checks the README holds the table it writes",
   },
   {
-    command: /^npm run (format|lint)$/,
-    file: "package.json",
-    runs: '"test": "tsc --noEmit && prettier --check . && vitest run"',
+    command: /^npm run lint$/,
+    notRun: "npm test begins with the same two commands (tsc --noEmit && prettier --check .)",
   },
-  { command: /^npm install$/, file: "debian/build-frontend", runs: "npm install" },
-  // Benchmarks print figures and take minutes: run by hand; npm test type-checks them.
-  { command: /^npx tsx scripts\/bench-[\w-]+\.ts$/, file: "tsconfig.json", runs: '"scripts/**/*.ts"' },
+  {
+    command: /^npm run format$/,
+    notRun: "it rewrites files; npm test's prettier --check fails on what it would change",
+  },
+  {
+    command: /^npm install$/,
+    test: "test/lib/deb/build.test.ts",
+    runs: "npm install without a lockfile",
+    via: { file: "debian/build-frontend", runs: "npm install" },
+  },
+  {
+    command: /^npx tsx scripts\/bench-[\w-]+\.ts$/,
+    notRun: "benchmarks print figures and take minutes: run by hand; npm test type-checks them (tsconfig.json)",
+  },
   {
     command: /^npx vitest run test\/cli\/plan\.test\.ts -u$/,
-    file: "test/cli/plan.test.ts",
-    runs: "toMatchFileSnapshot",
+    notRun: "it rewrites the golden files, for review; npm test compares against them",
   },
-  { command: /^pulumi (up|preview|destroy)\b/, file: "test/index.engine.test.ts", runs: ".destroy(" },
-  { command: /^pulumi stack export$/, file: "test/support/engine.ts", runs: '"stack", "export"' },
+  {
+    command: /^pulumi (up|preview|destroy)\b/,
+    test: "test/index.engine.test.ts",
+    runs: ".destroy(",
+    via: { file: "test/support/engine.ts", runs: "LocalWorkspace" },
+  },
+  {
+    command: /^pulumi stack export$/,
+    test: "test/index.engine.test.ts",
+    runs: "exportState(",
+    via: { file: "test/support/engine.ts", runs: '"stack", "export"' },
+  },
   {
     command: /^pulumi config set( --secret| --stack <stack> <key> <value>)?$/,
-    file: "cli/automation.ts",
-    runs: '"config", "set", "--secret"',
+    test: "test/cli/release.test.ts",
+    runs: "setConfig(",
+    via: { file: "cli/automation.ts", runs: '"config", "set", "--secret"' },
   },
   {
     command: /^git clone https:\/\/github\.com\/allegro\/ralph \.\.\/ralph$/,
-    file: "test/cli/release.engine.test.ts",
+    test: "test/cli/release.engine.test.ts",
     runs: '"clone", "--quiet", ralphFixtureRepo().dir, join(project.dir, "..", "ralph")',
   },
   {
     command: /^git -C \.\.\/ralph push origin <tag>$/,
-    file: "test/lib/version/releaseTag.test.ts",
+    printed: "test/lib/version/releaseTag.test.ts",
     runs: "git -C ${repo.dir} push origin",
   },
-  { command: /^git archive$/, file: "lib/deb/build.ts", runs: '"archive"' },
+  {
+    command: /^git archive$/,
+    test: "test/lib/deb/build.test.ts",
+    runs: "buildDeb(",
+    via: { file: "lib/deb/build.ts", runs: '"archive"' },
+  },
   {
     command: /^git fetch --unshallow --tags$/,
-    file: "test/lib/version/version.test.ts",
+    printed: "test/lib/version/version.test.ts",
     runs: "git fetch --unshallow --tags",
   },
-  // Third-party setup a reader may use instead of what .ci/containers.sh starts: documented, not ours to test.
   {
     command: /^docker run -d -p 127\.0\.0\.1:5000:5000 registry:2$/,
-    file: ".ci/containers.sh",
-    runs: "docker-registry",
+    notRun: "third-party set-up a reader may use instead of .ci/containers.sh's docker-registry",
   },
   {
     command: /^git clone https:\/\/github\.com\/allegro\/inkpy$/,
-    file: "test/support/pulumi.ts",
-    runs: "INKPY_CHECKOUT",
+    notRun: "no network here: test/fixtures/inkpy stands in for inkpy's checkout",
   },
-  { command: /^export (DOCKER_HOST|PATH)=/, file: "test/support/engine.ts", runs: "PATH: `${ENGINE_BIN}:" },
+  {
+    command: /^export (DOCKER_HOST|PATH)=/,
+    notRun: "a shell's set-up; the engine tests put .tools/bin first on PATH themselves (test/support/engine.ts)",
+  },
 ];
 
 /** The README's `pulumi config set` examples of a stack's settings (not placeholders). */
 const configExamples = () => readmeCommands().filter((c) => /^pulumi config set (?!--secret$)(?!--stack <)\S/.test(c));
 
 describe("README", () => {
-  it("every command it shows is run by a test or CI, which still contains the invocation", () => {
+  it("every command it shows is run by a test or CI, printed by the program under a test, or listed with why not", () => {
     const commands = readmeCommands();
     expect(commands.length).toBeGreaterThan(20);
-    const unrun = commands.filter(
-      (command) => !configExamples().includes(command) && !RUN_BY.some((entry) => entry.command.test(command)),
+    const uncovered = commands.filter(
+      (command) => !configExamples().includes(command) && !COVERAGE.some((entry) => entry.command.test(command)),
     );
-    expect(unrun, "README commands no test runs: add the test, and its line to RUN_BY").toEqual([]);
-    for (const entry of RUN_BY) {
-      expect(readFileSync(join(PROJECT_DIR, entry.file), "utf8"), `${entry.file} runs ${entry.command}`).toContain(
-        entry.runs,
-      );
+    expect(uncovered, "README commands nothing covers: add the test that runs it, and its line to COVERAGE").toEqual(
+      [],
+    );
+    const contains = (file: string, text: string) =>
+      expect(readFileSync(join(PROJECT_DIR, file), "utf8"), `${file} has ${text}`).toContain(text);
+    for (const entry of COVERAGE) {
+      if ("notRun" in entry) continue;
+      const file = "test" in entry ? entry.test : "printed" in entry ? entry.printed : entry.ci;
+      if (!("ci" in entry)) expect(file, `${entry.command} is covered by a test file`).toMatch(/^test\/.*\.test\.ts$/);
+      contains(file, entry.runs);
+      if ("via" in entry && entry.via) contains(entry.via.file, entry.via.runs);
+    }
+    // Every entry still matches something the README shows: none outlives its command.
+    for (const entry of COVERAGE) {
+      expect(
+        commands.some((command) => entry.command.test(command)),
+        `${entry.command} matches no README command`,
+      ).toBe(true);
     }
   });
 

@@ -1,8 +1,8 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { AutomationWorkspace, pulumiEnvironment } from "../../cli/automation";
 import { removeTempDirs, tempDir } from "../support/gitRepo";
 import { PROJECT_DIR } from "../support/containers";
@@ -10,20 +10,26 @@ import { PROJECT_DIR } from "../support/containers";
 afterAll(removeTempDirs);
 
 const run = promisify(execFile);
-const hasPulumi = (() => {
-  try {
-    execFileSync("pulumi", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+
+/**
+ * This machine's PATH without any directory that holds a `pulumi` (the README has users put
+ * .tools/bin there), node and npm kept through links of their own.
+ */
+function pathWithoutPulumi(): string {
+  const dirs = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
+  const npm = dirs.map((dir) => join(dir, "npm")).find((path) => existsSync(path)) ?? expect.fail("npm is not on PATH");
+  const tools = tempDir("ralph-release-no-pulumi-");
+  symlinkSync(process.execPath, join(tools, "node"));
+  symlinkSync(realpathSync(npm), join(tools, "npm"));
+  return [tools, ...dirs.filter((dir) => !existsSync(join(dir, "pulumi")))].join(delimiter);
+}
 
 describe("npm run release", () => {
-  it.skipIf(hasPulumi)("without a pulumi CLI: refused before anything starts, exit 2, with the fix", async () => {
+  it("without a pulumi CLI: refused before anything starts, exit 2, with the fix", async () => {
+    const PATH = pathWithoutPulumi();
     const failure = await run("npm", ["run", "--silent", "release", "--", "snapshot", "preview", "--json"], {
       cwd: PROJECT_DIR,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      env: { PATH, HOME: process.env.HOME },
     }).then(
       () => expect.fail("release succeeded without a pulumi CLI"),
       (error: { code: number; stdout: string; stderr: string }) => error,

@@ -23,7 +23,23 @@ export async function docker(...args: string[]): Promise<string> {
   return result.output.trim().split("\n").at(-1) ?? "";
 }
 
+/**
+ * Refuses a shared resource (the container engine, the registry, the real Pulumi engine) to a test file
+ * of vitest's parallel lane, where it would race the serial lane's files for the same tags and ports.
+ * Outside vitest (the benchmarks) anything goes.
+ */
+export function requireSerialLane(resource: string): void {
+  const lane = process.env.RALPH_RELEASE_TEST_LANE;
+  if (process.env.VITEST && lane !== "serial") {
+    throw new Error(
+      `${resource} is shared by the serial test lane, and this file runs in the ${lane ?? "unnamed"} lane: ` +
+        "add it to SERIAL_FILES in vitest.config.mts.",
+    );
+  }
+}
+
 export function useContainerEngine(): void {
+  requireSerialLane("the container engine");
   if (!process.env.DOCKER_HOST && existsSync(CI_SOCKET)) process.env.DOCKER_HOST = `unix://${CI_SOCKET}`;
   const probe = spawnSync("docker", ["image", "inspect", BASE_IMAGE], { encoding: "utf8" });
   if (probe.status !== 0) {

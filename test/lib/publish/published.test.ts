@@ -79,7 +79,10 @@ describe("a release's deb check before the build", () => {
     const request = await published(deb);
     mkdirSync(dirname(request.localDebPath), { recursive: true });
     copyFileSync(deb, request.localDebPath);
-    await expect(checkPublishedDeb(request, { packagecloudToken: server.token })).resolves.toBeDefined();
+    expect(await checkPublishedDeb(request, { packagecloudToken: server.token })).toEqual({
+      "packagecloud allegro/ralph/debian/bookworm": sha256(deb),
+      [`aptly ${request.aptly?.rootDir}/public/debian (bookworm)`]: sha256(deb),
+    });
   });
 
   it("no record anywhere: refused on every target that holds it, with its checksum and the way out", async () => {

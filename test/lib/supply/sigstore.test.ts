@@ -32,7 +32,7 @@ describe("Sigstore bundles signed with a key", () => {
     bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(payload)).toString("base64");
     expect(() =>
       verifyStatementBundle(JSON.stringify(bundle), { kind: "key", publicKeyPem: key.publicKeyPem }),
-    ).toThrow();
+    ).toThrow(/^signature verification failed$/);
   });
 });
 
@@ -56,8 +56,8 @@ describe("keyless Sigstore bundles (mock Fulcio and Rekor on loopback)", () => {
     expect(sigstore.requests).toEqual(["/api/v2/signingCert", "/api/v1/log/entries"]);
     const expected = { kind: "identity", identity: WORKFLOW, trustedRoot: sigstore.trustedRoot } as const;
     expect(verifyStatementBundle(bundle, expected)).toEqual(statement);
-    expect(() =>
-      verifyStatementBundle(bundle, { ...expected, identity: WORKFLOW.replace("ralph/", "fork/") }),
-    ).toThrow();
+    expect(() => verifyStatementBundle(bundle, { ...expected, identity: WORKFLOW.replace("ralph/", "fork/") })).toThrow(
+      `certificate identity error - expected ${WORKFLOW.replace("ralph/", "fork/")}, got ${WORKFLOW}`,
+    );
   });
 });

@@ -108,6 +108,12 @@ describe("a build's supply chain: signed, attached, verified; each tampering fai
   const verify = (options: Partial<VerifyOptions> = {}) =>
     verifyRelease({ dir, gpgKeyFile: trustedKey, sigstoreKeyFile: join(dir, FILES.sigstoreKey), ...options });
 
+  const gnupgHome = process.env.GNUPGHOME;
+  afterAll(() => {
+    if (gnupgHome === undefined) delete process.env.GNUPGHOME;
+    else process.env.GNUPGHOME = gnupgHome;
+  });
+
   beforeAll(async () => {
     useContainerEngine();
     gpg = signingKey();

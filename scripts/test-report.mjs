@@ -22,7 +22,9 @@ const files = report.testResults.map((file) => ({
 
 console.log("\ntest file                                              wall");
 for (const file of [...files].sort((a, b) => b.wall - a.wall)) {
-  console.log(`${file.name.padEnd(52)} ${seconds(file.wall).padStart(8)}${file.status === "passed" ? "" : `   ${file.status}`}`);
+  console.log(
+    `${file.name.padEnd(52)} ${seconds(file.wall).padStart(8)}${file.status === "passed" ? "" : `   ${file.status}`}`,
+  );
 }
 
 const tests = files.flatMap((file) => file.tests.map((test) => ({ ...test, file })));

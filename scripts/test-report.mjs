@@ -59,5 +59,6 @@ if (notRun.length > 0) console.log(`\nnot run\n${notRun.join("\n")}`);
 console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
 
 function firstLine(text) {
-  return (text ?? "").split("\n").find((line) => line.trim() !== "") ?? "(no message)";
+  // vitest's JSON report drops a failed beforeAll's error: its own output above has it.
+  return (text ?? "").split("\n").find((line) => line.trim() !== "") ?? "a hook failed (vitest's output above says how)";
 }

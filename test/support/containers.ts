@@ -25,21 +25,21 @@ export async function docker(...args: string[]): Promise<string> {
 
 /**
  * Refuses a shared resource (the container engine, the registry, the real Pulumi engine) to a test file
- * of vitest's parallel lane, where it would race the serial lane's files for the same tags and ports.
- * Outside vitest (the benchmarks) anything goes.
+ * of a vitest lane that may not use it (vitest.config.mts), where it would race the serial lane's files
+ * for the same tags and ports. Outside vitest (the benchmarks) anything goes.
  */
-export function requireSerialLane(resource: string): void {
+export function requireLane(resource: string, lanes: readonly string[] = ["serial"]): void {
   const lane = process.env.RALPH_RELEASE_TEST_LANE;
-  if (process.env.VITEST && lane !== "serial") {
+  if (process.env.VITEST && !lanes.includes(lane ?? "")) {
     throw new Error(
-      `${resource} is shared by the serial test lane, and this file runs in the ${lane ?? "unnamed"} lane: ` +
+      `${resource} is for the ${lanes.join(" and ")} test lane, and this file runs in the ${lane ?? "unnamed"} lane: ` +
         "add it to SERIAL_FILES in vitest.config.mts.",
     );
   }
 }
 
 export function useContainerEngine(): void {
-  requireSerialLane("the container engine");
+  requireLane("the container engine", ["serial", "real-tree"]);
   if (!process.env.DOCKER_HOST && existsSync(CI_SOCKET)) process.env.DOCKER_HOST = `unix://${CI_SOCKET}`;
   const probe = spawnSync("docker", ["image", "inspect", BASE_IMAGE], { encoding: "utf8" });
   if (probe.status !== 0) {

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import { BASE_IMAGE, PROJECT_DIR, requireSerialLane } from "./containers";
+import { BASE_IMAGE, PROJECT_DIR, requireLane } from "./containers";
 import { tempDir } from "./gitRepo";
 
 export const ENGINE_DIR = join(PROJECT_DIR, ".tools");
@@ -28,7 +28,7 @@ const PROJECT_FILES = [
 ];
 
 export function requireEngine(): void {
-  requireSerialLane("the Pulumi engine");
+  requireLane("the Pulumi engine");
   for (const binary of ["pulumi", "pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"]) {
     if (!existsSync(join(ENGINE_BIN, binary))) {
       throw new Error(`${join(ENGINE_BIN, binary)} is missing: run \`npm run engine\` first (it builds the engine).`);

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requireSerialLane } from "./containers";
+import { requireLane } from "./containers";
 /** The registry's HTTP API (Docker Registry v2 / OCI distribution), read the way a client would. */
 const MANIFEST_TYPES = [
   "application/vnd.oci.image.manifest.v1+json",
@@ -11,7 +11,7 @@ const MANIFEST_TYPES = [
 
 export class RegistryApi {
   constructor(readonly base = "http://127.0.0.1:5000") {
-    requireSerialLane(`the registry at ${base}`);
+    requireLane(`the registry at ${base}`);
   }
 
   async tags(repository: string): Promise<string[]> {
@@ -79,7 +79,7 @@ export interface LoginRegistry {
  * tells podman to speak plain HTTP to. Its storage and log are the test's own.
  */
 export async function startLoginRegistry(): Promise<LoginRegistry> {
-  requireSerialLane("the registry at 127.0.0.1:5001");
+  requireLane("the registry at 127.0.0.1:5001");
   const dir = mkdtempSync(join(tmpdir(), "ralph-release-login-registry-"));
   const [username, password] = ["releasebot", `pw-${Date.now()}`];
   const hash = execFileSync("htpasswd", ["-nbB", username, password], { encoding: "utf8" }).trim();

@@ -218,7 +218,9 @@ describe("a registry that requires a login", () => {
   it("no throw-away Docker config outlives a push, failed or not", async () => {
     const before = new Set(readdirOfTmp());
     await pushImage(request(build, login.username, "20241124.2"), { password: login.password, recordedRefs: {} });
-    await expect(pushImage(request(build, login.username), { password: "wrong", recordedRefs: {} })).rejects.toThrow();
+    await expect(
+      pushImage(request(build, login.username), { password: "wrong", recordedRefs: {} }),
+    ).rejects.toBeInstanceOf(RegistryError);
     expect(readdirOfTmp().filter((name) => !before.has(name))).toEqual([]);
   }, 300_000);
 });

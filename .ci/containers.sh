@@ -3,8 +3,8 @@
 # overlay cannot be mounted) serving the Docker API on a unix socket, Debian base images bootstrapped from
 # the configured apt mirror (no registry is reachable), and a local OCI registry on 127.0.0.1:5000.
 # Idempotent. Prints the DOCKER_HOST to use on its last line.
-#   .ci/containers.sh --prune   after a test run: removes every container and every image but the base
-#                               images and the newest of each tag (the next run's layer cache)
+#   .ci/containers.sh --prune   after a test run: removes every container, every image but the newest of
+#                               each tag (the next run's layer cache), and the tests' registry namespaces
 set -euo pipefail
 
 SOCKET=${RALPH_RELEASE_PODMAN_SOCKET:-/run/ralph-release/podman.sock}
@@ -15,6 +15,13 @@ if [[ "${1:-}" == "--prune" ]]; then
   podman rm --all --force >/dev/null
   # Untagged images are earlier builds of a tag the suite rebuilt: nothing will start from them again.
   podman image prune --force >/dev/null
+  # The tests' throw-away registry namespaces (<word><Date.now()>), then the blobs only they held.
+  repositories=/var/lib/ralph-release-registry/docker/registry/v2/repositories
+  if [[ -d $repositories ]]; then
+    find "$repositories" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended \
+      -regex '.*/(engine|test|immutable|snapshot|supply|keyless)[0-9]{13}[0-9a-z]*' -exec rm -rf {} +
+    docker-registry garbage-collect /etc/ralph-release-registry.yml >/dev/null 2>&1 || true
+  fi
   df -h /var/lib/containers | tail -n 1 | awk '{print "containers: pruned, " $4 " free on " $6}'
   exit 0
 fi

@@ -52,6 +52,7 @@ const COVERAGE: readonly Coverage[] = [
   { command: /^npm ci$/, ci: ".ci/run", runs: "npm ci" },
   { command: /^npm test$/, ci: ".ci/run", runs: "npm test" },
   { command: /^npm run engine\b/, ci: ".ci/run", runs: "npm run --silent engine" },
+  { command: /^npm run (--silent )?test:report$/, ci: ".ci/run", runs: "npm run --silent test:report" },
   { command: /^npm run doctor\b/, test: "test/cli/doctor.test.ts", runs: '"run", "--silent", "doctor"' },
   {
     command: /^npm run verify\b/,

@@ -60,5 +60,7 @@ console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} s
 
 function firstLine(text) {
   // vitest's JSON report drops a failed beforeAll's error: its own output above has it.
-  return (text ?? "").split("\n").find((line) => line.trim() !== "") ?? "a hook failed (vitest's output above says how)";
+  return (
+    (text ?? "").split("\n").find((line) => line.trim() !== "") ?? "a hook failed (vitest's output above says how)"
+  );
 }

@@ -137,9 +137,11 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
   }
 
   const publishes: string[] = [];
+  // Said on every snapshot destination: a reader checks that none is where release users install from.
+  const apart = plan.outputs.mode === "snapshot" ? " (snapshots only)" : "";
   for (const r of ofType("pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage")) {
     const { url, repository, distro, release } = r.inputs as Record<string, string>;
-    publishes.push(`deb to packagecloud ${url}/${repository}/${distro}/${release}${retained(r)}`);
+    publishes.push(`deb to packagecloud ${url}/${repository}/${distro}/${release}${apart}${retained(r)}`);
   }
   for (const r of plan.resources) {
     const aptly = environmentOf(r, "RALPH_APTLY_PUBLISH");
@@ -147,7 +149,7 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
     const parent = plan.resources.find((p) => p.urn === r.parentUrn);
     const signed = aptly.gpgKey ? `signed by ${aptly.gpgKey}` : "unsigned";
     publishes.push(
-      `deb to aptly ${relative(`${aptly.rootDir}`)} (${aptly.distro}/${aptly.release}, ${signed})${parent ? retained(parent) : ""}`,
+      `deb to aptly ${relative(`${aptly.rootDir}`)}/public/${aptly.prefix} (${aptly.release}, ${signed}${apart ? ", snapshots only" : ""})${parent ? retained(parent) : ""}`,
     );
   }
   for (const r of plan.resources) {

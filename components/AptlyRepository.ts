@@ -5,10 +5,12 @@ import { PipelineStep } from "./PipelineStep";
 export interface AptlyRepositoryArgs {
   /** aptly's root directory (absolute). */
   readonly rootDir: string;
-  /** Name of the aptly local repository. */
+  /** Name of the aptly local repository (aptlyPublicationFor: each mode its own). */
   readonly repository: string;
   readonly distro: string;
   readonly release: string;
+  /** Publish prefix (aptlyPublicationFor): `<distro>` for a release, `snapshots/<distro>` for a snapshot. */
+  readonly prefix: string;
   /** The verified deb and its sha256: the publish waits for the gate and re-runs when the file changes. */
   readonly debPath: pulumi.Input<string>;
   readonly sha256: pulumi.Input<string>;
@@ -19,7 +21,7 @@ export interface AptlyRepositoryArgs {
 }
 
 /**
- * ralph-core in a self-hosted aptly repository, published under `<rootDir>/public/<distro>/`.
+ * ralph-core in a self-hosted aptly repository, published under `<rootDir>/public/<prefix>/`.
  * Deleting the resource leaves the repository as it is: published packages are never removed by
  * `pulumi destroy`.
  */
@@ -35,6 +37,7 @@ export class AptlyRepository extends pulumi.ComponentResource {
         repository: args.repository,
         distro: args.distro,
         release: args.release,
+        prefix: args.prefix,
         debPath,
         sha256,
         gpgKey: args.gpgKey,

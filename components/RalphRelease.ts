@@ -13,6 +13,7 @@ import {
   releaseAptSource,
 } from "../lib/images/names";
 import type { CheckoutVersion, Mode } from "../lib/version/version";
+import { aptlyPublicationFor } from "../lib/publish/aptly";
 import { AptIndexWait } from "./AptIndexWait";
 import { AptlyRepository } from "./AptlyRepository";
 import { Attestations } from "./Attestations";
@@ -143,7 +144,7 @@ export class RalphRelease extends pulumi.ComponentResource {
         "ralph-core-aptly",
         {
           rootDir: settings.aptly.root,
-          repository: `ralph-${distro}-${distroRelease}`,
+          ...aptlyPublicationFor(settings.mode, distro, distroRelease),
           distro,
           release: distroRelease,
           debPath: this.deb.path,

@@ -26,8 +26,8 @@ const registry = new RegistryApi("http://127.0.0.1:5000");
 let server: PackagecloudServer;
 beforeAll(async () => {
   useContainerEngine();
-  // Snapshots and releases in repositories of their own: a version may be both.
-  server = await startPackagecloudServer({ repositories: ["allegro/ralph", "allegro/ralph-releases"] });
+  // Snapshots (the snapshot stack's default repository) and releases in repositories of their own.
+  server = await startPackagecloudServer({ repositories: ["allegro/ralph-snapshots", "allegro/ralph-releases"] });
 });
 afterAll(async () => {
   await server?.close();

@@ -3,10 +3,18 @@ import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { isSecretKey } from "../lib/config";
 import { CI_VARIABLES, PULUMI_VARIABLES } from "../lib/github/environment";
+import { PROJECT_DIR } from "./support/containers";
+import { removeTempDirs } from "./support/gitRepo";
+import { ralphFixtureRepo } from "./support/ralphFixture";
+
+afterAll(removeTempDirs);
+const run = promisify(execFile);
 
 const DIR = resolve(__dirname, "../.github/workflows");
 // The package's ESM build calls require(); its CommonJS build works, so load that one.
@@ -124,7 +132,10 @@ describe("snapshot.yml", () => {
   it("is dispatched by hand with a branch, and snapshots that branch", () => {
     expect(snapshot.on).toEqual({
       workflow_dispatch: {
-        inputs: { branch: { description: "Ralph branch to snapshot", required: true, default: "ng", type: "string" } },
+        inputs: {
+          branch: { description: "Ralph branch to snapshot", required: true, default: "ng", type: "string" },
+          deb: expect.objectContaining({ type: "boolean", default: false }),
+        },
       },
     });
     const job = snapshot.jobs.snapshot;
@@ -133,9 +144,53 @@ describe("snapshot.yml", () => {
       "fetch-depth": 0,
     });
     const up = job.steps.find((s) => s.run?.includes("release -- snapshot up"));
-    expect(up?.run).toContain("--set publishImages=true --set debTargets=packagecloud");
     expect(up?.env?.RALPH_GITHUB_RELEASE_ID).toBeUndefined();
   });
+
+  it("its own flags plan no release destination: images only by default, the deb to the snapshot repository when asked", async () => {
+    const up = snapshot.jobs.snapshot.steps.find((s) => s.run?.includes("release -- snapshot up")) as Step;
+    // The step's --set flags, with its environment as GitHub fills it in for each value of the deb input.
+    const flags = (deb: boolean) => {
+      const env: Record<string, string> = {
+        REGISTRY: "docker.io",
+        SNAPSHOT_REPOSITORY: "allegro/ralph-snapshots",
+        DEB_TARGETS:
+          (up.env?.DEB_TARGETS ?? "") === "${{ inputs.deb && 'packagecloud' || 'none' }}"
+            ? deb
+              ? "packagecloud"
+              : "none"
+            : "?",
+      };
+      return [...(up.run ?? "").matchAll(/--set (\w+)="?([^"\s]+)"?/g)].flatMap(([, key, value]) => [
+        "--set",
+        `${key}=${value.replace(/^\$(\w+)$/, (_, name: string) => env[name] ?? "?")}`,
+      ]);
+    };
+    const repo = ralphFixtureRepo();
+    for (const deb of [false, true]) {
+      const { stdout } = await run(
+        "npm",
+        ["run", "--silent", "plan", "--", "snapshot", "--source", repo.dir, ...flags(deb)],
+        {
+          cwd: PROJECT_DIR,
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            PACKAGECLOUD_TOKEN: "pc-token",
+            REGISTRY_PASSWORD: "pw",
+          },
+        },
+      );
+      const publishes = stdout.split("\n").filter((line) => /^(publish| {10}(deb|image))/.test(line));
+      expect(publishes.some((line) => line.includes("image docker.io/allegro/ralph:"))).toBe(true);
+      expect(publishes.filter((line) => /:latest\b|packagecloud\.io\/allegro\/ralph\//.test(line))).toEqual([]);
+      const debLines = publishes.filter((line) => line.includes("deb to"));
+      expect(debLines).toEqual(
+        deb ? [expect.stringContaining("deb to packagecloud https://packagecloud.io/allegro/ralph-snapshots/")] : [],
+      );
+      if (deb) expect(debLines[0]).toContain("(snapshots only)");
+    }
+  }, 120_000);
 });
 
 describe("preview.yml", () => {

@@ -178,8 +178,8 @@ export const KEYS = {
   },
   packagecloudRepository: {
     kind: "string",
-    doc: "packagecloud repository `<user>/<repo>` the deb is pushed to.",
-    default: both("allegro/ralph"),
+    doc: "packagecloud repository `<user>/<repo>` the deb is pushed to. A snapshot stack never pushes to the release stack's.",
+    default: { snapshot: "allegro/ralph-snapshots", release: "allegro/ralph" },
     example: "allegro/ralph",
     check: matches(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "<user>/<repo>"),
   },

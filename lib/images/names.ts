@@ -1,5 +1,6 @@
 /** Names and tags of Ralph's images. Pure. */
 import type { Settings } from "../config";
+import { SNAPSHOT_PREFIX } from "../publish/aptly";
 import type { Mode } from "../version/version";
 
 export const IMAGE_NAMES = ["ralph", "ralph-static-nginx", "inkpy"] as const;
@@ -48,11 +49,17 @@ export function releaseAptSource(settings: Settings): AptSource | undefined {
   }
 }
 
-/** Where each deb target publishes, in target order: repository URLs, or aptly's public directory. */
+/**
+ * Where each deb target publishes, in target order: repository URLs, or aptly's public directory (for
+ * a snapshot its `snapshots/` part: aptlyPublicationFor).
+ */
 export function debLocations(settings: Settings): string[] {
+  const aptly = settings.aptly.url?.replace(/\/$/, "") ?? `${settings.aptly.root}/public`;
   return settings.publish.debTargets.map((target) =>
     target === "packagecloud"
       ? `${settings.packagecloud.url}/${settings.packagecloud.repository}`
-      : (settings.aptly.url ?? `${settings.aptly.root}/public`),
+      : settings.mode === "snapshot"
+        ? `${aptly}/${SNAPSHOT_PREFIX}`
+        : aptly,
   );
 }

@@ -1,13 +1,30 @@
 /**
  * A self-hosted apt repository with aptly: the deb goes into a local aptly repo, which is published
- * (signed when a GPG key is configured) under `<rootDir>/public/<distro>/`, so that
- * `deb <served public dir>/<distro>/ <release> main` is an apt source laid out like packagecloud's.
+ * (signed when a GPG key is configured) under `<rootDir>/public/<prefix>/`, so that
+ * `deb <served public dir>/<prefix>/ <release> main` is an apt source laid out like packagecloud's.
+ * A release publishes under `<distro>`, a snapshot under `snapshots/<distro>`, each from a local repo of
+ * its own: a snapshot never lands where release users install from.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors";
+import type { Mode } from "../version/version";
 import { sha256OfFile } from "./packagecloud";
+
+/** Where in an aptly root's public tree snapshots are published (releases: at its top). */
+export const SNAPSHOT_PREFIX = "snapshots";
+
+/** The local repository and publish prefix of a mode's publication in an aptly root. */
+export function aptlyPublicationFor(
+  mode: Mode,
+  distro: string,
+  release: string,
+): { readonly repository: string; readonly prefix: string } {
+  return mode === "release"
+    ? { repository: `ralph-${distro}-${release}`, prefix: distro }
+    : { repository: `ralph-${SNAPSHOT_PREFIX}-${distro}-${release}`, prefix: `${SNAPSHOT_PREFIX}/${distro}` };
+}
 
 export interface AptlyPublishRequest {
   /** aptly's root directory (database, pool, `public/`). */
@@ -16,6 +33,8 @@ export interface AptlyPublishRequest {
   readonly repository: string;
   readonly distro: string;
   readonly release: string;
+  /** Publish prefix (aptlyPublicationFor): `<distro>` for a release, `snapshots/<distro>` for a snapshot. */
+  readonly prefix: string;
   readonly debPath: string;
   /** The verified checksum; a file that changed since is refused. */
   readonly sha256: string;
@@ -99,9 +118,19 @@ export async function publishToAptly(request: AptlyPublishRequest): Promise<Aptl
   const signing = request.gpgKey ? [`-gpg-key=${request.gpgKey}`] : ["-skip-signing"];
   const published = must(configFile, ["publish", "list", "-raw"], env)
     .split("\n")
-    .some((line) => line.trim() === `${request.distro} ${request.release}`);
+    .some((line) => line.trim() === `${request.prefix} ${request.release}`);
+  const publicDir = join(request.rootDir, "public");
+  const signedIndex = join(publicDir, request.prefix, "dists", request.release, "InRelease");
+  if (published && !request.gpgKey && existsSync(signedIndex)) {
+    // aptly would rewrite Packages and leave the old InRelease, whose hashes then match nothing:
+    // every apt client of the repository would fail.
+    throw new UserError(
+      `${join(publicDir, request.prefix)} (${request.release}) is a signed publication, and this publish is unsigned: ` +
+        "nothing was published. Fix: set aptlyGpgKey to the key that signs it, or publish to another aptlyRoot.",
+    );
+  }
   if (published) {
-    must(configFile, ["publish", "update", ...signing, request.release, request.distro], env);
+    must(configFile, ["publish", "update", ...signing, request.release, request.prefix], env);
   } else {
     must(
       configFile,
@@ -112,12 +141,11 @@ export async function publishToAptly(request: AptlyPublishRequest): Promise<Aptl
         `-distribution=${request.release}`,
         "-component=main",
         request.repository,
-        request.distro,
+        request.prefix,
       ],
       env,
     );
   }
-  const publicDir = join(request.rootDir, "public");
   let keyFile: string | undefined;
   if (request.gpgKey) {
     keyFile = join(publicDir, "gpgkey");
@@ -126,7 +154,7 @@ export async function publishToAptly(request: AptlyPublishRequest): Promise<Aptl
   }
   return {
     publicDir,
-    prefix: request.distro,
+    prefix: request.prefix,
     release: request.release,
     signed: request.gpgKey !== undefined,
     packageRef,

@@ -101,6 +101,7 @@ describe("npm run --silent cli -- apt (what AptlyRepository and AptIndexWait run
       repository: "ralph-debian-bookworm",
       distro: "debian",
       release: "bookworm",
+      prefix: "debian",
       debPath,
       sha256: createHash("sha256").update(readFileSync(debPath)).digest("hex"),
     };

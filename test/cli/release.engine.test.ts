@@ -45,9 +45,9 @@ describe("npm run release -- snapshot up, under the real engine", () => {
     expect(verified.stdout).toContain("✓ signature SHA256SUMS.asc: good, by");
     expect(verified.stdout).toContain("✓ sbom ralph-core_20241124.1_amd64.cdx.json: lists what the deb holds");
     expect(verified.stdout).toMatch(/All \d+ checks passed/);
-    expect(existsSync(join(project.dir, "build", "aptly", "public", "debian", "dists", "bookworm", "Release"))).toBe(
-      true,
-    );
+    expect(
+      existsSync(join(project.dir, "build", "aptly", "public", "snapshots", "debian", "dists", "bookworm", "Release")),
+    ).toBe(true);
     // Pulumi.yaml's backend: the state is inside the project.
     expect(existsSync(join(project.dir, ".pulumi-state", ".pulumi", "stacks", "ralph-release", "snapshot.json"))).toBe(
       true,

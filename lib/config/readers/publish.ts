@@ -1,5 +1,8 @@
 /** Where the deb is published (packagecloud, aptly) and how long a release waits for its index. */
-import type { DebTarget } from "../keys";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { type DebTarget, KEYS, PROJECT } from "../keys";
 import type { ConfigReader } from "../reader";
 import type { Settings } from "../settings";
 
@@ -21,10 +24,18 @@ export function readPublish(
     );
   }
   if (r.mode === "release") checkReleaseTargets(r, debTargets, aptly);
+  const repository = r.text("packagecloudRepository");
+  if (r.mode === "snapshot" && debTargets.includes("packagecloud") && releaseRepositories(r).includes(repository)) {
+    r.problem(
+      "packagecloudRepository",
+      `is ${repository}, where releases are published: a snapshot's version sorts above every release, so apt upgrade on a production host would install it`,
+      `pulumi config set --stack ${r.stack} packagecloudRepository ${KEYS.packagecloudRepository.default.snapshot} (a repository for snapshots only), or take packagecloud out of debTargets.`,
+    );
+  }
   return {
     debTargets,
     aptly,
-    packagecloud: { repository: r.text("packagecloudRepository"), url: r.text("packagecloudUrl") },
+    packagecloud: { repository, url: r.text("packagecloudUrl") },
     indexWaitSeconds: Number(r.text("indexWaitSeconds")),
   };
 }
@@ -51,4 +62,17 @@ function checkReleaseTargets(r: ConfigReader, debTargets: readonly DebTarget[], 
       `${r.setCommand("aptlyGpgKey")} (a key id from \`gpg --list-secret-keys\`).`,
     );
   }
+}
+
+/** The packagecloud repositories releases go to: the release default, and what Pulumi.release.yaml sets. */
+function releaseRepositories(r: ConfigReader): string[] {
+  const repositories = [KEYS.packagecloudRepository.default.release];
+  const file = join(r.absolute("."), "Pulumi.release.yaml");
+  if (existsSync(file)) {
+    const configured = (parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config?.[
+      `${PROJECT}:packagecloudRepository`
+    ];
+    if (typeof configured === "string") repositories.push(configured);
+  }
+  return repositories;
 }

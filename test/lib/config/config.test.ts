@@ -43,7 +43,7 @@ describe("parseConfig", () => {
         nginxImage: "nginx:stable",
         inkpy: { context: INKPY_CHECKOUT, dockerfile: `${INKPY_CHECKOUT}/Dockerfile` },
       },
-      packagecloud: { repository: "allegro/ralph", url: "https://packagecloud.io" },
+      packagecloud: { repository: "allegro/ralph-snapshots", url: "https://packagecloud.io" },
       github: { repository: "allegro/ralph", releaseId: undefined, environment: undefined, ciBackendUrl: undefined },
       publish: { debTargets: ["aptly"], images: false, githubRelease: false },
       aptly: { root: resolve("/nowhere", "build/aptly"), url: undefined, gpgKey: undefined },
@@ -354,6 +354,50 @@ describe("deb settings", () => {
       "ralph-release:pythonMinimum",
       "ralph-release:pipArgs",
     ]);
+  });
+});
+
+describe("destinations by mode", () => {
+  const withToken = (stack: string, values: Record<string, string>, projectDir = "/nowhere") => ({
+    ...raw(stack, { packagecloudToken: "pc-4711", ...values }, ["packagecloudToken"]),
+    projectDir,
+  });
+
+  it("a snapshot pushes to its own packagecloud repository by default; a release to allegro/ralph", () => {
+    const snapshot = parseConfig(withToken("snapshot", { debTargets: "packagecloud" })).settings;
+    expect(snapshot.packagecloud.repository).toBe("allegro/ralph-snapshots");
+    const release = parseConfig(
+      withToken("release", { debTargets: "packagecloud", publishImages: "false", githubRelease: "false" }),
+    ).settings;
+    expect(release.packagecloud.repository).toBe("allegro/ralph");
+  });
+
+  it("a snapshot stack pointed at a release repository (the default, or Pulumi.release.yaml's) is refused with the fix", () => {
+    const project = tempDir();
+    writeFileSync(
+      resolve(project, "Pulumi.release.yaml"),
+      "config:\n  ralph-release:packagecloudRepository: acme/ralph-stable\n",
+    );
+    for (const repository of ["allegro/ralph", "acme/ralph-stable"]) {
+      const error = problemsOf(
+        withToken(
+          "snapshot-feature",
+          { mode: "snapshot", debTargets: "packagecloud", packagecloudRepository: repository },
+          project,
+        ),
+      );
+      expect(error.problems).toEqual([
+        {
+          key: "ralph-release:packagecloudRepository",
+          problem: `is ${repository}, where releases are published: a snapshot's version sorts above every release, so apt upgrade on a production host would install it`,
+          fix: "pulumi config set --stack snapshot-feature packagecloudRepository allegro/ralph-snapshots (a repository for snapshots only), or take packagecloud out of debTargets.",
+        },
+      ]);
+    }
+    // Without packagecloud among its targets the setting publishes nothing, and is left alone.
+    expect(() =>
+      parseConfig(withToken("snapshot", { debTargets: "aptly", packagecloudRepository: "allegro/ralph" }, project)),
+    ).not.toThrow();
   });
 });
 

@@ -1,9 +1,10 @@
+import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { waitForIndexedVersion } from "../../../lib/publish/indexWait";
-import { publishToAptly } from "../../../lib/publish/aptly";
+import { aptlyPublicationFor, publishToAptly } from "../../../lib/publish/aptly";
 import { runStep } from "../../../lib/runner";
 import { serveDirectory, signingKey, tinyDeb } from "../../support/aptRepo";
 import { BASE_IMAGE, useContainerEngine } from "../../support/containers";
@@ -17,10 +18,27 @@ const request = (rootDir: string, debPath: string, extra: Record<string, string>
   repository: "ralph",
   distro: "debian",
   release: "bookworm",
+  prefix: "debian",
   debPath,
   sha256: sha256(debPath),
   ...extra,
 });
+
+/**
+ * What apt checks of a publication before it reads a package list: InRelease's signature by the key
+ * (gpgv), and that the Packages file it lists has the sha256 InRelease names.
+ */
+function checkAsApt(publicDir: string, prefix: string, keyFile: string): void {
+  const dists = join(publicDir, prefix, "dists", "bookworm");
+  const keyring = join(tempDir(), "keyring.gpg");
+  execFileSync("gpg", ["--batch", "--dearmor", "--output", keyring, keyFile]);
+  execFileSync("gpgv", ["--keyring", keyring, join(dists, "InRelease")], { stdio: "pipe" });
+  const inRelease = readFileSync(join(dists, "InRelease"), "utf8");
+  const listed = /^SHA256:\n(?:^ .*\n)*?^ ([0-9a-f]{64}) +\d+ main\/binary-amd64\/Packages$/m.exec(inRelease);
+  expect(listed?.[1], "InRelease lists main/binary-amd64/Packages").toBe(
+    sha256(join(dists, "main", "binary-amd64", "Packages")),
+  );
+}
 
 describe("aptly as a self-hosted apt repository", () => {
   beforeAll(() => useContainerEngine(), 120_000);
@@ -110,6 +128,48 @@ describe("aptly as a self-hosted apt repository", () => {
     await expect(publishToAptly({ ...request(root, first), sha256: "0".repeat(64) })).rejects.toThrow(
       /changed after it was verified/,
     );
+  }, 120_000);
+});
+
+describe("a release and its snapshots in one aptly root", () => {
+  it("a snapshot publishes apart: the signed release publication still verifies as apt checks it; unsigned over signed is refused", async () => {
+    const key = signingKey();
+    const root = tempDir("ralph-release-aptly-");
+    const release = aptlyPublicationFor("release", "debian", "bookworm");
+    const snapshot = aptlyPublicationFor("snapshot", "debian", "bookworm");
+    expect(snapshot.prefix).not.toBe(release.prefix);
+    expect(snapshot.repository).not.toBe(release.repository);
+    const signed = { gpgKey: key.keyId, gnupgHome: key.gnupgHome };
+    const released = await publishToAptly({
+      ...request(root, tinyDeb("ralph-core", "20261124.1"), signed),
+      ...release,
+    });
+    checkAsApt(released.publicDir, release.prefix, released.keyFile as string);
+    const releasePackages = readFileSync(
+      join(released.publicDir, "debian", "dists", "bookworm", "main", "binary-amd64", "Packages"),
+      "utf8",
+    );
+
+    // A snapshot run after it, unsigned, into the same root (the default build/aptly of both modes).
+    const snapshotVersion = "20261124.2~feature.SNAPSHOT.1";
+    const published = await publishToAptly({ ...request(root, tinyDeb("ralph-core", snapshotVersion)), ...snapshot });
+    expect(published).toMatchObject({ prefix: "snapshots/debian", signed: false });
+    checkAsApt(released.publicDir, release.prefix, released.keyFile as string);
+    expect(
+      readFileSync(join(released.publicDir, "debian", "dists", "bookworm", "main", "binary-amd64", "Packages"), "utf8"),
+    ).toBe(releasePackages);
+    expect(
+      readFileSync(
+        join(published.publicDir, "snapshots", "debian", "dists", "bookworm", "main", "binary-amd64", "Packages"),
+        "utf8",
+      ),
+    ).toContain(`Version: ${snapshotVersion}`);
+
+    // An unsigned publish into the signed publication (a stack pointed at it) is refused, and it still verifies.
+    await expect(publishToAptly({ ...request(root, tinyDeb("ralph-core", "20261124.3")), ...release })).rejects.toThrow(
+      `${join(root, "public", "debian")} (bookworm) is a signed publication, and this publish is unsigned: nothing was published. Fix: set aptlyGpgKey`,
+    );
+    checkAsApt(released.publicDir, release.prefix, released.keyFile as string);
   }, 120_000);
 });
 

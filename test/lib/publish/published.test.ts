@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { publishToAptly } from "../../../lib/publish/aptly";
+import { aptlyPublicationFor, publishToAptly } from "../../../lib/publish/aptly";
 import { publishDeb } from "../../../lib/publish/packagecloud";
 import { checkPublishedDeb, PublishedDebError, type PublishedDebRequest } from "../../../lib/publish/published";
 import { tinyDeb } from "../../support/aptRepo";
@@ -26,7 +26,7 @@ async function published(debPath: string) {
   const aptlyRoot = tempDir("ralph-release-aptly-");
   await publishToAptly({
     rootDir: aptlyRoot,
-    repository: "ralph-debian-bookworm",
+    ...aptlyPublicationFor("release", "debian", "bookworm"),
     distro: "debian",
     release: "bookworm",
     debPath,

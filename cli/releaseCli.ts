@@ -191,6 +191,8 @@ export interface ReleaseSummary {
   /** Where the SBOMs, provenance and signatures are, and what signed them. */
   readonly attested?: { readonly dir: string; readonly sigstoreSigning: string; readonly checksumsSigning: string };
   readonly changes?: Readonly<Record<string, number>>;
+  /** What the stack left out and why (the program's notices: inkpy without a checkout, `latest` staying). */
+  readonly notes?: readonly string[];
   readonly failed?: { readonly name: string; readonly type: string; readonly message: string };
   readonly message?: string;
 }
@@ -221,6 +223,7 @@ function summarize(
     githubRelease: plain("githubReleaseUrl") as string | undefined,
     attested: attestedOf(plain("attestations") as AttestResult | undefined),
     changes: result.changes,
+    notes: plain("notices") as string[] | undefined,
   };
 }
 
@@ -252,6 +255,7 @@ export function renderSummary(summary: ReleaseSummary): string {
     attested &&
       `SBOMs, provenance, bundles (${attested.sigstoreSigning}), SHA256SUMS.asc (${attested.checksumsSigning}); check: npm run verify -- ${summary.version}`,
   );
+  for (const [index, note] of (summary.notes ?? []).entries()) row(index === 0 ? "notes" : "", note);
   const changes = Object.entries(summary.changes ?? {}).filter(([, n]) => n > 0);
   row("changes", changes.length > 0 ? changes.map(([op, n]) => `${n} ${op}`).join(", ") : undefined);
   return lines.filter((l) => l.trim().length > 0).join("\n");

@@ -52,7 +52,7 @@ export class RalphImages extends pulumi.ComponentResource {
     const { settings, checkout, projectDir } = args;
     const { images } = settings;
     const snapshot = settings.mode === "snapshot";
-    this.tags = imageTags(settings.mode, checkout.version);
+    this.tags = imageTags(settings.mode, checkout.version, checkout.newestOnMain);
     const repository = (image: ImageName) => imageRepository(images.registry, images.namespace, image);
     const labels = { RALPH_VERSION: checkout.version, VCS_REF: checkout.commit, BUILD_DATE: checkout.commitTime };
     const { release } = settings.distribution;

@@ -228,7 +228,7 @@ export class RalphRelease extends pulumi.ComponentResource {
       );
     if (githubProvider && settings.publish.githubRelease) {
       const changes = changesSince(settings.source, checkout.commit);
-      const tags = imageTags(settings.mode, checkout.version);
+      const tags = imageTags(settings.mode, checkout.version, checkout.newestOnMain);
       this.githubRelease = new GithubRelease(
         "github-release",
         {
@@ -276,7 +276,7 @@ export class RalphRelease extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    this.imageTags = pulumi.output(imageTags(settings.mode, checkout.version));
+    this.imageTags = pulumi.output(imageTags(settings.mode, checkout.version, checkout.newestOnMain));
     this.imageRepositories = pulumi.output(
       Object.fromEntries(
         builtImages(settings).map((image) => [

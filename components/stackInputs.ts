@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig, type SecretValues, type Settings } from "../lib/config";
 import { UserError } from "../lib/errors";
+import { latestStaysFor } from "../lib/images/names";
 import { type CheckoutVersion, checkoutForMode } from "../lib/version/version";
 
 // Internal to @pulumi/pulumi but the only way to learn whether a value was stored with --secret;
@@ -17,6 +18,8 @@ export interface StackInputs {
   readonly settings: Settings;
   readonly secrets: StackSecrets;
   readonly checkout: CheckoutVersion;
+  /** What this stack leaves out and why: the settings' notices, and `latest` staying behind a newer release. */
+  readonly notices: readonly string[];
   /** What this stack exported after its last update (a release's record of what it published). */
   readonly recorded: pulumi.Output<StackRecord>;
 }
@@ -61,11 +64,16 @@ export function readStackInputs(): StackInputs {
       values,
       secretKeys: new Set(Object.keys(values).filter((key) => isSecret(key))),
     });
-    for (const notice of settings.notices) pulumi.log.warn(notice);
     const checkout = checkoutForMode(settings.mode, { source: settings.source, mainBranch: settings.mainBranch });
+    const latestStays =
+      settings.mode === "release" && settings.images.build
+        ? latestStaysFor(checkout.version, checkout.newestOnMain)
+        : undefined;
+    const notices = [...settings.notices, ...(latestStays ? [latestStays] : [])];
+    for (const notice of notices) pulumi.log.warn(notice);
     const secretOutputs = Object.fromEntries(
       Object.entries(secrets).flatMap(([key, value]) => (value === undefined ? [] : [[key, pulumi.secret(value)]])),
     );
-    return { settings, secrets: secretOutputs, checkout, recorded: recordOfLastUpdate(settings.mode) };
+    return { settings, secrets: secretOutputs, checkout, notices, recorded: recordOfLastUpdate(settings.mode) };
   });
 }

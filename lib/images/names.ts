@@ -1,17 +1,32 @@
 /** Names and tags of Ralph's images. Pure. */
 import type { Settings } from "../config";
 import { SNAPSHOT_PREFIX } from "../publish/aptly";
-import type { Mode } from "../version/version";
+import { compareReleases, type Mode, parseReleaseTag } from "../version/version";
 
 export const IMAGE_NAMES = ["ralph", "ralph-static-nginx", "inkpy"] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
 /**
  * Tags for a build: the version always; `latest` only for a release, so a snapshot can never move
- * what users pull by default.
+ * what users pull by default, and only for the newest release on the main branch, so a patch of an
+ * older one never moves it back (the push asks the registry the same of what `latest` is now).
  */
-export function imageTags(mode: Mode, version: string): string[] {
-  return mode === "release" ? [version, "latest"] : [version];
+export function imageTags(mode: Mode, version: string, newestOnMain?: string): string[] {
+  return mode === "release" && latestStaysFor(version, newestOnMain) === undefined ? [version, "latest"] : [version];
+}
+
+/** Why a release leaves `latest` alone: a newer release on the main branch; undefined when it moves it. */
+export function latestStaysFor(version: string, newestOnMain: string | undefined): string | undefined {
+  return isNewerRelease(newestOnMain, version)
+    ? `latest stays: ${newestOnMain} on the main branch is newer than ${version}, so only the version tags are pushed`
+    : undefined;
+}
+
+/** Whether `candidate` is a release version newer than the release `than`. */
+export function isNewerRelease(candidate: string | undefined, than: string): boolean {
+  const theirs = candidate === undefined ? undefined : parseReleaseTag(candidate);
+  const ours = parseReleaseTag(than);
+  return theirs !== undefined && ours !== undefined && compareReleases(theirs, ours) > 0;
 }
 
 /** The images a stack builds: none on a deb-only stack, inkpy only with its checkout. */

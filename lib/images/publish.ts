@@ -9,7 +9,7 @@ import { UserError } from "../errors";
 import { decideVersionTag, digestOfRef, PublishedTagError, type PushRecord, type TagDecision } from "./immutable";
 import type { Settings } from "../config";
 import type { CheckoutVersion } from "../version/version";
-import { type ImageName, imageRepository } from "./names";
+import { type ImageName, imageRepository, isNewerRelease } from "./names";
 import { type RegistryLogin, RegistrySession } from "./registry";
 
 /** Where the digest a release's version tag was pushed with is recorded: beside that version's deb. */
@@ -133,6 +133,16 @@ export interface PushResult {
   readonly digest: string;
   /** The tags pushed by this run: none when the release's version tag was already this stack's. */
   readonly pushed: readonly string[];
+  /** The release version `latest` already points at, newer than this one: `latest` was left alone. */
+  readonly latestStays?: string;
+}
+
+/**
+ * The version `latest` keeps when it already points at a newer release than `version` (by its OCI
+ * version label, which every image of this pipeline carries): `latest` never moves back.
+ */
+function newerLatest(version: string, latestVersion: string | undefined): string | undefined {
+  return isNewerRelease(latestVersion, version) ? latestVersion : undefined;
 }
 
 /**
@@ -152,7 +162,11 @@ export async function pushImage(
       log(`${versionReference} is already this stack's ${decision.digest}: nothing pushed`);
       return { ref: `${request.repository}@${decision.digest}`, digest: decision.digest, pushed: [] };
     }
-    for (const tag of request.tags) {
+    const latestStays = request.tags.includes("latest")
+      ? newerLatest(request.tags[0], await session.versionLabelOf(`${request.repository}:latest`))
+      : undefined;
+    if (latestStays) log(`${request.repository}:latest stays at ${latestStays}, newer than ${request.tags[0]}`);
+    for (const tag of request.tags.filter((t) => t !== "latest" || !latestStays)) {
       log(`pushing ${request.repository}:${tag}`);
       await session.push(request.localImage, `${request.repository}:${tag}`);
     }
@@ -163,6 +177,7 @@ export async function pushImage(
       mkdirSync(dirname(request.versionTag.recordFile), { recursive: true });
       writeFileSync(request.versionTag.recordFile, `${JSON.stringify(record, null, 2)}\n`);
     }
-    return { ref: `${request.repository}@${digest}`, digest, pushed: [...request.tags] };
+    const pushed = request.tags.filter((t) => t !== "latest" || !latestStays);
+    return { ref: `${request.repository}@${digest}`, digest, pushed, ...(latestStays ? { latestStays } : {}) };
   });
 }

@@ -115,7 +115,21 @@ export class RegistrySession {
 
   /** The manifest digest `reference` (`host/path:tag`) points at, or undefined when the tag does not exist. */
   async digestOf(reference: string): Promise<string | undefined> {
-    const args = ["inspect", "--format", "{{.Digest}}"];
+    return this.inspect(reference, "{{.Digest}}");
+  }
+
+  /**
+   * The `org.opencontainers.image.version` label of the image `reference` points at: undefined when
+   * the tag does not exist or the image has no such label.
+   */
+  async versionLabelOf(reference: string): Promise<string | undefined> {
+    const label = await this.inspect(reference, '{{index .Labels "org.opencontainers.image.version"}}');
+    return label === undefined || label === "" || label === "<no value>" ? undefined : label;
+  }
+
+  /** skopeo inspect's `format` of `reference`; undefined when the tag does not exist. */
+  private async inspect(reference: string, format: string): Promise<string | undefined> {
+    const args = ["inspect", "--format", format];
     if (this.username) args.push("--authfile", this.authFile());
     if (isLoopbackRegistry(registryHost(reference))) args.push("--tls-verify=false");
     const result = await runTool("skopeo", [...args, `docker://${reference}`], this.env());

@@ -14,6 +14,8 @@ import { sha256OfFile } from "./packagecloud";
 
 /** Where in an aptly root's public tree snapshots are published (releases: at its top). */
 export const SNAPSHOT_PREFIX = "snapshots";
+/** aptly's package query for snapshot versions (`…~<branch>.SNAPSHOT.<n>`). */
+const SNAPSHOT_QUERY = "Version (%*SNAPSHOT*)";
 
 /** The local repository and publish prefix of a mode's publication in an aptly root. */
 export function aptlyPublicationFor(
@@ -102,6 +104,18 @@ export async function publishToAptly(request: AptlyPublishRequest): Promise<Aptl
     );
   }
 
+  if (!request.prefix.startsWith(`${SNAPSHOT_PREFIX}/`)) {
+    // Before snapshots had a publication of their own they went into this one: never publish them to
+    // release users again.
+    const snapshots = aptly(configFile, ["repo", "search", request.repository, SNAPSHOT_QUERY], env);
+    if (snapshots.status === 0 && snapshots.output.trim() !== "") {
+      throw new UserError(
+        `aptly repository '${request.repository}' (${request.rootDir}) holds snapshots, which would be published to ` +
+          `release users (${snapshots.output.trim().split("\n").join(", ")}); nothing was published. Fix: ` +
+          `aptly -config=${configFile} repo remove ${request.repository} '${SNAPSHOT_QUERY}', then run the update again.`,
+      );
+    }
+  }
   const packageRef = ["Package", "Version", "Architecture"].map((f) => debField(request.debPath, f)).join("_");
   const added = aptly(configFile, ["repo", "add", request.repository, request.debPath], env);
   if (added.status !== 0) {

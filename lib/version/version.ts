@@ -97,6 +97,8 @@ export interface CheckoutVersion {
   readonly tagAtHead?: string;
   /** The main-branch ref that contains HEAD, if one does. */
   readonly mainBranchRef?: string;
+  /** The newest release tag the main branch contains (local or remote-tracking), if any. */
+  readonly newestOnMain?: string;
   /** Files `git status` reports as changed or untracked (ignored files excluded). */
   readonly dirtyFiles: readonly string[];
 }
@@ -182,6 +184,11 @@ export function showVersion(options: VersionOptions): CheckoutVersion {
   const mainBranchRef = mainBranchRefs(source, mainBranch).find(
     (ref) => tryGit(source, "merge-base", "--is-ancestor", "HEAD", ref) !== undefined,
   );
+  const newestOnMain = latest(
+    mainBranchRefs(source, mainBranch).flatMap((ref) =>
+      lines(git(source, "tag", "--merged", ref)).flatMap((t) => parseReleaseTag(t) ?? []),
+    ),
+  )?.text;
   const dirtyFiles = lines(git(source, "status", "--porcelain", "--untracked-files=all")).map((l) => l.slice(3));
   const commitsSinceRelease = Number(git(source, "rev-list", "--count", `${latestRelease.text}..HEAD`));
 
@@ -195,6 +202,7 @@ export function showVersion(options: VersionOptions): CheckoutVersion {
     branch,
     tagAtHead,
     mainBranchRef,
+    newestOnMain,
     dirtyFiles,
   };
   if (isRelease) {

@@ -75,6 +75,29 @@ describe("npm run plan", () => {
     expect(parsed.resources.some((r: { type: string }) => r.type.startsWith("github:"))).toBe(false);
   });
 
+  it("a release older than the newest on ng (a patch of an earlier line): its version tags only, and why latest stays", async () => {
+    const repo = ralphCheckout();
+    repo.checkout("--detach", "20991230.1");
+    const { code, stdout } = await plan(
+      "release",
+      "--source",
+      repo.dir,
+      ...INKPY,
+      "--json",
+      "--set",
+      "githubRelease=false",
+    );
+    expect(code).toBe(0);
+    const parsed = JSON.parse(stdout);
+    expect(parsed.outputs.imageTags).toEqual(["20991230.1"]);
+    expect(parsed.outputs.notices).toContain(
+      "latest stays: 20991231.1 on the main branch is newer than 20991230.1, so only the version tags are pushed",
+    );
+    const text = await plan("release", "--source", repo.dir, ...INKPY, "--set", "githubRelease=false");
+    expect(text.stdout).not.toMatch(/:latest\b/);
+    expect(text.stdout).toContain("note      latest stays: 20991231.1 on the main branch is newer than 20991230.1");
+  });
+
   it("shows an adopted GitHub release and the publish workflow's environment", async () => {
     const repo = ralphCheckout();
     const { code, stdout } = await plan(

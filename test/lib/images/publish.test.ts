@@ -23,10 +23,14 @@ const NO_RECORD: RegistryFacts = { recordedRefs: {} };
 
 afterAll(removeTempDirs);
 
-/** A small local image of its own: builds with another marker are other builds (other digests). */
-async function localBuild(marker: string): Promise<string> {
+/**
+ * A small local image of its own: builds with another marker are other builds (other digests); with
+ * `version`, the OCI version label every image of the pipeline carries.
+ */
+async function localBuild(marker: string, version?: string): Promise<string> {
   const dir = tempDir("ralph-release-image-");
-  writeFileSync(join(dir, "Dockerfile"), `FROM ${BASE_IMAGE}\nLABEL build.marker=${marker}\n`);
+  const label = version ? `LABEL org.opencontainers.image.version=${version}\n` : "";
+  writeFileSync(join(dir, "Dockerfile"), `FROM ${BASE_IMAGE}\nLABEL build.marker=${marker}\n${label}`);
   await docker("build", "--quiet", "--tag", `localhost/ralph-release-test/${marker}`, dir);
   return docker("image", "inspect", "--format", "{{.Id}}", `localhost/ralph-release-test/${marker}`);
 }
@@ -143,6 +147,30 @@ describe("a release's version tags are written once", () => {
     const targets = images.map((image) => image.target);
     const refusal = await checkPublishedImages({ registry: REGISTRY, targets }, NO_RECORD).catch((e: unknown) => e);
     for (const image of images) expect((refusal as Error).message).toContain(`${image.repository}:20241124.1`);
+  }, 300_000);
+
+  it("latest never moves back: release 2 then a patch of release 1 leaves latest on release 2's digest", async () => {
+    const namespace = `immutable${Date.now()}latest`;
+    const release = (version: string, localImage: string) => {
+      const target = versionTagTarget(
+        { registry: REGISTRY, namespace },
+        { version, debianVersion: version },
+        tempDir("ralph-release-build-"),
+        "ralph",
+      );
+      const request = { registry: REGISTRY, image: "ralph" as const, localImage, repository: target.repository };
+      return pushImage({ ...request, tags: [version, "latest"], versionTag: target }, NO_RECORD);
+    };
+    const newer = await release("20241124.2", await localBuild("newer", "20241124.2"));
+    expect(newer.pushed).toEqual(["20241124.2", "latest"]);
+    const older = await release("20241124.1", await localBuild("older", "20241124.1"));
+    expect(older).toMatchObject({ pushed: ["20241124.1"], latestStays: "20241124.2" });
+    expect(await registry.digest(`${namespace}/ralph`, "latest")).toBe(newer.digest);
+    expect(await registry.digest(`${namespace}/ralph`, "20241124.1")).toBe(older.digest);
+    // A newer release moves it on.
+    const next = await release("20241125.1", await localBuild("next", "20241125.1"));
+    expect(next.pushed).toEqual(["20241125.1", "latest"]);
+    expect(await registry.digest(`${namespace}/ralph`, "latest")).toBe(next.digest);
   }, 300_000);
 
   it("a snapshot overwrites its own tag freely and records nothing", async () => {

@@ -170,6 +170,17 @@ describe("a release and its snapshots in one aptly root", () => {
       `${join(root, "public", "debian")} (bookworm) is a signed publication, and this publish is unsigned: nothing was published. Fix: set aptlyGpgKey`,
     );
     checkAsApt(released.publicDir, release.prefix, released.keyFile as string);
+
+    // A snapshot an earlier ralph-release put into the release's own local repository is never
+    // published to release users: refused, with the command that takes it out.
+    const legacy = tinyDeb("ralph-core", "20261124.3~old.SNAPSHOT.1");
+    execFileSync("aptly", [`-config=${join(root, "aptly.conf")}`, "repo", "add", release.repository, legacy]);
+    await expect(
+      publishToAptly({ ...request(root, tinyDeb("ralph-core", "20261124.4"), signed), ...release }),
+    ).rejects.toThrow(
+      `holds snapshots, which would be published to release users (ralph-core_20261124.3~old.SNAPSHOT.1_amd64); nothing was published. Fix: aptly -config=${join(root, "aptly.conf")} repo remove ${release.repository} 'Version (%*SNAPSHOT*)'`,
+    );
+    checkAsApt(released.publicDir, release.prefix, released.keyFile as string);
   }, 120_000);
 });
 

@@ -15,7 +15,7 @@ async function main(argv: string[]): Promise<number> {
     progress: (line) => process.stderr.write(`${line}\n`),
     result: (text) => process.stdout.write(`${text}\n`),
     preflight: (operation) =>
-      doctor(request.stack, {
+      doctor(request.mode, {
         source: request.source,
         set: request.set,
         cwd,

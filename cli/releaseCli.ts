@@ -3,18 +3,22 @@
  * operations for scripts and people. The Pulumi workspace sits behind {@link ReleaseWorkspace} (the
  * Automation API implements it in cli/automation.ts), so everything here runs without a Pulumi CLI.
  */
+import { spawnSync } from "node:child_process";
+import { isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { isSecretKey, MODES, PROJECT } from "../lib/config";
+import { isSecretKey, KEYS, MODES, PROJECT } from "../lib/config";
+import { type Mode, snapshotStackName } from "../lib/version/version";
 import { UserError } from "../lib/errors";
 import { CI_VARIABLES } from "../lib/github/environment";
 import type { AttestResult } from "../lib/supply/attest";
-import { mergeSettings, settingsFromCommandLine, settingsFromEnvironment } from "./stackConfig";
+import { mergeSettings, readStackFile, settingsFromCommandLine, settingsFromEnvironment } from "./stackConfig";
 
 export const OPERATIONS = ["preview", "up", "destroy", "refresh"] as const;
+const PROJECT_DIR = join(__dirname, "..");
 export type Operation = (typeof OPERATIONS)[number];
 
 export const RELEASE_USAGE = `usage: npm run release -- <snapshot|release> [preview|up|destroy|refresh] [--yes] [--json]
-                          [--source DIR] [--set key=value]...
+                          [--source DIR] [--set key=value]... [--branch NAME | --stack NAME]
 
   preview   what up would change (default)
   up        build, verify and publish; on the release stack only with --yes (without it: a preview)
@@ -28,10 +32,19 @@ export const RELEASE_USAGE = `usage: npm run release -- <snapshot|release> [prev
                       .join(", ")}
   --json            print the summary as JSON on stdout (progress stays on stderr)
   --yes             allow up and destroy on the release stack
+  --branch NAME     snapshot: the stack of that branch, snapshot-<branch> (default: the checkout's
+                    branch), e.g. to destroy a deleted branch's snapshots
+  --stack NAME      the stack by its own name (e.g. snapshot, the one stack of earlier versions)
+
+A snapshot stack is the checkout's branch's own (snapshot-<branch>), with Pulumi.snapshot.yaml's
+settings; the release stack is release.
 
 The backend is Pulumi.yaml's (a directory in this project) unless PULUMI_BACKEND_URL says otherwise.`;
 
 export interface ReleaseRequest {
+  /** snapshot or release: the mode the stack runs in. */
+  readonly mode: Mode;
+  /** The stack's name: `release`, a branch's `snapshot-<branch>`, or what --stack names. */
   readonly stack: string;
   readonly operation: Operation;
   readonly yes: boolean;
@@ -41,9 +54,16 @@ export interface ReleaseRequest {
   /** --source and --set as given (the checks read the stack's settings the same way). */
   readonly source?: string;
   readonly set: readonly string[];
+  /** This project (its stack files); the directory of cli/ by default. */
+  readonly projectDir?: string;
 }
 
-export function parseReleaseArgs(argv: string[], env: NodeJS.ProcessEnv, cwd: string): ReleaseRequest {
+export function parseReleaseArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  projectDir = PROJECT_DIR,
+): ReleaseRequest {
   let parsed;
   try {
     parsed = parseArgs({
@@ -54,6 +74,8 @@ export function parseReleaseArgs(argv: string[], env: NodeJS.ProcessEnv, cwd: st
         set: { type: "string", multiple: true },
         yes: { type: "boolean", short: "y" },
         json: { type: "boolean" },
+        branch: { type: "string" },
+        stack: { type: "string" },
       },
     });
   } catch (error) {
@@ -77,7 +99,55 @@ export function parseReleaseArgs(argv: string[], env: NodeJS.ProcessEnv, cwd: st
     Object.entries(settings.values).map(([key, value]) => [key, { value, secret: settings.secretKeys.has(key) }]),
   );
   const [yes, json] = [values.yes === true, values.json === true];
-  return { stack, operation: operation as Operation, yes, json, config, source: values.source, set: values.set ?? [] };
+  const mode = stack as Mode;
+  return {
+    mode,
+    stack: stackName(mode, values, () => branchOf(sourceDir(settings.values.source, projectDir))),
+    operation: operation as Operation,
+    yes,
+    json,
+    config,
+    source: values.source,
+    set: values.set ?? [],
+    projectDir,
+  };
+}
+
+/** The stack a run works on: --stack, else the release stack, else the snapshot stack of a branch. */
+function stackName(mode: Mode, values: { branch?: string; stack?: string }, checkoutBranch: () => string): string {
+  if (values.branch !== undefined && values.stack !== undefined) {
+    throw new UserError(`--branch and --stack name the stack twice: give one.\n${RELEASE_USAGE}`);
+  }
+  if (values.stack !== undefined) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(values.stack)) {
+      throw new UserError(`--stack ${values.stack}: a stack name has letters, digits, '-', '_' and '.' only.`);
+    }
+    return values.stack;
+  }
+  if (mode === "release") {
+    if (values.branch !== undefined)
+      throw new UserError("--branch is for snapshot stacks: the release stack is release.");
+    return "release";
+  }
+  return snapshotStackName(values.branch ?? checkoutBranch());
+}
+
+/** The Ralph checkout a run builds: --source or RALPH_SOURCE, else the `source` default beside this project. */
+function sourceDir(source: string | undefined, projectDir: string): string {
+  const path = source ?? (KEYS.source.default.snapshot as string);
+  return isAbsolute(path) ? path : resolve(projectDir, path);
+}
+
+/** The checkout's branch, as the snapshot's version names it (a detached HEAD is `HEAD`). */
+function branchOf(source: string): string {
+  const result = spawnSync("git", ["-C", source, "symbolic-ref", "--quiet", "--short", "HEAD"], { encoding: "utf8" });
+  if (result.error || (result.status !== 0 && result.status !== 1)) {
+    throw new UserError(
+      `${source} is not a git checkout, so its branch cannot name the snapshot stack: ` +
+        "pass --source DIR (a Ralph checkout), or --branch NAME.",
+    );
+  }
+  return result.status === 0 ? result.stdout.trim() : "HEAD";
 }
 
 /** The subset of Pulumi's engine events the display reads (automation/events.d.ts). */
@@ -284,13 +354,29 @@ export function lockHolder(message: string): string | undefined {
   return /another update is currently in progress/i.test(message) ? "" : undefined;
 }
 
+/**
+ * What a run sets on its stack: for a stack named otherwise than its mode (a branch's snapshot stack),
+ * `mode` and the mode's stack file's plain settings first (Pulumi.snapshot.yaml: the file a user edits
+ * is the same for every branch), then what the environment and flags give.
+ */
+function stackConfig(request: ReleaseRequest): ReleaseRequest["config"] {
+  if (request.stack === request.mode) return request.config;
+  const modeFile = readStackFile(request.projectDir ?? PROJECT_DIR, request.mode, "");
+  const plain = Object.entries(modeFile.values).filter(([key]) => !modeFile.secretKeys.has(key));
+  return {
+    ...Object.fromEntries(plain.map(([key, value]) => [key, { value, secret: false }])),
+    mode: { value: request.mode, secret: false },
+    ...request.config,
+  };
+}
+
 /** Runs one stack operation; returns the process exit code (0 ok, 1 failed, 2 refused). */
 export async function runRelease(request: ReleaseRequest, workspace: ReleaseWorkspace, io: ReleaseIo): Promise<number> {
   const now = io.now ?? Date.now;
   const start = now();
   const emit = (summary: ReleaseSummary) =>
     io.result(request.json ? JSON.stringify(summary, null, 2) : renderSummary(summary));
-  const guarded = request.stack === "release" && !request.yes;
+  const guarded = request.mode === "release" && !request.yes;
   if (guarded && request.operation === "destroy") {
     emit({
       stack: request.stack,
@@ -314,14 +400,14 @@ export async function runRelease(request: ReleaseRequest, workspace: ReleaseWork
       operation,
       result: "refused",
       seconds: (now() - start) / 1000,
-      message: `this machine is not ready for ${operation}: the checks marked ✗ above say what to fix (npm run doctor -- ${request.stack} runs them alone). Nothing was started.`,
+      message: `this machine is not ready for ${operation}: the checks marked ✗ above say what to fix (npm run doctor -- ${request.mode} runs them alone). Nothing was started.`,
     });
     return 2;
   }
   let started = false;
   try {
     await workspace.selectStack(request.stack);
-    await workspace.setConfig(request.config);
+    await workspace.setConfig(stackConfig(request));
     started = true;
     const result = await workspace.run(operation, display.onEvent);
     const status = operation !== request.operation ? "previewed" : "succeeded";

@@ -49,7 +49,7 @@ describe("workflows", () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith(".yml"));
 
   it("are the three the README describes", () => {
-    expect(files.sort()).toEqual(["preview.yml", "publish.yml", "snapshot.yml"]);
+    expect(files.sort()).toEqual(["preview.yml", "publish.yml", "snapshot-cleanup.yml", "snapshot.yml"]);
   });
 
   it.each(files)("%s passes actionlint (syntax, expressions, action inputs)", async (file) => {
@@ -191,6 +191,23 @@ describe("snapshot.yml", () => {
       if (deb) expect(debLines[0]).toContain("(snapshots only)");
     }
   }, 120_000);
+});
+
+describe("snapshot-cleanup.yml", () => {
+  const cleanup = workflow("snapshot-cleanup.yml");
+
+  it("destroys a deleted (or named) branch's own snapshot stack, never beside that branch's snapshot run", () => {
+    expect(Object.keys(cleanup.on).sort()).toEqual(["delete", "workflow_dispatch"]);
+    const job = cleanup.jobs.destroy;
+    expect(job.if).toContain("github.event.ref_type == 'branch'");
+    const destroy = job.steps.find((s) => s.run?.includes("release -- snapshot destroy")) as Step;
+    expect(destroy.run).toContain('npm run --silent release -- snapshot destroy --branch "$BRANCH" --yes --json');
+    expect(destroy.env?.BRANCH).toBe("${{ inputs.branch || github.event.ref }}");
+    // The snapshot workflow's group for the same branch: a destroy waits for a running up.
+    expect(cleanup.concurrency?.group).toBe("ralph-release-snapshot-${{ inputs.branch || github.event.ref }}");
+    expect(workflow("snapshot.yml").concurrency?.group).toBe("ralph-release-snapshot-${{ inputs.branch }}");
+    expect(cleanup.concurrency?.["cancel-in-progress"]).toBe(false);
+  });
 });
 
 describe("preview.yml", () => {

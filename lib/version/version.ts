@@ -74,6 +74,14 @@ export function sanitizeBranch(branch: string): string {
   return branch.replace(/[^A-Za-z0-9]/g, "-");
 }
 
+/**
+ * The snapshot stack of a branch: one per branch, so that one branch's run never replaces, yanks or
+ * locks another's. A valid Pulumi stack name (letters, digits and '-').
+ */
+export function snapshotStackName(branch: string): string {
+  return `snapshot-${sanitizeBranch(branch)}`;
+}
+
 /** Everything the pipeline needs to know about the checkout's version. */
 export interface CheckoutVersion {
   /** Ralph's version string: the tag for a release, `<next>-<branch>-SNAPSHOT` otherwise. Docker tags use it. */

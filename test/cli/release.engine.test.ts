@@ -4,13 +4,14 @@
  * backend or passphrase set (Pulumi.yaml's local state, the snapshot stack's empty passphrase).
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE_IMAGE, useContainerEngine } from "../support/containers";
 import { engineProject, newcomerEnvironment } from "../support/engine";
 import { removeTempDirs } from "../support/gitRepo";
+import { startPackagecloudServer } from "../support/packagecloudServer";
 import { ralphFixtureRepo } from "../support/ralphFixture";
 
 const run = promisify(execFile);
@@ -32,7 +33,13 @@ describe("npm run release -- snapshot up, under the real engine", () => {
       { cwd: project.dir, env, maxBuffer: 64 * 1024 * 1024 },
     );
     const summary = JSON.parse(stdout);
-    expect(summary).toMatchObject({ stack: "snapshot", operation: "up", result: "succeeded", version: "20241124.1" });
+    // ../ralph is on ng: the stack is that branch's own.
+    expect(summary).toMatchObject({
+      stack: "snapshot-ng",
+      operation: "up",
+      result: "succeeded",
+      version: "20241124.1",
+    });
     expect(summary.deb.path).toBe(join(project.dir, "build", "20241124.1", "ralph-core_20241124.1_amd64.deb"));
     expect(existsSync(summary.deb.path)).toBe(true);
     // Signed with throw-away keys (none configured); npm run verify checks it with their public halves.
@@ -49,9 +56,9 @@ describe("npm run release -- snapshot up, under the real engine", () => {
       existsSync(join(project.dir, "build", "aptly", "public", "snapshots", "debian", "dists", "bookworm", "Release")),
     ).toBe(true);
     // Pulumi.yaml's backend: the state is inside the project.
-    expect(existsSync(join(project.dir, ".pulumi-state", ".pulumi", "stacks", "ralph-release", "snapshot.json"))).toBe(
-      true,
-    );
+    expect(
+      existsSync(join(project.dir, ".pulumi-state", ".pulumi", "stacks", "ralph-release", "snapshot-ng.json")),
+    ).toBe(true);
   }, 600_000);
 
   it("a second run while one is going is refused by the state lock, saying who holds it; the first completes", async () => {
@@ -85,10 +92,62 @@ describe("npm run release -- snapshot up, under the real engine", () => {
     expect(JSON.parse(second.stdout)).toMatchObject({
       result: "refused",
       message: expect.stringMatching(
-        /^another run on stack snapshot holds its state lock \(\S+ \(pid \d+\) at \S+\): nothing was started\./,
+        /^another run on stack snapshot-ng holds its state lock \(\S+ \(pid \d+\) at \S+\): nothing was started\./,
       ),
     });
     expect(JSON.parse((await first).stdout)).toMatchObject({ result: "succeeded", version: "20241124.1" });
+  }, 600_000);
+
+  it("each branch its own snapshot stack: B's up leaves A's package alone; destroying A's stack yanks A's only", async () => {
+    const server = await startPackagecloudServer({ repositories: ["allegro/ralph-snapshots"] });
+    try {
+      const project = engineProject();
+      const ralph = ralphFixtureRepo();
+      const env = { ...newcomerEnvironment(project), PACKAGECLOUD_TOKEN: server.token };
+      const settings = [
+        ...["images=false", "builder=host", "distribution=debian/bookworm", `baseImage=${BASE_IMAGE}`],
+        ...["debTargets=packagecloud,aptly", `packagecloudUrl=${server.url}`],
+      ];
+      const release = async (...args: string[]) =>
+        JSON.parse(
+          (
+            await run("npm", ["run", "--silent", "release", "--", "snapshot", ...args, "--json"], {
+              cwd: project.dir,
+              env,
+              maxBuffer: 64 * 1024 * 1024,
+            })
+          ).stdout,
+        );
+      const upOn = async (branch: string) => {
+        ralph.checkout("-B", branch, "20241124.1");
+        ralph.commit(`Work on ${branch}`, `src/ralph/${branch.replace("/", "_")}.py`);
+        return release("up", "--source", ralph.dir, ...settings.flatMap((s) => ["--set", s]));
+      };
+      const a = await upOn("feature/a");
+      const b = await upOn("feature/b");
+      expect([a.stack, b.stack]).toEqual(["snapshot-feature-a", "snapshot-feature-b"]);
+      expect([a.result, b.result]).toEqual(["succeeded", "succeeded"]);
+      const fileOf = (summary: { deb: { path: string } }) => summary.deb.path.split("/").at(-1) as string;
+      const held = () => server.packages.map((p) => `${p.repository} ${p.filename}`).sort();
+      expect(held()).toEqual([`allegro/ralph-snapshots ${fileOf(a)}`, `allegro/ralph-snapshots ${fileOf(b)}`].sort());
+      expect(server.requests.filter((r) => r.route === "yank")).toEqual([]);
+      // Both in the snapshot publication of the one aptly root, apart from where releases go.
+      const packages = readFileSync(
+        join(project.dir, "build/aptly/public/snapshots/debian/dists/bookworm/main/binary-amd64/Packages"),
+        "utf8",
+      );
+      for (const summary of [a, b]) expect(packages).toContain(`Filename: pool/main/r/ralph-core/${fileOf(summary)}`);
+      expect(existsSync(join(project.dir, "build/aptly/public/debian"))).toBe(false);
+
+      // feature/a is merged and deleted: its stack goes by name, without a checkout of it.
+      const destroyed = await release("destroy", "--branch", "feature/a", "--yes");
+      expect(destroyed).toMatchObject({ stack: "snapshot-feature-a", result: "succeeded" });
+      const yanks = server.requests.filter((r) => r.route === "yank");
+      expect(yanks.map((r) => r.path.split("/").at(-1))).toEqual([fileOf(a)]);
+      expect(held()).toEqual([`allegro/ralph-snapshots ${fileOf(b)}`]);
+    } finally {
+      await server.close();
+    }
   }, 600_000);
 
   it("checks what each operation needs: a bad setting refuses preview, not destroy (which runs no program)", async () => {
@@ -97,7 +156,21 @@ describe("npm run release -- snapshot up, under the real engine", () => {
     const release = (operation: string) =>
       run(
         "npm",
-        ["run", "--silent", "release", "--", "snapshot", operation, "--json", "--yes", "--set", "debTargets=ftp"],
+        // No checkout here: --branch names the stack.
+        [
+          "run",
+          "--silent",
+          "release",
+          "--",
+          "snapshot",
+          operation,
+          "--json",
+          "--yes",
+          "--branch",
+          "ng",
+          "--set",
+          "debTargets=ftp",
+        ],
         {
           cwd: project.dir,
           env,

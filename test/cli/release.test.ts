@@ -27,16 +27,20 @@ function pathWithoutPulumi(): string {
 describe("npm run release", () => {
   it("without a pulumi CLI: refused before anything starts, exit 2, with the fix", async () => {
     const PATH = pathWithoutPulumi();
-    const failure = await run("npm", ["run", "--silent", "release", "--", "snapshot", "preview", "--json"], {
-      cwd: PROJECT_DIR,
-      env: { PATH, HOME: process.env.HOME },
-    }).then(
+    const failure = await run(
+      "npm",
+      ["run", "--silent", "release", "--", "snapshot", "preview", "--json", "--branch", "ng"],
+      {
+        cwd: PROJECT_DIR,
+        env: { PATH, HOME: process.env.HOME },
+      },
+    ).then(
       () => expect.fail("release succeeded without a pulumi CLI"),
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
     expect(failure.code).toBe(2);
     expect(JSON.parse(failure.stdout)).toMatchObject({
-      stack: "snapshot",
+      stack: "snapshot-ng",
       operation: "preview",
       result: "refused",
       message: expect.stringContaining("this machine is not ready for preview"),

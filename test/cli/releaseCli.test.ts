@@ -1,4 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { GitRepo, removeTempDirs, tempDir } from "../support/gitRepo";
 import { UserError } from "../../lib/errors";
 import {
   type EngineEvent,
@@ -11,6 +14,8 @@ import {
   lockHolder,
   runRelease,
 } from "../../cli/releaseCli";
+
+afterAll(removeTempDirs);
 
 const URN = (type: string, name: string) =>
   `urn:pulumi:release::ralph-release::ralph:release:RalphRelease$${type}::${name}`;
@@ -90,7 +95,9 @@ describe("parseReleaseArgs", () => {
       "/home/me/ralph-release",
     );
     expect(request).toEqual({
+      mode: "release",
       stack: "release",
+      projectDir: expect.any(String),
       operation: "preview",
       yes: false,
       json: false,
@@ -104,6 +111,50 @@ describe("parseReleaseArgs", () => {
       source: "../ralph",
       set: ["imageNamespace=my-org"],
     });
+  });
+
+  it("a snapshot runs on its branch's own stack, with Pulumi.snapshot.yaml's settings; --stack names any other", async () => {
+    const project = tempDir("ralph-release-project-");
+    writeFileSync(
+      join(project, "Pulumi.snapshot.yaml"),
+      "config:\n  ralph-release:debTargets: aptly\n  ralph-release:token:\n    secure: v1:abc\n",
+    );
+    const ralph = GitRepo.init();
+    ralph.commit("initial");
+    ralph.checkout("-b", "feature/ABC_12");
+    const request = parseReleaseArgs(["snapshot", "up", "--source", ralph.dir], {}, "/", project);
+    expect(request).toMatchObject({ mode: "snapshot", stack: "snapshot-feature-ABC-12" });
+    const workspace = new RecordingWorkspace();
+    await runRelease(request, workspace, { progress: () => {}, result: () => {} });
+    expect(workspace.calls).toEqual(["select snapshot-feature-ABC-12", "config", "up"]);
+    // The stack file's plain settings and the mode; an encrypted value belongs to the snapshot stack's key.
+    expect(workspace.config).toEqual({
+      debTargets: { value: "aptly", secret: false },
+      mode: { value: "snapshot", secret: false },
+      source: { value: ralph.dir, secret: false },
+    });
+    // Another branch, another stack; a deleted branch's stack by name; the one stack of earlier versions.
+    ralph.checkout("-b", "feature/other");
+    expect(parseReleaseArgs(["snapshot", "--source", ralph.dir], {}, "/", project).stack).toBe(
+      "snapshot-feature-other",
+    );
+    expect(parseReleaseArgs(["snapshot", "destroy", "--branch", "gone/x"], {}, "/", project).stack).toBe(
+      "snapshot-gone-x",
+    );
+    const legacy = parseReleaseArgs(["snapshot", "--stack", "snapshot"], {}, "/", project);
+    expect(legacy.stack).toBe("snapshot");
+    const legacyWorkspace = new RecordingWorkspace();
+    await runRelease(legacy, legacyWorkspace, { progress: () => {}, result: () => {} });
+    expect(legacyWorkspace.config).toEqual({});
+    expect(() => parseReleaseArgs(["snapshot", "--stack", "a", "--branch", "b"], {}, "/", project)).toThrow(
+      /--branch and --stack name the stack twice/,
+    );
+    expect(() => parseReleaseArgs(["release", "--branch", "b"], {}, "/", project)).toThrow(
+      /--branch is for snapshot stacks/,
+    );
+    expect(() => parseReleaseArgs(["snapshot"], {}, "/", tempDir())).toThrow(
+      /is not a git checkout, so its branch cannot name the snapshot stack: pass --source DIR/,
+    );
   });
 
   it("refuses unknown stacks, operations and keys, and secrets on the command line", () => {
@@ -168,8 +219,8 @@ describe("runRelease", () => {
       debLocations: { value: ["https://pc-4711@packagecloud.io/allegro/ralph"], secret: true },
     };
     const workspace = () => new RecordingWorkspace([], { outputs, changes: { create: 1 } });
-    const text = await release(["snapshot", "up"], workspace());
-    const json = await release(["snapshot", "up", "--json"], workspace());
+    const text = await release(["snapshot", "up", "--branch", "feature/ABC_12"], workspace());
+    const json = await release(["snapshot", "up", "--branch", "feature/ABC_12", "--json"], workspace());
     expect(text.result).toContain("version   20241121.1");
     expect(text.result + json.result).not.toContain("pc-4711");
     expect(JSON.parse(json.result).targets).toEqual([]);
@@ -182,7 +233,7 @@ describe("runRelease", () => {
     expect(workspace.calls).toEqual(["select release", "config", "preview"]);
     expect(result).toMatch(/release preview: previewed .*\n  nothing was published: .*run again with --yes/);
     const snapshot = new RecordingWorkspace();
-    await release(["snapshot", "up"], snapshot);
+    await release(["snapshot", "up", "--branch", "feature/ABC_12"], snapshot);
     expect(snapshot.calls.at(-1)).toBe("up");
   });
 
@@ -205,12 +256,14 @@ describe("runRelease", () => {
       { resOpFailedEvent: { metadata: verify } },
     ];
     const failing = () => new RecordingWorkspace(events, new Error("stack update failed"));
-    const text = await release(["snapshot", "up"], failing());
+    const text = await release(["snapshot", "up", "--branch", "feature/ABC_12"], failing());
     expect(text.code).toBe(1);
     expect(text.result).toMatch(
-      /snapshot up: failed in \d+ s\n  failed at ralph-core-verify \(pulumi-nodejs:dynamic\/pipeline:PipelineStep\)\n    lintian: E: ralph-core: no-copyright-file/,
+      /snapshot-feature-ABC-12 up: failed in \d+ s\n  failed at ralph-core-verify \(pulumi-nodejs:dynamic\/pipeline:PipelineStep\)\n    lintian: E: ralph-core: no-copyright-file/,
     );
-    const json = JSON.parse((await release(["snapshot", "up", "--json"], failing())).result);
+    const json = JSON.parse(
+      (await release(["snapshot", "up", "--branch", "feature/ABC_12", "--json"], failing())).result,
+    );
     expect(json).toMatchObject({
       result: "failed",
       failed: {
@@ -220,7 +273,10 @@ describe("runRelease", () => {
       },
     });
     // No resource to blame (e.g. the CLI is missing): the error itself is the message.
-    const early = await release(["snapshot", "preview"], new RecordingWorkspace([], new Error("pulumi CLI not found")));
+    const early = await release(
+      ["snapshot", "preview", "--branch", "feature/ABC_12"],
+      new RecordingWorkspace([], new Error("pulumi CLI not found")),
+    );
     expect(early.code).toBe(1);
     expect(early.result).toContain("pulumi CLI not found");
   });
@@ -232,7 +288,12 @@ describe("runRelease", () => {
       asked.push(operation);
       return { passed: false, text: "✗ Docker API       nothing answers at unix:///nowhere.sock" };
     };
-    const { code, progress, result } = await release(["snapshot", "up", "--json"], workspace, {}, notReady);
+    const { code, progress, result } = await release(
+      ["snapshot", "up", "--branch", "feature/ABC_12", "--json"],
+      workspace,
+      {},
+      notReady,
+    );
     expect(code).toBe(2);
     expect(workspace.calls).toEqual([]);
     expect(progress).toContain("✗ Docker API       nothing answers at unix:///nowhere.sock");
@@ -244,8 +305,15 @@ describe("runRelease", () => {
     await release(["release", "up"], new RecordingWorkspace(), {}, notReady);
     expect(asked).toEqual(["up", "preview"]);
     const ready = new RecordingWorkspace();
-    expect((await release(["snapshot", "up"], ready, {}, async () => ({ passed: true, text: "" }))).code).toBe(0);
-    expect(ready.calls).toEqual(["select snapshot", "config", "up"]);
+    expect(
+      (
+        await release(["snapshot", "up", "--branch", "feature/ABC_12"], ready, {}, async () => ({
+          passed: true,
+          text: "",
+        }))
+      ).code,
+    ).toBe(0);
+    expect(ready.calls).toEqual(["select snapshot-feature-ABC-12", "config", "up"]);
   });
 
   it("the user's setup stopping the stack before the engine runs is a refusal (exit 2), not a failure", async () => {
@@ -254,7 +322,7 @@ describe("runRelease", () => {
         throw new UserError("the pulumi CLI was not found on PATH. Install it");
       }
     }
-    const { code, result } = await release(["snapshot", "up", "--json"], new NoCli());
+    const { code, result } = await release(["snapshot", "up", "--branch", "feature/ABC_12", "--json"], new NoCli());
     expect(code).toBe(2);
     expect(JSON.parse(result)).toMatchObject({
       result: "refused",

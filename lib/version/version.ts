@@ -5,6 +5,7 @@
  * day. Any other checkout is a snapshot of the coming release:
  * `<next release>-<branch, every non-alphanumeric as '-'>-SNAPSHOT`.
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import * as semver from "semver";
 import { UserError } from "../errors";
@@ -76,11 +77,19 @@ export function sanitizeBranch(branch: string): string {
 
 /**
  * The snapshot stack of a branch: one per branch, so that one branch's run never replaces, yanks or
- * locks another's. A valid Pulumi stack name (letters, digits and '-').
+ * locks another's. A valid Pulumi stack name (letters, digits, '-', '_', '.'; at most 100 characters,
+ * a longer one cut and told apart by a digest of the branch).
  */
 export function snapshotStackName(branch: string): string {
-  return `snapshot-${sanitizeBranch(branch)}`;
+  // Pulumi's stack names keep '_' and '.', so only '/' and the like become '-' (fewer branches share one).
+  const name = `snapshot-${branch.replace(/[^A-Za-z0-9_.-]/g, "-")}`;
+  if (name.length <= STACK_NAME_MAX) return name;
+  const digest = createHash("sha256").update(branch).digest("hex").slice(0, 8);
+  return `${name.slice(0, STACK_NAME_MAX - digest.length - 1)}-${digest}`;
 }
+
+/** Pulumi's limit on a stack name. */
+const STACK_NAME_MAX = 100;
 
 /** Everything the pipeline needs to know about the checkout's version. */
 export interface CheckoutVersion {

@@ -123,10 +123,10 @@ describe("parseReleaseArgs", () => {
     ralph.commit("initial");
     ralph.checkout("-b", "feature/ABC_12");
     const request = parseReleaseArgs(["snapshot", "up", "--source", ralph.dir], {}, "/", project);
-    expect(request).toMatchObject({ mode: "snapshot", stack: "snapshot-feature-ABC-12" });
+    expect(request).toMatchObject({ mode: "snapshot", stack: "snapshot-feature-ABC_12" });
     const workspace = new RecordingWorkspace();
     await runRelease(request, workspace, { progress: () => {}, result: () => {} });
-    expect(workspace.calls).toEqual(["select snapshot-feature-ABC-12", "config", "up"]);
+    expect(workspace.calls).toEqual(["select snapshot-feature-ABC_12", "config", "up"]);
     // The stack file's plain settings and the mode; an encrypted value belongs to the snapshot stack's key.
     expect(workspace.config).toEqual({
       debTargets: { value: "aptly", secret: false },
@@ -259,7 +259,7 @@ describe("runRelease", () => {
     const text = await release(["snapshot", "up", "--branch", "feature/ABC_12"], failing());
     expect(text.code).toBe(1);
     expect(text.result).toMatch(
-      /snapshot-feature-ABC-12 up: failed in \d+ s\n  failed at ralph-core-verify \(pulumi-nodejs:dynamic\/pipeline:PipelineStep\)\n    lintian: E: ralph-core: no-copyright-file/,
+      /snapshot-feature-ABC_12 up: failed in \d+ s\n  failed at ralph-core-verify \(pulumi-nodejs:dynamic\/pipeline:PipelineStep\)\n    lintian: E: ralph-core: no-copyright-file/,
     );
     const json = JSON.parse(
       (await release(["snapshot", "up", "--branch", "feature/ABC_12", "--json"], failing())).result,
@@ -313,7 +313,7 @@ describe("runRelease", () => {
         }))
       ).code,
     ).toBe(0);
-    expect(ready.calls).toEqual(["select snapshot-feature-ABC-12", "config", "up"]);
+    expect(ready.calls).toEqual(["select snapshot-feature-ABC_12", "config", "up"]);
   });
 
   it("the user's setup stopping the stack before the engine runs is a refusal (exit 2), not a failure", async () => {

@@ -7,6 +7,7 @@ import {
   releaseRefusal,
   sanitizeBranch,
   showVersion,
+  snapshotStackName,
   VersionError,
 } from "../../../lib/version/version";
 import { GitRepo, removeTempDirs, tempDir } from "../../support/gitRepo";
@@ -78,6 +79,18 @@ describe("sanitizeBranch", () => {
   it("replaces every non-alphanumeric character with '-', one for one", () => {
     expect(sanitizeBranch("feature/ABC_12")).toBe("feature-ABC-12");
     expect(sanitizeBranch("fix/ünïcode..x")).toBe("fix--n-code--x");
+  });
+});
+
+describe("snapshotStackName", () => {
+  it("names a branch's own stack, keeping what Pulumi allows, within Pulumi's 100 characters", () => {
+    expect(snapshotStackName("feature/ABC_12")).toBe("snapshot-feature-ABC_12");
+    expect(snapshotStackName("feature/a_b")).not.toBe(snapshotStackName("feature/a-b"));
+    expect(snapshotStackName("HEAD")).toBe("snapshot-HEAD");
+    const long = (suffix: string) => snapshotStackName(`feature/${"x".repeat(120)}${suffix}`);
+    expect(long("1")).toHaveLength(100);
+    expect(long("1")).toMatch(/^snapshot-feature-x+-[0-9a-f]{8}$/);
+    expect(long("1")).not.toBe(long("2"));
   });
 });
 

@@ -20,16 +20,17 @@ export const DEFAULT_STATE_DIR = join(PROJECT_DIR, ".pulumi-state");
  * for a local snapshot stack an empty passphrase when none is given (its state holds no secret worth
  * one; a release stack must have a real one).
  */
-export function pulumiEnvironment(stack: string, env: NodeJS.ProcessEnv): Record<string, string> {
+/** What the CLI needs for a stack of `mode` (a branch's snapshot stack runs as a snapshot). */
+export function pulumiEnvironment(mode: string, env: NodeJS.ProcessEnv): Record<string, string> {
   const extra: Record<string, string> = {};
   const backend = env.PULUMI_BACKEND_URL;
   if (!backend) mkdirSync(DEFAULT_STATE_DIR, { recursive: true });
   const local = !backend || backend.startsWith("file://");
   const hasPassphrase = env.PULUMI_CONFIG_PASSPHRASE !== undefined || env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined;
   if (local && !hasPassphrase) {
-    if (stack !== "snapshot") {
+    if (mode !== "snapshot") {
       throw new UserError(
-        `the ${stack} stack's secrets are encrypted with a passphrase: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), or use a backend with its own secrets (PULUMI_BACKEND_URL).`,
+        `the ${mode} stack's secrets are encrypted with a passphrase: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), or use a backend with its own secrets (PULUMI_BACKEND_URL).`,
       );
     }
     extra.PULUMI_CONFIG_PASSPHRASE = "";
@@ -42,11 +43,13 @@ const changesOf = (map: OpMap | undefined): Record<string, number> =>
 
 export class AutomationWorkspace implements ReleaseWorkspace {
   private stack?: Stack;
+  private mode = "snapshot";
   private pulumiCommand?: PulumiCommand;
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
-  async selectStack(stackName: string): Promise<void> {
+  async selectStack(stackName: string, mode: string = stackName): Promise<void> {
+    this.mode = mode;
     let pulumiCommand: PulumiCommand;
     try {
       pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
@@ -60,7 +63,7 @@ export class AutomationWorkspace implements ReleaseWorkspace {
     }
     this.stack = await LocalWorkspace.createOrSelectStack(
       { stackName, workDir: PROJECT_DIR },
-      { pulumiCommand, envVars: pulumiEnvironment(stackName, this.env) },
+      { pulumiCommand, envVars: pulumiEnvironment(mode, this.env) },
     );
   }
 
@@ -79,7 +82,7 @@ export class AutomationWorkspace implements ReleaseWorkspace {
         cwd: PROJECT_DIR,
         input: value,
         encoding: "utf8",
-        env: { ...this.env, ...pulumiEnvironment(stack.name, this.env) },
+        env: { ...this.env, ...pulumiEnvironment(this.mode, this.env) },
       });
       if (result.status !== 0) {
         throw new UserError(

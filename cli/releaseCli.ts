@@ -172,8 +172,8 @@ export interface OperationResult {
 }
 
 export interface ReleaseWorkspace {
-  /** Selects the stack, creating it when new. */
-  selectStack(stack: string): Promise<void>;
+  /** Selects the stack, creating it when new; `mode` decides what its secrets need (a passphrase or none). */
+  selectStack(stack: string, mode: Mode): Promise<void>;
   /** Sets config keys (full `ralph-release:` names are the workspace's business). */
   setConfig(config: ReleaseRequest["config"]): Promise<void>;
   run(operation: Operation, onEvent: (event: EngineEvent) => void): Promise<OperationResult>;
@@ -406,7 +406,7 @@ export async function runRelease(request: ReleaseRequest, workspace: ReleaseWork
   }
   let started = false;
   try {
-    await workspace.selectStack(request.stack);
+    await workspace.selectStack(request.stack, request.mode);
     await workspace.setConfig(stackConfig(request));
     started = true;
     const result = await workspace.run(operation, display.onEvent);

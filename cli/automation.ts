@@ -50,10 +50,25 @@ export class AutomationWorkspace implements ReleaseWorkspace {
 
   async selectStack(stackName: string, mode: string = stackName): Promise<void> {
     this.mode = mode;
-    let pulumiCommand: PulumiCommand;
+    this.stack = await LocalWorkspace.createOrSelectStack(
+      { stackName, workDir: PROJECT_DIR },
+      { pulumiCommand: await this.cli(), envVars: pulumiEnvironment(mode, this.env) },
+    );
+  }
+
+  async stackNames(mode: string): Promise<string[]> {
+    const workspace = await LocalWorkspace.create({
+      workDir: PROJECT_DIR,
+      pulumiCommand: await this.cli(),
+      envVars: pulumiEnvironment(mode, this.env),
+    });
+    return (await workspace.listStacks()).map((stack) => stack.name);
+  }
+
+  private async cli(): Promise<PulumiCommand> {
     try {
-      pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
-      this.pulumiCommand = pulumiCommand;
+      this.pulumiCommand ??= await PulumiCommand.get({ skipVersionCheck: true });
+      return this.pulumiCommand;
     } catch {
       throw new UserError(
         "the pulumi CLI was not found on PATH. Install it " +
@@ -61,10 +76,6 @@ export class AutomationWorkspace implements ReleaseWorkspace {
           'put it on PATH (`export PATH="$PWD/.tools/bin:$PATH"`); `npm run plan` works without it.',
       );
     }
-    this.stack = await LocalWorkspace.createOrSelectStack(
-      { stackName, workDir: PROJECT_DIR },
-      { pulumiCommand, envVars: pulumiEnvironment(mode, this.env) },
-    );
   }
 
   /**

@@ -177,6 +177,23 @@ export interface ReleaseWorkspace {
   /** Sets config keys (full `ralph-release:` names are the workspace's business). */
   setConfig(config: ReleaseRequest["config"]): Promise<void>;
   run(operation: Operation, onEvent: (event: EngineEvent) => void): Promise<OperationResult>;
+  /** The backend's stacks of this project (to tell a new branch stack that snapshots moved). */
+  stackNames?(mode: Mode): Promise<string[]>;
+}
+
+/**
+ * Said once, on a branch's first run beside the one `snapshot` stack of earlier versions: where its
+ * snapshots live and publish now.
+ */
+async function movedNote(request: ReleaseRequest, workspace: ReleaseWorkspace): Promise<string | undefined> {
+  if (request.mode !== "snapshot" || request.stack === "snapshot" || !workspace.stackNames) return undefined;
+  const names = await workspace.stackNames(request.mode);
+  if (!names.includes("snapshot") || names.includes(request.stack)) return undefined;
+  return (
+    `this branch's snapshots now have a stack of their own, ${request.stack}, and publish to snapshot destinations only ` +
+    "(aptly's public/snapshots/, packagecloud allegro/ralph-snapshots by default); the stack snapshot of earlier " +
+    "versions is left as it was: npm run release -- snapshot destroy --stack snapshot --yes removes what it holds (README, Stacks are modes)"
+  );
 }
 
 const VERBS: Record<string, [string, string]> = {
@@ -406,12 +423,14 @@ export async function runRelease(request: ReleaseRequest, workspace: ReleaseWork
   }
   let started = false;
   try {
+    const moved = await movedNote(request, workspace);
     await workspace.selectStack(request.stack, request.mode);
     await workspace.setConfig(stackConfig(request));
     started = true;
     const result = await workspace.run(operation, display.onEvent);
     const status = operation !== request.operation ? "previewed" : "succeeded";
-    const summary = summarize({ ...request, operation }, result, (now() - start) / 1000, status);
+    const summarized = summarize({ ...request, operation }, result, (now() - start) / 1000, status);
+    const summary = moved ? { ...summarized, notes: [moved, ...(summarized.notes ?? [])] } : summarized;
     emit(
       status === "previewed"
         ? { ...summary, message: "nothing was published: review the preview, then run again with --yes to publish." }

@@ -146,6 +146,28 @@ describe("parseReleaseArgs", () => {
     const legacyWorkspace = new RecordingWorkspace();
     await runRelease(legacy, legacyWorkspace, { progress: () => {}, result: () => {} });
     expect(legacyWorkspace.config).toEqual({});
+    // The first run of a branch beside the one stack of earlier versions says, once, what moved.
+    class WithStacks extends RecordingWorkspace {
+      constructor(private readonly names: string[]) {
+        super();
+      }
+      async stackNames() {
+        return this.names;
+      }
+    }
+    const summaryOf = async (names: string[]) => {
+      const out: string[] = [];
+      await runRelease({ ...request, json: true }, new WithStacks(names), {
+        progress: () => {},
+        result: (text) => out.push(text),
+      });
+      return JSON.parse(out.join("")) as { notes?: string[] };
+    };
+    expect((await summaryOf(["snapshot"])).notes?.[0]).toMatch(
+      /^this branch's snapshots now have a stack of their own, snapshot-feature-ABC_12, .* npm run release -- snapshot destroy --stack snapshot --yes/,
+    );
+    expect((await summaryOf(["snapshot", "snapshot-feature-ABC_12"])).notes).toBeUndefined();
+    expect((await summaryOf([])).notes).toBeUndefined();
     expect(() => parseReleaseArgs(["snapshot", "--stack", "a", "--branch", "b"], {}, "/", project)).toThrow(
       /--branch and --stack name the stack twice/,
     );

@@ -20,11 +20,12 @@ const files = report.testResults.map((file) => ({
   tests: file.assertionResults,
 }));
 
-console.log("\ntest file                                              wall");
+// wall: from the file's start to its end, waiting for the serial lane's lock included; tests: its tests' own time.
+console.log("\ntest file                                              wall     tests");
 for (const file of [...files].sort((a, b) => b.wall - a.wall)) {
-  console.log(
-    `${file.name.padEnd(52)} ${seconds(file.wall).padStart(8)}${file.status === "passed" ? "" : `   ${file.status}`}`,
-  );
+  const own = file.tests.reduce((sum, test) => sum + (test.duration ?? 0), 0);
+  const status = file.status === "passed" ? "" : `   ${file.status}`;
+  console.log(`${file.name.padEnd(52)} ${seconds(file.wall).padStart(8)} ${seconds(own).padStart(9)}${status}`);
 }
 
 const tests = files.flatMap((file) => file.tests.map((test) => ({ ...test, file })));

@@ -100,9 +100,15 @@ export function parseReleaseArgs(
   );
   const [yes, json] = [values.yes === true, values.json === true];
   const mode = stack as Mode;
+  if ("mode" in settings.values) {
+    throw new UserError(
+      `mode comes from the first argument (${mode}), not from --set or the environment: run npm run release -- ${settings.values.mode} … instead.`,
+    );
+  }
+  const source = sourceDir(settings.values.source, mode, projectDir);
   return {
     mode,
-    stack: stackName(mode, values, () => branchOf(sourceDir(settings.values.source, projectDir))),
+    stack: stackName(mode, operation as Operation, values, () => branchOf(source)),
     operation: operation as Operation,
     yes,
     json,
@@ -114,13 +120,24 @@ export function parseReleaseArgs(
 }
 
 /** The stack a run works on: --stack, else the release stack, else the snapshot stack of a branch. */
-function stackName(mode: Mode, values: { branch?: string; stack?: string }, checkoutBranch: () => string): string {
+function stackName(
+  mode: Mode,
+  operation: Operation,
+  values: { branch?: string; stack?: string },
+  checkoutBranch: () => string,
+): string {
   if (values.branch !== undefined && values.stack !== undefined) {
     throw new UserError(`--branch and --stack name the stack twice: give one.\n${RELEASE_USAGE}`);
   }
   if (values.stack !== undefined) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(values.stack)) {
-      throw new UserError(`--stack ${values.stack}: a stack name has letters, digits, '-', '_' and '.' only.`);
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(values.stack)) {
+      throw new UserError(`--stack ${values.stack}: a stack name is 1 to 100 letters, digits, '-', '_' and '.'.`);
+    }
+    // The other mode's stack would be rewritten with this mode's settings, and escape its guard.
+    if ((mode === "release") !== (values.stack === "release")) {
+      throw new UserError(
+        `--stack ${values.stack} is not a ${mode} stack: the release stack is release, and only it runs as one.`,
+      );
     }
     return values.stack;
   }
@@ -129,12 +146,34 @@ function stackName(mode: Mode, values: { branch?: string; stack?: string }, chec
       throw new UserError("--branch is for snapshot stacks: the release stack is release.");
     return "release";
   }
-  return snapshotStackName(values.branch ?? checkoutBranch());
+  if (values.branch === undefined) return snapshotStackName(checkoutBranch());
+  if (values.branch.trim() === "") throw new UserError("--branch needs a branch name.");
+  // up and preview build the checkout: into its own branch's stack only.
+  if (operation === "up" || operation === "preview") {
+    // No checkout there: the checks before the run say so, with the fix.
+    const checkout = (() => {
+      try {
+        return checkoutBranch();
+      } catch {
+        return undefined;
+      }
+    })();
+    if (checkout !== undefined && snapshotStackName(checkout) !== snapshotStackName(values.branch)) {
+      throw new UserError(
+        `--branch ${values.branch}, but the checkout is on ${checkout}: ${operation} builds the checkout, into its own branch's stack. ` +
+          "Check out that branch, or leave --branch out (it is for destroy and refresh of a branch you have not checked out).",
+      );
+    }
+  }
+  return snapshotStackName(values.branch);
 }
 
-/** The Ralph checkout a run builds: --source or RALPH_SOURCE, else the `source` default beside this project. */
-function sourceDir(source: string | undefined, projectDir: string): string {
-  const path = source ?? (KEYS.source.default.snapshot as string);
+/**
+ * The Ralph checkout a run builds: --source or RALPH_SOURCE, else the stack file's `source`, else the
+ * default beside this project.
+ */
+function sourceDir(source: string | undefined, mode: Mode, projectDir: string): string {
+  const path = source ?? readStackFile(projectDir, mode, "").values.source ?? (KEYS.source.default.snapshot as string);
   return isAbsolute(path) ? path : resolve(projectDir, path);
 }
 
@@ -185,9 +224,9 @@ export interface ReleaseWorkspace {
  * Said once, on a branch's first run beside the one `snapshot` stack of earlier versions: where its
  * snapshots live and publish now.
  */
-async function movedNote(request: ReleaseRequest, workspace: ReleaseWorkspace): Promise<string | undefined> {
-  if (request.mode !== "snapshot" || request.stack === "snapshot" || !workspace.stackNames) return undefined;
-  const names = await workspace.stackNames(request.mode);
+function movedNote(request: ReleaseRequest, names: readonly string[] | undefined): string | undefined {
+  if (request.mode !== "snapshot" || request.stack === "snapshot" || !names) return undefined;
+  if (!["up", "preview"].includes(request.operation)) return undefined;
   if (!names.includes("snapshot") || names.includes(request.stack)) return undefined;
   return (
     `this branch's snapshots now have a stack of their own, ${request.stack}, and publish to snapshot destinations only ` +
@@ -423,7 +462,14 @@ export async function runRelease(request: ReleaseRequest, workspace: ReleaseWork
   }
   let started = false;
   try {
-    const moved = await movedNote(request, workspace);
+    const names = await workspace.stackNames?.(request.mode);
+    // A branch's cleanup of a stack that was never made (or is gone) makes none.
+    if (names && !names.includes(request.stack) && (operation === "destroy" || operation === "refresh")) {
+      const message = `there is no stack ${request.stack}: nothing to ${operation}.`;
+      emit({ stack: request.stack, operation, result: "succeeded", seconds: (now() - start) / 1000, message });
+      return 0;
+    }
+    const moved = movedNote(request, names);
     await workspace.selectStack(request.stack, request.mode);
     await workspace.setConfig(stackConfig(request));
     started = true;

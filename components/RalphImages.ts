@@ -5,7 +5,7 @@ import { type AptSource, type ImageName, imageRepository, imageTags } from "../l
 import { ralphContextDir, type SmokeKind, type StagedContext } from "../lib/images/build";
 import { directoryDigest } from "../lib/deb/build";
 import { type PushRequest, type PushResult, versionTagTarget } from "../lib/images/publish";
-import type { CheckoutVersion } from "../lib/version/version";
+import { type CheckoutVersion, parseReleaseTag } from "../lib/version/version";
 import { ImageBuild } from "./ImageBuild";
 import { PipelineStep } from "./PipelineStep";
 import { registryStepEnvironment } from "./PublishedCheck";
@@ -169,7 +169,7 @@ export class RalphImages extends pulumi.ComponentResource {
 
     this.pushedRefs = pulumi.output<Record<string, string>>({});
     if (settings.publish.images) {
-      // A release's version tag is decided right before its push: free, already this stack's, or refused.
+      // A release version tag is decided right before its push: free, already this stack's, or refused.
       const runtimeEnvironment = registryStepEnvironment(args.registryPassword, args.recorded);
       const refs: Partial<Record<ImageName, pulumi.Output<string>>> = {};
       for (const [image, local] of built) {
@@ -180,7 +180,11 @@ export class RalphImages extends pulumi.ComponentResource {
           localImage,
           repository: repository(image),
           tags: this.tags,
-          versionTag: snapshot ? undefined : versionTagTarget(settings.images, checkout, args.outDir, image),
+          // A snapshot of a tagged commit carries the release's own tag: written once, like the release's.
+          versionTag:
+            snapshot && parseReleaseTag(checkout.version) === undefined
+              ? undefined
+              : versionTagTarget(settings.images, checkout, args.outDir, image),
         }));
         const push = new PipelineStep(
           `${name}-${image}-push`,

@@ -119,12 +119,16 @@ export class RegistrySession {
   }
 
   /**
-   * The `org.opencontainers.image.version` label of the image `reference` points at: undefined when
-   * the tag does not exist or the image has no such label.
+   * The version label (`org.opencontainers.image.version`, else `version`) of the image `reference`
+   * points at: undefined when the tag does not exist or the image has neither.
    */
   async versionLabelOf(reference: string): Promise<string | undefined> {
-    const label = await this.inspect(reference, '{{index .Labels "org.opencontainers.image.version"}}');
-    return label === undefined || label === "" || label === "<no value>" ? undefined : label;
+    // Ralph's own Dockerfile-prod labels `version`; this pipeline's images carry both.
+    const labels = await this.inspect(
+      reference,
+      '{{index .Labels "org.opencontainers.image.version"}} {{index .Labels "version"}}',
+    );
+    return labels?.split(" ").find((label) => label !== "" && label !== "<no value>");
   }
 
   /** skopeo inspect's `format` of `reference`; undefined when the tag does not exist. */

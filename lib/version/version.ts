@@ -77,12 +77,13 @@ export function sanitizeBranch(branch: string): string {
 
 /**
  * The snapshot stack of a branch: one per branch, so that one branch's run never replaces, yanks or
- * locks another's. A valid Pulumi stack name (letters, digits, '-', '_', '.'; at most 100 characters,
- * a longer one cut and told apart by a digest of the branch).
+ * locks another's. Named as the snapshot's version names the branch (non-alphanumerics as '-'), so
+ * branches whose artifacts share names share a stack; at most Pulumi's 100 characters, a longer name
+ * cut and told apart by a digest of the branch.
  */
 export function snapshotStackName(branch: string): string {
-  // Pulumi's stack names keep '_' and '.', so only '/' and the like become '-' (fewer branches share one).
-  const name = `snapshot-${branch.replace(/[^A-Za-z0-9_.-]/g, "-")}`;
+  // The branch as the snapshot's version spells it: one stack per set of artifact names.
+  const name = `snapshot-${sanitizeBranch(branch)}`;
   if (name.length <= STACK_NAME_MAX) return name;
   const digest = createHash("sha256").update(branch).digest("hex").slice(0, 8);
   return `${name.slice(0, STACK_NAME_MAX - digest.length - 1)}-${digest}`;

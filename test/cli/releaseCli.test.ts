@@ -123,10 +123,10 @@ describe("parseReleaseArgs", () => {
     ralph.commit("initial");
     ralph.checkout("-b", "feature/ABC_12");
     const request = parseReleaseArgs(["snapshot", "up", "--source", ralph.dir], {}, "/", project);
-    expect(request).toMatchObject({ mode: "snapshot", stack: "snapshot-feature-ABC_12" });
+    expect(request).toMatchObject({ mode: "snapshot", stack: "snapshot-feature-ABC-12" });
     const workspace = new RecordingWorkspace();
     await runRelease(request, workspace, { progress: () => {}, result: () => {} });
-    expect(workspace.calls).toEqual(["select snapshot-feature-ABC_12", "config", "up"]);
+    expect(workspace.calls).toEqual(["select snapshot-feature-ABC-12", "config", "up"]);
     // The stack file's plain settings and the mode; an encrypted value belongs to the snapshot stack's key.
     expect(workspace.config).toEqual({
       debTargets: { value: "aptly", secret: false },
@@ -164,10 +164,34 @@ describe("parseReleaseArgs", () => {
       return JSON.parse(out.join("")) as { notes?: string[] };
     };
     expect((await summaryOf(["snapshot"])).notes?.[0]).toMatch(
-      /^this branch's snapshots now have a stack of their own, snapshot-feature-ABC_12, .* npm run release -- snapshot destroy --stack snapshot --yes/,
+      /^this branch's snapshots now have a stack of their own, snapshot-feature-ABC-12, .* npm run release -- snapshot destroy --stack snapshot --yes/,
     );
-    expect((await summaryOf(["snapshot", "snapshot-feature-ABC_12"])).notes).toBeUndefined();
+    expect((await summaryOf(["snapshot", "snapshot-feature-ABC-12"])).notes).toBeUndefined();
     expect((await summaryOf([])).notes).toBeUndefined();
+    // A deleted branch's cleanup when its stack was never made: nothing selected, nothing made.
+    const cleanup = new WithStacks(["snapshot-feature-ABC-12"]);
+    const gone = parseReleaseArgs(["snapshot", "destroy", "--branch", "never/made", "--yes"], {}, "/", project);
+    const out: string[] = [];
+    expect(await runRelease(gone, cleanup, { progress: () => {}, result: (t) => out.push(t) })).toBe(0);
+    expect(cleanup.calls).toEqual([]);
+    expect(out.join("")).toContain("there is no stack snapshot-never-made: nothing to destroy.");
+    // Nothing names the other mode's stack, or turns a run into the other mode.
+    expect(() => parseReleaseArgs(["snapshot", "up", "--stack", "release"], {}, "/", project)).toThrow(
+      "--stack release is not a snapshot stack: the release stack is release, and only it runs as one.",
+    );
+    expect(() => parseReleaseArgs(["release", "up", "--stack", "snapshot"], {}, "/", project)).toThrow(
+      /--stack snapshot is not a release stack/,
+    );
+    expect(() =>
+      parseReleaseArgs(["snapshot", "up", "--source", ralph.dir, "--set", "mode=release"], {}, "/", project),
+    ).toThrow(/mode comes from the first argument \(snapshot\), not from --set/);
+    // up builds the checkout: into its own branch's stack only.
+    expect(() =>
+      parseReleaseArgs(["snapshot", "up", "--source", ralph.dir, "--branch", "feature/ABC_12"], {}, "/", project),
+    ).toThrow(/--branch feature\/ABC_12, but the checkout is on feature\/other: up builds the checkout/);
+    // The stack file's source names the branch when no --source is given.
+    writeFileSync(join(project, "Pulumi.snapshot.yaml"), `config:\n  ralph-release:source: ${ralph.dir}\n`);
+    expect(parseReleaseArgs(["snapshot"], {}, "/", project).stack).toBe("snapshot-feature-other");
     expect(() => parseReleaseArgs(["snapshot", "--stack", "a", "--branch", "b"], {}, "/", project)).toThrow(
       /--branch and --stack name the stack twice/,
     );
@@ -281,7 +305,7 @@ describe("runRelease", () => {
     const text = await release(["snapshot", "up", "--branch", "feature/ABC_12"], failing());
     expect(text.code).toBe(1);
     expect(text.result).toMatch(
-      /snapshot-feature-ABC_12 up: failed in \d+ s\n  failed at ralph-core-verify \(pulumi-nodejs:dynamic\/pipeline:PipelineStep\)\n    lintian: E: ralph-core: no-copyright-file/,
+      /snapshot-feature-ABC-12 up: failed in \d+ s\n  failed at ralph-core-verify \(pulumi-nodejs:dynamic\/pipeline:PipelineStep\)\n    lintian: E: ralph-core: no-copyright-file/,
     );
     const json = JSON.parse(
       (await release(["snapshot", "up", "--branch", "feature/ABC_12", "--json"], failing())).result,
@@ -335,7 +359,7 @@ describe("runRelease", () => {
         }))
       ).code,
     ).toBe(0);
-    expect(ready.calls).toEqual(["select snapshot-feature-ABC_12", "config", "up"]);
+    expect(ready.calls).toEqual(["select snapshot-feature-ABC-12", "config", "up"]);
   });
 
   it("the user's setup stopping the stack before the engine runs is a refusal (exit 2), not a failure", async () => {

@@ -83,9 +83,9 @@ describe("sanitizeBranch", () => {
 });
 
 describe("snapshotStackName", () => {
-  it("names a branch's own stack, keeping what Pulumi allows, within Pulumi's 100 characters", () => {
-    expect(snapshotStackName("feature/ABC_12")).toBe("snapshot-feature-ABC_12");
-    expect(snapshotStackName("feature/a_b")).not.toBe(snapshotStackName("feature/a-b"));
+  it("names a branch's own stack as its version names the branch, within Pulumi's 100 characters", () => {
+    expect(snapshotStackName("feature/ABC_12")).toBe(`snapshot-${sanitizeBranch("feature/ABC_12")}`);
+    expect(snapshotStackName("feature/ABC_12")).toBe("snapshot-feature-ABC-12");
     expect(snapshotStackName("HEAD")).toBe("snapshot-HEAD");
     const long = (suffix: string) => snapshotStackName(`feature/${"x".repeat(120)}${suffix}`);
     expect(long("1")).toHaveLength(100);

@@ -123,7 +123,7 @@ export interface PushRequest extends RegistryAccess {
   readonly repository: string;
   /** Every tag it gets, version first. */
   readonly tags: readonly string[];
-  /** Release: the version tag is written once (decided right before pushing), and the push recorded. */
+  /** A release version tag (a release, or a snapshot of its commit): written once, decided right before pushing, and the push recorded. */
   readonly versionTag?: VersionTagTarget;
 }
 

@@ -95,6 +95,17 @@ describe("RalphImages under the program", () => {
 
   it("snapshot with publishImages: pushes the version tag of each image, never latest, with no tag written once", async () => {
     const repo = ralphFixtureRepo();
+    // At the release's commit a snapshot carries the release's tag: that one is written once, as the release's.
+    const atTag = pushRequests(
+      (await runProgram("snapshot", { source: repo.dir, inkpySource: INKPY_CHECKOUT, publishImages: "true" }))
+        .resources,
+    );
+    expect(atTag.map((p) => [p.tags, p.versionTag?.repository, p.versionTag?.tag])).toEqual(
+      atTag.map((p) => [["20241124.1"], p.repository, "20241124.1"]),
+    );
+    expect(atTag).toHaveLength(3);
+    repo.checkout("-b", "feature/ABC_12");
+    repo.commit("Snapshot work", "src/ralph/snapshot.py");
     const { outputs, resources } = await runProgram("snapshot", {
       source: repo.dir,
       inkpySource: INKPY_CHECKOUT,
@@ -157,7 +168,7 @@ type PushRequestSeen = {
   tags: string[];
   localImage: string;
   username?: string;
-  versionTag?: { tag: string; recordFile: string };
+  versionTag?: { repository: string; tag: string; recordFile: string };
 };
 const pushRequests = (resources: Resource[]) =>
   resources

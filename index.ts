@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RalphRelease } from "./components/RalphRelease";
 import { readStackInputs } from "./components/stackInputs";
+import { expandPaths } from "./lib/steps/machineRoots";
 
 // Config and the checkout's version are read and checked once, before any resource is declared:
 // a bad key or an unreleasable commit stops here with one clear error.
@@ -14,14 +15,17 @@ export const debianVersion = release.debianVersion;
 export const commit = release.commit;
 export const imageTags = release.imageTags;
 export const imageRepositories = release.imageRepositories;
-export const debPath = release.deb.path;
+// Paths as they are on the machine of this run (the steps store them from their roots).
+const onThisMachine = <T>(value: pulumi.Output<T>) => value.apply((v) => expandPaths(v, release.roots));
+export const debPath = onThisMachine(release.deb.path);
 export const debSha256 = release.deb.verifiedSha256;
-export const debChecksums = release.deb.checksumsPath;
+export const debChecksums = onThisMachine(release.deb.checksumsPath);
 export const imageIds = release.imageIds;
 export const imageRefs = release.imageRefs;
 export const debLocations = pulumi.output(release.debLocations);
 /** What this stack leaves out and why (e.g. inkpy without its checkout, `latest` behind a newer release). */
 export const notices = pulumi.output(stackNotices);
-export const githubReleaseUrl = release.githubRelease?.url ?? pulumi.output(undefined);
+/** The GitHub release's page; null on a stack without one. */
+export const githubReleaseUrl = release.githubRelease?.url ?? pulumi.output(null);
 /** The supply chain beside the deb: where, the files, what signed them, the bundles attached to images. */
-export const attestations = release.attestations.result;
+export const attestations = onThisMachine(release.attestations.result);

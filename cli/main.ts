@@ -23,10 +23,13 @@ import {
   checkPublishedImages,
   type PublishedCheckRequest,
   type PushRequest,
+  type PushResult,
   pushImage,
   type RegistryFacts,
 } from "../lib/images/publish";
 import { attest, type AttestRequest } from "../lib/supply/attest";
+import { expandPaths, type MachineRoots, tokenizePaths } from "../lib/steps/machineRoots";
+import { readStep, type StepReadRequest } from "../lib/steps/read";
 import { tagNewVersion } from "../lib/version/releaseTag";
 import { generateVersion, showVersion } from "../lib/version/version";
 import { settingsFromEnvironment } from "./stackConfig";
@@ -37,6 +40,7 @@ const USAGE = `usage: npm run --silent cli -- version show|generate [--source DI
        npm run --silent cli -- image stage|build|smoke|check|push
        npm run --silent cli -- apt aptly|wait
        npm run --silent cli -- supply attest
+       npm run --silent cli -- step read
 
   version show       the checkout's version: its release tag, or <next>-<branch>-SNAPSHOT
   version generate   the next release version, YYYYMMDD.PATCH (UTC date)
@@ -55,6 +59,10 @@ const USAGE = `usage: npm run --silent cli -- version show|generate [--source DI
   apt wait           wait until RALPH_APT_WAIT's version is in its apt index (AptIndexWait runs it)
   supply attest      SBOMs, provenance, Sigstore bundles (attached to pushed images), SHA256SUMS and its
                      signature for RALPH_SUPPLY_ATTEST (Attestations runs it; npm run verify checks them)
+  step read          whether what a step made is still there, for RALPH_STEP_READ (pulumi refresh runs it)
+
+  A step's request names paths from a root ({project}/build/…, {checkout}); RALPH_MACHINE_ROOTS says
+  where the roots are on this machine, and the result names them the same way.
 
   --source DIR        Ralph checkout (default: RALPH_SOURCE, else ../ralph beside this project, as for
                       npm run plan and npm run release; relative to the directory npm was started from)
@@ -83,15 +91,40 @@ function clock(): () => Date {
   return () => date;
 }
 
+/** Where a step's roots are on this machine (PipelineStep sets it); absent when the CLI is called by hand. */
+function machineRoots(): MachineRoots | undefined {
+  const value = process.env.RALPH_MACHINE_ROOTS;
+  return value ? (JSON.parse(value) as MachineRoots) : undefined;
+}
+
+function parseJson<T>(variable: string, value: string): T {
+  try {
+    const parsed = JSON.parse(value) as T;
+    const roots = machineRoots();
+    return roots ? expandPaths(parsed, roots) : parsed;
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new UsageError(`${variable} is not valid JSON.`);
+    throw error;
+  }
+}
+
 function jsonRequest<T>(variable: string): T {
   const value = process.env[variable];
   if (!value)
     throw new UsageError(`${variable} is not set: it carries the JSON request (the DebPackage component sets it).`);
-  try {
-    return JSON.parse(value) as T;
-  } catch {
-    throw new UsageError(`${variable} is not valid JSON.`);
-  }
+  return parseJson<T>(variable, value);
+}
+
+/** What the step printed the last time it ran (its own state), on this machine's paths. */
+function previousResult<T>(): T | undefined {
+  const value = process.env.RALPH_STEP_PREVIOUS;
+  return value ? parseJson<T>("RALPH_STEP_PREVIOUS", value) : undefined;
+}
+
+/** A step's result names this machine's paths from their roots, like its request. */
+function stepResult(json: string): string {
+  const roots = machineRoots();
+  return roots ? JSON.stringify(tokenizePaths(JSON.parse(json), roots)) : json;
 }
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -101,7 +134,17 @@ function registryFacts(): RegistryFacts {
   return {
     password: process.env.RALPH_REGISTRY_PASSWORD || undefined,
     recordedRefs: JSON.parse(process.env.RALPH_RECORDED_IMAGE_REFS || "{}") as Record<string, string>,
+    previous: previousResult<PushResult>(),
   };
+}
+
+async function step(action: string | undefined): Promise<string> {
+  if (action !== "read") throw new UsageError(USAGE);
+  const read = jsonRequest<StepReadRequest>("RALPH_STEP_READ");
+  const reading = await readStep(read, registryFacts());
+  const roots = machineRoots();
+  const result = reading.result === undefined ? undefined : JSON.stringify(reading.result);
+  return JSON.stringify({ present: reading.present, result: result && roots ? stepResult(result) : result });
 }
 
 async function deb(action: string | undefined): Promise<string> {
@@ -192,10 +235,11 @@ export async function run(argv: string[]): Promise<string> {
   if (values.help) return USAGE;
   const [command, action, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(USAGE);
-  if (command === "deb") return deb(action);
-  if (command === "image") return image(action);
-  if (command === "apt") return apt(action);
-  if (command === "supply") return supply(action);
+  if (command === "deb") return stepResult(await deb(action));
+  if (command === "image") return stepResult(await image(action));
+  if (command === "apt") return stepResult(await apt(action));
+  if (command === "supply") return stepResult(await supply(action));
+  if (command === "step") return step(action);
   if (command !== "version") throw new UsageError(USAGE);
   const options = {
     source: checkoutDir(values.source),

@@ -3,6 +3,7 @@
  * resources the program declared under mocks (cli/plan.ts). Pure.
  */
 import type { PushRequest } from "../lib/images/publish";
+import { stepRequestOf } from "./predictedOutputs";
 
 export interface PlannedResource {
   readonly urn: string;
@@ -80,7 +81,8 @@ export function dependencyOrder(resources: readonly PlannedResource[]): PlanStep
     return {
       step: levelOf(r.urn),
       name: r.name,
-      kind: r.type.split(":").pop() ?? r.type,
+      // `pulumi-nodejs:dynamic/deb:Build` reads as deb:Build; other types by their last part.
+      kind: /^pulumi-nodejs:dynamic\/(.+)$/.exec(r.type)?.[1] ?? r.type.split(":").pop() ?? r.type,
       after: after.map((urn) => byUrn.get(urn)?.name ?? urn).sort(),
       retained: r.retainOnDelete,
     };
@@ -94,9 +96,10 @@ function outputString(plan: Plan, key: string): string {
   return typeof value === "string" ? value : "";
 }
 
+/** The request of a step that reads it from `variable`, with this machine's paths. */
 function environmentOf(r: PlannedResource, variable: string): Record<string, unknown> | undefined {
-  const value = (r.inputs.environment as Record<string, string> | undefined)?.[variable];
-  return value ? (JSON.parse(value) as Record<string, unknown>) : undefined;
+  const step = stepRequestOf(r, true);
+  return step?.variable === variable ? (step.request as Record<string, unknown>) : undefined;
 }
 
 /** The plan as a reader wants it: what comes out, where it goes, and in which order. */

@@ -5,6 +5,7 @@
  */
 import type { AttestRequest } from "../lib/supply/attest";
 import { FILES } from "../lib/supply/files";
+import { expandPaths, type MachineRoots } from "../lib/steps/machineRoots";
 
 export interface DeclaredResource {
   readonly type: string;
@@ -22,6 +23,21 @@ export interface Unknowns {
   readonly registryDigest: string;
 }
 
+/**
+ * A pipeline step's request variable and request (any dynamic resource with a `variable` input),
+ * or undefined for any other resource. `onThisMachine` puts its paths back where they are.
+ */
+export function stepRequestOf(
+  resource: Pick<DeclaredResource, "type" | "inputs">,
+  onThisMachine = false,
+): { variable: string; request: unknown } | undefined {
+  const { type, inputs } = resource;
+  if (!type.startsWith("pulumi-nodejs:dynamic/") || typeof inputs.variable !== "string") return undefined;
+  const roots = (inputs.machine as { roots: MachineRoots } | undefined)?.roots;
+  const request = onThisMachine && roots ? expandPaths(inputs.request, roots) : inputs.request;
+  return { variable: inputs.variable, request };
+}
+
 export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns): Record<string, unknown> {
   const { type, inputs } = resource;
   // A first update: the stack has exported nothing yet.
@@ -33,10 +49,11 @@ export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns)
     const filename = `${inputs.packageName}_${inputs.version}_${inputs.architecture}.deb`;
     return { filename, packageUrl: `/api/v1/package/${filename}.json`, adopted: false };
   }
-  if (type !== "pulumi-nodejs:dynamic/pipeline:PipelineStep") return {};
-  const environment = (inputs.environment ?? {}) as Record<string, string>;
-  if (environment.RALPH_DEB_BUILD) {
-    const request = JSON.parse(environment.RALPH_DEB_BUILD);
+  const step = stepRequestOf(resource);
+  if (!step) return {};
+  // Requests and results name paths from their roots ({project}/build/…), as the real steps do.
+  const { variable, request } = step as { variable: string; request: any };
+  if (variable === "RALPH_DEB_BUILD") {
     const fileName = `ralph-core_${request.debianVersion}_amd64.deb`;
     const dir = `${request.outDir}/${request.debianVersion}`;
     return {
@@ -53,33 +70,32 @@ export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns)
       }),
     };
   }
-  if (environment.RALPH_DEB_VERIFY) return { stdout: "[]" };
-  if (environment.RALPH_DEB_CHECK) return { stdout: "{}" };
-  if (environment.RALPH_IMAGE_STAGE) {
-    const { contextDir, recipeDigest } = JSON.parse(environment.RALPH_IMAGE_STAGE);
+  if (variable === "RALPH_DEB_VERIFY") return { stdout: "[]" };
+  if (variable === "RALPH_DEB_CHECK") return { stdout: "{}" };
+  if (variable === "RALPH_IMAGE_STAGE") {
+    const { contextDir, recipeDigest } = request;
     return {
       stdout: JSON.stringify({ context: contextDir, dockerfile: `${contextDir}/Dockerfile`, digest: recipeDigest }),
     };
   }
-  if (environment.RALPH_IMAGE_BUILD) {
-    const { tag } = JSON.parse(environment.RALPH_IMAGE_BUILD);
-    return { stdout: JSON.stringify({ id: unknowns.imageId(resource.name), tag }) };
+  if (variable === "RALPH_IMAGE_BUILD") {
+    return { stdout: JSON.stringify({ id: unknowns.imageId(resource.name), tag: request.tag }) };
   }
-  if (environment.RALPH_IMAGE_SMOKE) return { stdout: environment.RALPH_IMAGE_SMOKE };
-  if (environment.RALPH_IMAGE_CHECK) {
-    const { targets } = JSON.parse(environment.RALPH_IMAGE_CHECK) as { targets: { image: string }[] };
+  if (variable === "RALPH_IMAGE_SMOKE") return { stdout: JSON.stringify(request) };
+  if (variable === "RALPH_IMAGE_CHECK") {
+    const { targets } = request as { targets: { image: string }[] };
     return { stdout: JSON.stringify(Object.fromEntries(targets.map(({ image }) => [image, { kind: "push" }]))) };
   }
-  if (environment.RALPH_IMAGE_PUSH) {
-    const { repository, tags } = JSON.parse(environment.RALPH_IMAGE_PUSH) as { repository: string; tags: string[] };
+  if (variable === "RALPH_IMAGE_PUSH") {
+    const { repository, tags } = request as { repository: string; tags: string[] };
     const digest = unknowns.registryDigest;
     return { stdout: JSON.stringify({ ref: `${repository}@${digest}`, digest, pushed: tags }) };
   }
-  if (environment.RALPH_APT_WAIT) return { stdout: environment.RALPH_APT_WAIT };
-  if (environment.RALPH_SUPPLY_ATTEST) {
-    const request = JSON.parse(environment.RALPH_SUPPLY_ATTEST) as AttestRequest;
-    const debFile = request.debPath.split("/").pop()!;
-    const images = request.images.map((image) => image.name);
+  if (variable === "RALPH_APT_WAIT") return { stdout: JSON.stringify(request) };
+  if (variable === "RALPH_SUPPLY_ATTEST") {
+    const attest = request as AttestRequest;
+    const debFile = attest.debPath.split("/").pop()!;
+    const images = attest.images.map((image) => image.name);
     const files = [
       debFile,
       FILES.debSbom(debFile),
@@ -89,22 +105,21 @@ export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns)
       FILES.sigstoreKey,
       ...images.map(FILES.imageBundle),
     ];
-    const attached = request.images
+    const attached = attest.images
       .filter((image) => image.pushedRef)
       .map((image) => [image.name, unknowns.registryDigest]);
     return {
       stdout: JSON.stringify({
-        artifactDir: request.artifactDir,
+        artifactDir: attest.artifactDir,
         sigstoreSigning: "throw-away key",
-        checksumsSigning: request.gpgKey ?? "throw-away key",
+        checksumsSigning: attest.gpgKey ?? "throw-away key",
         files,
         debSbom: FILES.debSbom(debFile),
         attached: Object.fromEntries(attached),
       }),
     };
   }
-  if (environment.RALPH_APTLY_PUBLISH) {
-    const request = JSON.parse(environment.RALPH_APTLY_PUBLISH);
+  if (variable === "RALPH_APTLY_PUBLISH") {
     return {
       stdout: JSON.stringify({
         publicDir: `${request.rootDir}/public`,

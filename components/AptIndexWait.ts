@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { IndexWaitRequest } from "../lib/publish/indexWait";
+import { STEP_KINDS } from "../lib/steps/kinds";
+import type { MachineRoots } from "../lib/steps/machineRoots";
 import { PipelineStep } from "./PipelineStep";
 
 export interface AptIndexWaitArgs {
@@ -14,7 +16,8 @@ export interface AptIndexWaitArgs {
   readonly after: pulumi.Resource[];
   /** Re-run when this changes (the published file's sha256). */
   readonly trigger: pulumi.Input<string>;
-  readonly projectDir: string;
+  /** Where this run's project is (never compared). */
+  readonly roots: MachineRoots;
 }
 
 /**
@@ -37,10 +40,10 @@ export class AptIndexWait extends pulumi.ComponentResource {
     this.ready = new PipelineStep(
       `${name}-poll`,
       {
-        create: "npm run --silent cli -- apt wait",
-        dir: args.projectDir,
-        environment: { RALPH_APT_WAIT: JSON.stringify(request) },
-        triggers: [args.trigger],
+        kind: STEP_KINDS.aptIndexWait,
+        request,
+        triggers: { debSha256: args.trigger },
+        roots: args.roots,
       },
       { parent: this, dependsOn: args.after },
     );

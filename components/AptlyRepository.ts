@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AptlyPublication, AptlyPublishRequest } from "../lib/publish/aptly";
+import { STEP_KINDS } from "../lib/steps/kinds";
+import type { MachineRoots } from "../lib/steps/machineRoots";
 import { PipelineStep } from "./PipelineStep";
 
 export interface AptlyRepositoryArgs {
@@ -16,8 +18,8 @@ export interface AptlyRepositoryArgs {
   readonly sha256: pulumi.Input<string>;
   /** GPG key id to sign with; unsigned when absent. */
   readonly gpgKey?: string;
-  /** This project's directory (the CLI the command runs). */
-  readonly projectDir: string;
+  /** Where this run's project is (never compared). */
+  readonly roots: MachineRoots;
 }
 
 /**
@@ -31,29 +33,27 @@ export class AptlyRepository extends pulumi.ComponentResource {
 
   constructor(name: string, args: AptlyRepositoryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ralph:publish:AptlyRepository", name, {}, opts);
-    const request = pulumi.all([args.debPath, args.sha256]).apply(([debPath, sha256]) =>
-      JSON.stringify({
-        rootDir: args.rootDir,
-        repository: args.repository,
-        distro: args.distro,
-        release: args.release,
-        prefix: args.prefix,
-        debPath,
-        sha256,
-        gpgKey: args.gpgKey,
-      } satisfies AptlyPublishRequest),
-    );
+    const request = pulumi.all([args.debPath, args.sha256]).apply(([debPath, sha256]): AptlyPublishRequest => ({
+      rootDir: args.rootDir,
+      repository: args.repository,
+      distro: args.distro,
+      release: args.release,
+      prefix: args.prefix,
+      debPath,
+      sha256,
+      gpgKey: args.gpgKey,
+    }));
     const publish = new PipelineStep(
       `${name}-publish`,
       {
-        create: "npm run --silent cli -- apt aptly",
-        dir: args.projectDir,
-        environment: { RALPH_APTLY_PUBLISH: request },
-        triggers: [args.sha256],
+        kind: STEP_KINDS.aptlyPublish,
+        request,
+        triggers: { debSha256: args.sha256 },
+        roots: args.roots,
       },
       { parent: this },
     );
-    this.publication = publish.stdout.apply((stdout) => JSON.parse(stdout) as AptlyPublication);
+    this.publication = publish.result<AptlyPublication>();
     this.registerOutputs({ publication: this.publication });
   }
 }

@@ -4,6 +4,8 @@ import type { Settings } from "../lib/config";
 import { type ImageName, imageRepository } from "../lib/images/names";
 import type { AttestRequest, AttestResult } from "../lib/supply/attest";
 import type { CheckoutVersion } from "../lib/version/version";
+import { STEP_KINDS } from "../lib/steps/kinds";
+import type { MachineRoots } from "../lib/steps/machineRoots";
 import { PipelineStep } from "./PipelineStep";
 import type { StackSecrets } from "./stackInputs";
 
@@ -13,8 +15,8 @@ const IMAGE_VENVS: Record<ImageName, string[]> = { ralph: ["/opt/ralph"], "ralph
 export interface AttestationsArgs {
   readonly settings: Settings;
   readonly checkout: CheckoutVersion;
-  /** This project's directory (the CLI; its commit goes into the provenance). */
-  readonly projectDir: string;
+  /** Where this run's project (the CLI; its commit goes into the provenance) and checkouts are. */
+  readonly roots: MachineRoots;
   /** The deb that passed the gate, and its sha256 (the step waits for the gate through it). */
   readonly debPath: pulumi.Output<string>;
   readonly verifiedDebSha256: pulumi.Output<string>;
@@ -65,7 +67,7 @@ export class Attestations extends pulumi.ComponentResource {
           config: { ...settings },
           stack: pulumi.getStack(),
         },
-        projectDir: args.projectDir,
+        projectDir: args.roots.project,
         gpgKey: settings.aptly.gpgKey,
         sigstore: settings.sigstore,
         registryUsername: settings.images.username,
@@ -73,18 +75,22 @@ export class Attestations extends pulumi.ComponentResource {
     const step = new PipelineStep(
       `${name}-attest`,
       {
-        create: "npm run --silent cli -- supply attest",
-        dir: args.projectDir,
-        environment: { RALPH_SUPPLY_ATTEST: request.apply((r) => JSON.stringify(r)) },
+        kind: STEP_KINDS.attest,
+        request,
+        roots: args.roots,
         runtimeEnvironment: {
           RALPH_SIGNING_KEY: args.secrets.signingKey ?? "",
           RALPH_REGISTRY_PASSWORD: args.secrets.registryPassword ?? "",
         },
-        triggers: [args.verifiedDebSha256, args.imageIds.apply(JSON.stringify), args.imageRefs.apply(JSON.stringify)],
+        triggers: {
+          debSha256: args.verifiedDebSha256,
+          imageIds: args.imageIds.apply(JSON.stringify),
+          imageRefs: args.imageRefs.apply(JSON.stringify),
+        },
       },
       { parent: this, dependsOn: args.after },
     );
-    this.result = step.stdout.apply((stdout) => JSON.parse(stdout) as AttestResult);
+    this.result = step.result<AttestResult>();
     this.artifactDir = this.result.artifactDir;
     this.registerOutputs({ artifactDir: this.artifactDir, result: this.result });
   }

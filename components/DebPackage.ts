@@ -5,7 +5,7 @@ import type { Settings } from "../lib/config";
 import {
   type DebArtifact,
   type DebBuildRequest,
-  buildFingerprint,
+  buildTriggers,
   buildsFrontEnd,
   directoryDigest,
   workingTreeId,
@@ -15,6 +15,8 @@ import { buildDepends, distributionProfile, renderControl } from "../lib/deb/dis
 import type { CheckoutVersion, Mode } from "../lib/version/version";
 import { builderBuildArgs } from "../lib/deb/builder";
 import { ImageBuild } from "./ImageBuild";
+import { STEP_KINDS } from "../lib/steps/kinds";
+import type { MachineRoots } from "../lib/steps/machineRoots";
 import { PipelineStep } from "./PipelineStep";
 
 export interface DebPackageArgs {
@@ -26,8 +28,8 @@ export interface DebPackageArgs {
   readonly distribution: string;
   /** Builder, base image, Python/Node minimums, pip arguments. */
   readonly deb: Settings["deb"];
-  /** This project's directory: recipes (debian/, docker/) and the CLI the commands run. */
-  readonly projectDir: string;
+  /** Where this run's project (recipes in debian/ and docker/, the CLI) and checkout are. */
+  readonly roots: MachineRoots;
   /** Artifacts go to `<outDir>/<debianVersion>/`. */
   readonly outDir: string;
   /** The stack's mode: a release's artifact is never overwritten. */
@@ -56,7 +58,8 @@ export class DebPackage extends pulumi.ComponentResource {
 
   constructor(name: string, args: DebPackageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ralph:deb:DebPackage", name, {}, opts);
-    const { checkout, deb, projectDir } = args;
+    const { checkout, deb, roots } = args;
+    const projectDir = roots.project;
     const debianDir = join(projectDir, "debian");
     const profile = distributionProfile(args.distribution);
     if (!profile) throw new Error(`no packaging profile for ${args.distribution}`);
@@ -100,7 +103,8 @@ export class DebPackage extends pulumi.ComponentResource {
       builder = new ImageBuild(
         `${name}-builder`,
         {
-          projectDir,
+          roots,
+          purpose: "deb builder",
           request: {
             context,
             dockerfile,
@@ -116,19 +120,26 @@ export class DebPackage extends pulumi.ComponentResource {
     }
 
     const request = pulumi.output(this.builderImage).apply((builderImage) => ({ ...baseRequest, builderImage }));
-    this.fingerprint = request.apply((r) => buildFingerprint(r, recipeDigest));
+    const triggers = request.apply((r) => buildTriggers(r, recipeDigest));
+    this.fingerprint = triggers.fingerprint;
 
     const build = new PipelineStep(
       `${name}-build`,
       {
-        create: "npm run --silent cli -- deb build",
-        dir: projectDir,
-        environment: { RALPH_DEB_BUILD: request.apply((r) => JSON.stringify(r)) },
-        triggers: [this.fingerprint],
+        kind: STEP_KINDS.debBuild,
+        request,
+        triggers: {
+          fingerprint: triggers.fingerprint,
+          commit: triggers.commit,
+          tree: triggers.tree,
+          packaging: triggers.packaging,
+          builder: triggers.builder,
+        },
+        roots,
       },
       { parent: this, dependsOn: [...(args.after ?? []), ...(builder ? [builder] : [])] },
     );
-    this.artifact = build.stdout.apply((stdout) => JSON.parse(stdout) as DebArtifact);
+    this.artifact = build.result<DebArtifact>();
     this.path = this.artifact.path;
     this.sha256 = this.artifact.sha256;
     this.checksumsPath = this.artifact.checksumsPath;
@@ -144,14 +155,14 @@ export class DebPackage extends pulumi.ComponentResource {
     const verify = new PipelineStep(
       `${name}-verify`,
       {
-        create: "npm run --silent cli -- deb verify",
-        dir: projectDir,
-        environment: { RALPH_DEB_VERIFY: verifyRequest.apply((r) => JSON.stringify(r)) },
-        triggers: [this.sha256],
+        kind: STEP_KINDS.debVerify,
+        request: verifyRequest,
+        triggers: { debSha256: this.sha256 },
+        roots,
       },
       { parent: this, dependsOn: [build] },
     );
-    this.verification = verify.stdout.apply((stdout) => JSON.parse(stdout) as CheckResult[]);
+    this.verification = verify.result<CheckResult[]>();
     this.verifiedSha256 = pulumi.all([this.sha256, this.verification]).apply(([sha256]) => sha256);
 
     this.registerOutputs({

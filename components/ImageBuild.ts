@@ -1,12 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ImageBuildRequest } from "../lib/images/build";
+import { STEP_KINDS } from "../lib/steps/kinds";
+import type { MachineRoots } from "../lib/steps/machineRoots";
 import { PipelineStep } from "./PipelineStep";
 
 export interface ImageBuildArgs {
   /** What to build; any change (the context's digest included) builds it again. */
   readonly request: pulumi.Input<ImageBuildRequest>;
-  /** This project's directory (the CLI). */
-  readonly projectDir: string;
+  /** Where this run's project and checkouts are (never compared). */
+  readonly roots: MachineRoots;
+  /** The deb's builder image, or one of the images released (each its own resource type). */
+  readonly purpose: "deb builder" | "release image";
 }
 
 /**
@@ -21,12 +25,12 @@ export class ImageBuild extends PipelineStep {
     super(
       name,
       {
-        create: "npm run --silent cli -- image build",
-        dir: args.projectDir,
-        environment: { RALPH_IMAGE_BUILD: pulumi.output(args.request).apply((r) => JSON.stringify(r)) },
+        kind: args.purpose === "deb builder" ? STEP_KINDS.debBuilder : STEP_KINDS.imageBuild,
+        request: args.request,
+        roots: args.roots,
       },
       opts,
     );
-    this.imageId = this.stdout.apply((stdout) => (JSON.parse(stdout) as { id: string }).id);
+    this.imageId = this.result<{ id: string }>().apply((built) => built?.id);
   }
 }

@@ -21,8 +21,10 @@ export interface PackagecloudPackageArgs {
   /** The deb's version (Debian form). */
   readonly version: pulumi.Input<string>;
   readonly architecture: pulumi.Input<string>;
-  /** The verified .deb on this machine. */
+  /** The verified .deb, named from the project directory (`{project}/build/…`). */
   readonly debPath: pulumi.Input<string>;
+  /** This run's project directory, where `{project}` is: never compared. */
+  readonly projectDir: string;
   /** Its sha256, as verified: the upload is refused if the file no longer matches. */
   readonly sha256: pulumi.Input<string>;
   /** API token; pass a secret. Kept secret in state. */
@@ -42,6 +44,7 @@ interface ProviderInputs {
   version: string;
   architecture: string;
   debPath: string;
+  projectDir: string;
   sha256: string;
   token: string;
   yankOnDelete: boolean;
@@ -99,7 +102,8 @@ export const packagecloudProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: ProviderInputs): Promise<pulumi.dynamic.CreateResult<ProviderOutputs>> {
-    const published = await publishDeb(connection(inputs), coordinates(inputs), inputs.debPath, inputs.sha256);
+    const debPath = inputs.debPath.replace(/^\{project\}(?=\/)/, inputs.projectDir);
+    const published = await publishDeb(connection(inputs), coordinates(inputs), debPath, inputs.sha256);
     return {
       id: `${inputs.repository}/${inputs.distro}/${inputs.release}/${published.filename}`,
       outs: { ...inputs, filename: published.filename, packageUrl: published.packageUrl, adopted: published.adopted },

@@ -1,26 +1,37 @@
 import * as pulumi from "@pulumi/pulumi";
+import { LEGACY_STEP_TYPE, type StepKind, stepCommandLine } from "../lib/steps/kinds";
+import { type MachineRoots, tokenizePaths } from "../lib/steps/machineRoots";
 
 export interface PipelineStepArgs {
-  /** The shell command to run, e.g. `npm run --silent cli -- deb build`. Its stdout is the step's result. */
-  readonly create: pulumi.Input<string>;
-  /** Directory it runs in (this project's, for the CLI). */
-  readonly dir: pulumi.Input<string>;
-  /** Extra environment: the step's JSON request. */
-  readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-  /** Any change here runs the step again as a replacement. */
-  readonly triggers?: pulumi.Input<pulumi.Input<string>[]>;
+  /** What the step is (lib/steps/kinds): its type token and the CLI command it runs. */
+  readonly kind: StepKind;
+  /** The step's JSON request; paths under a machine root are stored from the root (`{project}/…`). */
+  readonly request: pulumi.Input<unknown>;
   /**
-   * Environment the command needs that is no reason to run it again (a password, what the stack
-   * recorded last time). Stored as a secret; never compared.
+   * What the step's result is made of, by name: any change runs the step again as a replacement,
+   * and `pulumi preview --diff` names the field that changed.
+   */
+  readonly triggers?: Record<string, pulumi.Input<string>>;
+  /** Where this run's roots are: never compared, so another clone or checkout path changes nothing. */
+  readonly roots: MachineRoots;
+  /**
+   * Environment the command needs that is no reason to run it again (a password). Stored as a
+   * secret; never compared.
    */
   readonly runtimeEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 interface StepInputs {
+  /** The command line: compared. */
   create: string;
-  dir: string;
-  environment?: Record<string, string>;
-  triggers?: string[];
+  /** The variable that carries the request. */
+  variable: string;
+  request: unknown;
+  triggers?: Record<string, string>;
+  /** Names of the trigger fields a stack written before they were named holds as a list. */
+  legacyTriggers?: string[];
+  /** This run's machine: not compared. */
+  machine: { roots: MachineRoots };
   runtimeEnvironment?: Record<string, string>;
 }
 
@@ -28,17 +39,30 @@ interface StepOutputs extends StepInputs {
   stdout: string;
 }
 
+/** A step as stacks written before kinds and named triggers stored it. */
+interface LegacyStepOutputs {
+  create: string;
+  dir: string;
+  environment?: Record<string, string>;
+  triggers?: string[];
+  stdout: string;
+}
+
 /**
- * Runs the command, streaming its stderr to the engine (progress shows under `pulumi up`) and keeping
- * its stdout. Ctrl-C needs nothing here: the engine lets a running step finish and records it, then
- * stops, so a cancelled up never leaves a step half-recorded.
+ * Runs the CLI command in this run's project directory, streaming its stderr to the engine (progress
+ * shows under `pulumi up`) and keeping its stdout. Ctrl-C needs nothing here: the engine lets a
+ * running step finish and records it, then stops, so a cancelled up never leaves a step half-recorded.
  */
-async function runStep(inputs: StepInputs): Promise<string> {
+async function runCommand(
+  command: string,
+  cwd: string,
+  environment: Record<string, string | undefined>,
+): Promise<string> {
   const { spawn } = require("node:child_process") as typeof import("node:child_process");
   return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", inputs.create], {
-      cwd: inputs.dir,
-      env: { ...process.env, ...inputs.environment, ...inputs.runtimeEnvironment },
+    const child = spawn("/bin/sh", ["-c", command], {
+      cwd,
+      env: { ...process.env, ...environment },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const stdout: Buffer[] = [];
@@ -53,21 +77,50 @@ async function runStep(inputs: StepInputs): Promise<string> {
     child.on("close", (code, signal) => {
       if (code === 0) return resolve(Buffer.concat(stdout).toString());
       const how = signal ? `was stopped by ${signal}` : `exited with ${code}`;
-      reject(new Error(`\`${inputs.create}\` ${how}:\n${stderrTail.join("").trimEnd()}`));
+      reject(new Error(`\`${command}\` ${how}:\n${stderrTail.join("").trimEnd()}`));
     });
+  });
+}
+
+/** Runs the step; `previous` is what it printed last time (its own record: a push adopts its own tag). */
+function runStep(inputs: StepInputs, previous?: string): Promise<string> {
+  return runCommand(inputs.create, inputs.machine.roots.project, {
+    ...inputs.runtimeEnvironment,
+    [inputs.variable]: JSON.stringify(inputs.request),
+    RALPH_MACHINE_ROOTS: JSON.stringify(inputs.machine.roots),
+    RALPH_STEP_PREVIOUS: previous ?? "",
   });
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 /**
- * The semantics of @pulumi/command's local Command, for the one kind of command this pipeline runs:
- * triggers replace, any other change runs it again, delete leaves its artifacts alone.
+ * A stack written before requests were stored from their roots compares its absolute request with
+ * this run's request put back on this machine: the same step on the same machine stays the same.
+ */
+function legacyDiff(olds: LegacyStepOutputs, news: StepInputs): pulumi.dynamic.DiffResult {
+  const { roots } = news.machine;
+  let request = JSON.stringify(news.request ?? null);
+  for (const [name, path] of Object.entries(roots)) {
+    if (typeof path === "string") request = request.split(`"{${name}}`).join(JSON.stringify(path).slice(0, -1));
+  }
+  const before = olds.environment?.[news.variable];
+  const requestChanged = before === undefined || !same(JSON.parse(before), JSON.parse(request));
+  const triggersNow = (news.legacyTriggers ?? []).map((name) => news.triggers?.[name]);
+  const replaces = same(olds.triggers ?? [], triggersNow) ? [] : ["triggers"];
+  return { changes: replaces.length > 0 || requestChanged || olds.create !== news.create, replaces };
+}
+
+/**
+ * The semantics of @pulumi/command's local Command for the one kind of command this pipeline runs,
+ * plus a read: triggers replace, any other change runs it again, refresh asks the CLI whether what
+ * the step made is still there, delete leaves its artifacts alone.
  */
 export const pipelineStepProvider: pulumi.dynamic.ResourceProvider = {
-  async diff(_id: string, olds: StepOutputs, news: StepInputs): Promise<pulumi.dynamic.DiffResult> {
+  async diff(_id: string, olds: StepOutputs | LegacyStepOutputs, news: StepInputs): Promise<pulumi.dynamic.DiffResult> {
+    if (!("request" in olds)) return legacyDiff(olds, news);
     const replaces = same(olds.triggers, news.triggers) ? [] : ["triggers"];
-    const changed = (["create", "dir", "environment"] as const).some((key) => !same(olds[key], news[key]));
+    const changed = olds.create !== news.create || olds.variable !== news.variable || !same(olds.request, news.request);
     return { changes: replaces.length > 0 || changed, replaces, deleteBeforeReplace: false };
   },
 
@@ -77,8 +130,31 @@ export const pipelineStepProvider: pulumi.dynamic.ResourceProvider = {
     return { id: randomUUID(), outs: { ...inputs, stdout } };
   },
 
-  async update(_id: string, _olds: StepOutputs, news: StepInputs): Promise<pulumi.dynamic.UpdateResult<StepOutputs>> {
-    return { outs: { ...news, stdout: await runStep(news) } };
+  async update(_id: string, olds: StepOutputs, news: StepInputs): Promise<pulumi.dynamic.UpdateResult<StepOutputs>> {
+    return { outs: { ...news, stdout: await runStep(news, olds.stdout) } };
+  },
+
+  /**
+   * What the step made, as it is now (`pulumi refresh`, `up --refresh`): the CLI looks (a deb in
+   * build/, a local image, a registry tag). Gone reads as gone, and the next `up` makes it again. The
+   * project directory is the one this refresh runs in: the provider runs in the program's directory.
+   */
+  async read(id: string, props: StepOutputs | LegacyStepOutputs): Promise<pulumi.dynamic.ReadResult<StepOutputs>> {
+    if (!("request" in props)) return { id, props: props as unknown as StepOutputs };
+    const roots = { ...props.machine.roots, project: process.cwd() };
+    const read = await runCommand("npm run --silent cli -- step read", roots.project, {
+      ...props.runtimeEnvironment,
+      RALPH_STEP_READ: JSON.stringify({
+        command: props.create.replace(/^npm run --silent cli -- /, ""),
+        request: props.request,
+        result: props.stdout ? JSON.parse(props.stdout) : undefined,
+      }),
+      RALPH_MACHINE_ROOTS: JSON.stringify(roots),
+    });
+    const found = JSON.parse(read) as { present: boolean; result?: string };
+    // An empty id tells the engine the artifact is gone: refresh drops the step and `up` runs it again.
+    if (!found.present) return {};
+    return { id, props: { ...props, stdout: found.result ?? props.stdout } };
   },
 
   async delete(): Promise<void> {
@@ -89,20 +165,45 @@ export const pipelineStepProvider: pulumi.dynamic.ResourceProvider = {
 /**
  * One step of the pipeline that runs on this machine: this project's CLI with a JSON request. A
  * dynamic resource, so a step needs nothing but the Pulumi CLI and Node: no provider plugin to fetch.
+ * Each kind its own type (`pulumi-nodejs:dynamic/deb:Build`, …), aliased from the single type that
+ * every step had before.
  */
 export class PipelineStep extends pulumi.dynamic.Resource {
   /** What the command printed on stdout (the step's JSON result). */
   declare readonly stdout: pulumi.Output<string>;
 
   constructor(name: string, args: PipelineStepArgs, opts?: pulumi.CustomResourceOptions) {
+    const { kind, roots } = args;
     const runtimeEnvironment = args.runtimeEnvironment && pulumi.secret(args.runtimeEnvironment);
+    const triggers = args.triggers && pulumi.output(args.triggers).apply((t) => tokenizePaths(t, roots));
     super(
       pipelineStepProvider,
       name,
-      { ...args, runtimeEnvironment, stdout: undefined },
-      { ...opts, additionalSecretOutputs: ["runtimeEnvironment", ...(opts?.additionalSecretOutputs ?? [])] },
-      "pipeline",
-      "PipelineStep",
+      {
+        create: stepCommandLine(kind),
+        variable: kind.variable,
+        request: (pulumi.output(args.request) as pulumi.Output<unknown>).apply((r) => tokenizePaths(r, roots)),
+        triggers,
+        legacyTriggers: [...kind.legacyTriggers],
+        machine: { roots },
+        runtimeEnvironment,
+        stdout: undefined,
+      },
+      {
+        ...opts,
+        aliases: [...(opts?.aliases ?? []), { type: LEGACY_STEP_TYPE }],
+        additionalSecretOutputs: ["runtimeEnvironment", ...(opts?.additionalSecretOutputs ?? [])],
+      },
+      kind.module,
+      kind.type,
     );
+  }
+
+  /**
+   * The step's JSON result. Unknown where the step neither ran nor has state (`pulumi up --target`
+   * of another step): what consumes it is left out too, as in a preview, instead of failing.
+   */
+  result<T>(): pulumi.Output<T> {
+    return this.stdout.apply((stdout) => (stdout ? JSON.parse(stdout) : pulumi.unknown) as T);
   }
 }

@@ -5,14 +5,16 @@ import { builtImages } from "../lib/images/names";
 import { type PublishedCheckRequest, versionTagTarget } from "../lib/images/publish";
 import type { PublishedDebRequest } from "../lib/publish/published";
 import type { CheckoutVersion } from "../lib/version/version";
+import { STEP_KINDS } from "../lib/steps/kinds";
+import type { MachineRoots } from "../lib/steps/machineRoots";
 import { PipelineStep } from "./PipelineStep";
 import type { StackRecord, StackSecrets } from "./stackInputs";
 
 export interface PublishedCheckArgs {
   readonly settings: Settings;
   readonly checkout: CheckoutVersion;
-  /** This project's directory (the CLI). */
-  readonly projectDir: string;
+  /** Where this run's project is (never compared). */
+  readonly roots: MachineRoots;
   /** Where each version's artifacts (and the record of its image pushes) live. */
   readonly outDir: string;
   readonly secrets: StackSecrets;
@@ -42,7 +44,7 @@ export class PublishedCheck extends pulumi.ComponentResource {
 
   constructor(name: string, args: PublishedCheckArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ralph:release:PublishedCheck", name, {}, opts);
-    const { settings, checkout, projectDir } = args;
+    const { settings, checkout, roots } = args;
     const { distro, release } = settings.distribution;
     const { debTargets } = settings.publish;
     this.steps = [];
@@ -61,9 +63,9 @@ export class PublishedCheck extends pulumi.ComponentResource {
         new PipelineStep(
           `${name}-deb`,
           {
-            create: "npm run --silent cli -- deb check",
-            dir: projectDir,
-            environment: { RALPH_DEB_CHECK: JSON.stringify(request) },
+            kind: STEP_KINDS.debPublishedCheck,
+            request,
+            roots,
             runtimeEnvironment: {
               RALPH_PACKAGECLOUD_TOKEN: args.secrets.packagecloudToken ?? "",
               RALPH_RECORDED_DEB_SHA256: args.recorded.apply((r) => r.debSha256 ?? ""),
@@ -83,9 +85,9 @@ export class PublishedCheck extends pulumi.ComponentResource {
         new PipelineStep(
           `${name}-images`,
           {
-            create: "npm run --silent cli -- image check",
-            dir: projectDir,
-            environment: { RALPH_IMAGE_CHECK: JSON.stringify(request) },
+            kind: STEP_KINDS.imagePublishedCheck,
+            request,
+            roots,
             runtimeEnvironment: registryStepEnvironment(args.secrets.registryPassword, args.recorded),
           },
           { parent: this },

@@ -7,6 +7,8 @@ import { directoryDigest } from "../lib/deb/build";
 import { type PushRequest, type PushResult, versionTagTarget } from "../lib/images/publish";
 import { type CheckoutVersion, parseReleaseTag } from "../lib/version/version";
 import { ImageBuild } from "./ImageBuild";
+import { STEP_KINDS } from "../lib/steps/kinds";
+import type { MachineRoots } from "../lib/steps/machineRoots";
 import { PipelineStep } from "./PipelineStep";
 import { registryStepEnvironment } from "./PublishedCheck";
 import type { StackRecord } from "./stackInputs";
@@ -22,8 +24,8 @@ export interface RalphImagesArgs {
   readonly aptSource?: AptSource;
   /** Release: what makes the version installable from `aptSource` (the index wait). */
   readonly installableAfter: pulumi.Resource[];
-  /** This project's directory (recipes in docker/, the CLI). */
-  readonly projectDir: string;
+  /** Where this run's project (recipes in docker/, the CLI) and checkouts are. */
+  readonly roots: MachineRoots;
   readonly outDir: string;
   /** Registry password, as a secret; with `settings.images.username` it logs in to push. */
   readonly registryPassword?: pulumi.Output<string>;
@@ -49,7 +51,8 @@ export class RalphImages extends pulumi.ComponentResource {
 
   constructor(name: string, args: RalphImagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ralph:images:RalphImages", name, {}, opts);
-    const { settings, checkout, projectDir } = args;
+    const { settings, checkout, roots } = args;
+    const projectDir = roots.project;
     const { images } = settings;
     const snapshot = settings.mode === "snapshot";
     this.tags = imageTags(settings.mode, checkout.version, checkout.newestOnMain);
@@ -61,23 +64,19 @@ export class RalphImages extends pulumi.ComponentResource {
     const stage = new PipelineStep(
       `${name}-ralph-context`,
       {
-        create: "npm run --silent cli -- image stage",
-        dir: projectDir,
-        environment: {
-          RALPH_IMAGE_STAGE: pulumi.all([args.debPath, args.verifiedDebSha256]).apply(([debPath]) =>
-            JSON.stringify({
-              recipeDir: join(projectDir, "docker", "ralph"),
-              recipeDigest: directoryDigest(join(projectDir, "docker", "ralph")),
-              contextDir: ralphContextDir(args.outDir, checkout.debianVersion),
-              debPath: snapshot ? debPath : undefined,
-            }),
-          ),
-        },
-        triggers: [args.verifiedDebSha256],
+        kind: STEP_KINDS.imageContext,
+        request: pulumi.all([args.debPath, args.verifiedDebSha256]).apply(([debPath]) => ({
+          recipeDir: join(projectDir, "docker", "ralph"),
+          recipeDigest: directoryDigest(join(projectDir, "docker", "ralph")),
+          contextDir: ralphContextDir(args.outDir, checkout.debianVersion),
+          debPath: snapshot ? debPath : undefined,
+        })),
+        triggers: { debSha256: args.verifiedDebSha256 },
+        roots,
       },
       { parent: this },
     );
-    const staged = stage.stdout.apply((stdout) => JSON.parse(stdout) as StagedContext);
+    const staged = stage.result<StagedContext>();
 
     const build = (
       image: ImageName | "inkpy-unlabelled",
@@ -88,7 +87,8 @@ export class RalphImages extends pulumi.ComponentResource {
       new ImageBuild(
         `${name}-${image}`,
         {
-          projectDir,
+          roots,
+          purpose: "release image",
           request: pulumi
             .all([from.context, from.dockerfile, from.digest, pulumi.output(buildArgs)])
             .apply(([context, dockerfile, contextDigest, args]) => ({
@@ -144,7 +144,7 @@ export class RalphImages extends pulumi.ComponentResource {
         [],
       );
     // static copies from exactly this ralph build, by id.
-    const ralphSmoke = this.smoke(name, "ralph", ralph, projectDir);
+    const ralphSmoke = this.smoke(name, "ralph", ralph, roots);
     const staticImage = build(
       "ralph-static-nginx",
       recipe("static"),
@@ -163,7 +163,7 @@ export class RalphImages extends pulumi.ComponentResource {
     ];
     // Every image passed its smoke test before any is pushed: no half-published release.
     const allSmoked = built.map(([image, local]) =>
-      image === "ralph" ? ralphSmoke : this.smoke(name, image, local, projectDir),
+      image === "ralph" ? ralphSmoke : this.smoke(name, image, local, roots),
     );
     this.localIds = pulumi.all(Object.fromEntries(built.map(([image, local]) => [image, local.imageId])));
 
@@ -189,14 +189,14 @@ export class RalphImages extends pulumi.ComponentResource {
         const push = new PipelineStep(
           `${name}-${image}-push`,
           {
-            create: "npm run --silent cli -- image push",
-            dir: projectDir,
-            environment: { RALPH_IMAGE_PUSH: request.apply((r) => JSON.stringify(r)) },
+            kind: STEP_KINDS.imagePush,
+            request,
+            roots,
             runtimeEnvironment,
           },
           { parent: this, dependsOn: allSmoked },
         );
-        refs[image] = push.stdout.apply((stdout) => (JSON.parse(stdout) as PushResult).ref);
+        refs[image] = push.result<PushResult>().ref;
       }
       this.pushedRefs = pulumi.all(refs as Record<string, pulumi.Output<string>>);
     }
@@ -204,16 +204,14 @@ export class RalphImages extends pulumi.ComponentResource {
     this.registerOutputs({ localIds: this.localIds, pushedRefs: this.pushedRefs, tags: this.tags });
   }
 
-  private smoke(name: string, image: ImageName, built: ImageBuild, projectDir: string): PipelineStep {
+  private smoke(name: string, image: ImageName, built: ImageBuild, roots: MachineRoots): PipelineStep {
     return new PipelineStep(
       `${name}-${image}-smoke`,
       {
-        create: "npm run --silent cli -- image smoke",
-        dir: projectDir,
-        environment: {
-          RALPH_IMAGE_SMOKE: built.imageId.apply((id) => JSON.stringify({ kind: SMOKE_KIND[image], image: id })),
-        },
-        triggers: [built.imageId],
+        kind: STEP_KINDS.imageSmoke,
+        request: built.imageId.apply((id) => ({ kind: SMOKE_KIND[image], image: id })),
+        triggers: { image: built.imageId },
+        roots,
       },
       { parent: this },
     );

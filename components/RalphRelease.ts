@@ -14,6 +14,7 @@ import {
 } from "../lib/images/names";
 import type { CheckoutVersion, Mode } from "../lib/version/version";
 import { aptlyPublicationFor } from "../lib/publish/aptly";
+import type { MachineRoots } from "../lib/steps/machineRoots";
 import { AptIndexWait } from "./AptIndexWait";
 import { AptlyRepository } from "./AptlyRepository";
 import { Attestations } from "./Attestations";
@@ -76,6 +77,8 @@ export class RalphRelease extends pulumi.ComponentResource {
   readonly githubRelease?: GithubRelease;
   /** The publish workflow's GitHub environment, when `githubEnvironment` names one. */
   readonly releaseEnvironment?: ReleaseEnvironment;
+  /** Where this run's project and checkouts are: steps name paths from them (`{project}/build/…`). */
+  readonly roots: MachineRoots;
 
   constructor(name: string, args: RalphReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ralph:release:RalphRelease", name, {}, opts);
@@ -90,31 +93,54 @@ export class RalphRelease extends pulumi.ComponentResource {
     this.commit = pulumi.output(checkout.commit);
     const release = settings.mode === "release";
     const outDir = `${args.projectDir}/build`;
+    // Where this run's project and checkouts are: steps store their paths from these roots.
+    const roots: MachineRoots = (this.roots = {
+      project: args.projectDir,
+      checkout: settings.source,
+      ...(settings.images.inkpy ? { inkpy: settings.images.inkpy.context } : {}),
+    });
+    // Children are named from this component's name; `was` keeps the URN of a stack written before.
+    const child = (suffix: string, was: string): { name: string; aliases: pulumi.Alias[] } => {
+      const childName = `${name}-${suffix}`;
+      return { name: childName, aliases: childName === was ? [] : [{ name: was }] };
+    };
+    const names = {
+      published: child("published", "published"),
+      core: child("core", "ralph-core"),
+      packagecloud: child("core-packagecloud", "ralph-core-packagecloud"),
+      aptly: child("core-aptly", "ralph-core-aptly"),
+      index: child("core-index", "ralph-core-index"),
+      images: child("images", "images"),
+      supplyChain: child("supply-chain", "supply-chain"),
+      github: child("github", "github"),
+      githubRelease: child("github-release", "github-release"),
+      githubEnvironment: child("github-environment", "github-environment"),
+    };
     // published check: a release's version is unpublished or this stack's own on every target and in
     // the registry, or nothing is built at all.
     this.publishedCheck = release
       ? new PublishedCheck(
-          "published",
-          { settings, checkout, projectDir: args.projectDir, outDir, secrets: args.secrets, recorded: args.recorded },
-          { parent: this },
+          names.published.name,
+          { settings, checkout, roots, outDir, secrets: args.secrets, recorded: args.recorded },
+          { parent: this, aliases: names.published.aliases },
         )
       : undefined;
     const checked = this.publishedCheck?.steps ?? [];
     // changelog + deb + verify + checksums: debian/changelog from git, the build in its builder, the
     // verification gate, SHA256SUMS beside the artifact.
     this.deb = new DebPackage(
-      "ralph-core",
+      names.core.name,
       {
         source: settings.source,
         checkout,
         distribution: settings.distribution.name,
         deb: settings.deb,
-        projectDir: args.projectDir,
+        roots,
         outDir,
         mode: settings.mode,
         after: checked,
       },
-      { parent: this },
+      { parent: this, aliases: names.core.aliases },
     );
     // publish: the verified deb to each target; a release's packages survive `pulumi destroy`.
     this.debLocations = debLocations(settings);
@@ -122,7 +148,7 @@ export class RalphRelease extends pulumi.ComponentResource {
     const artifact = this.deb.artifact;
     if (settings.publish.debTargets.includes("packagecloud")) {
       this.packagecloud = new PackagecloudPackage(
-        "ralph-core-packagecloud",
+        names.packagecloud.name,
         {
           url: settings.packagecloud.url,
           repository: settings.packagecloud.repository,
@@ -132,16 +158,21 @@ export class RalphRelease extends pulumi.ComponentResource {
           version: artifact.version,
           architecture: artifact.architecture,
           debPath: this.deb.path,
+          projectDir: args.projectDir,
           sha256: this.deb.verifiedSha256,
           token: args.secrets.packagecloudToken ?? pulumi.secret(""),
           yankOnDelete: !release,
         },
-        { parent: this, retainOnDelete: release },
+        {
+          parent: this,
+          aliases: names.packagecloud.aliases,
+          retainOnDelete: release,
+        },
       );
     }
     if (settings.publish.debTargets.includes("aptly")) {
       this.aptly = new AptlyRepository(
-        "ralph-core-aptly",
+        names.aptly.name,
         {
           rootDir: settings.aptly.root,
           ...aptlyPublicationFor(settings.mode, distro, distroRelease),
@@ -150,9 +181,9 @@ export class RalphRelease extends pulumi.ComponentResource {
           debPath: this.deb.path,
           sha256: this.deb.verifiedSha256,
           gpgKey: settings.aptly.gpgKey,
-          projectDir: args.projectDir,
+          roots,
         },
-        { parent: this, retainOnDelete: release },
+        { parent: this, aliases: names.aptly.aliases, retainOnDelete: release },
       );
     }
     // index wait: the release ralph image installs ralph-core from its repository, once installable
@@ -162,7 +193,7 @@ export class RalphRelease extends pulumi.ComponentResource {
     const indexWait =
       aptSource &&
       new AptIndexWait(
-        "ralph-core-index",
+        names.index.name,
         {
           baseUrl: aptSource.baseUrl,
           release: distroRelease,
@@ -171,16 +202,16 @@ export class RalphRelease extends pulumi.ComponentResource {
           deadlineSeconds: settings.indexWaitSeconds,
           after: published,
           trigger: this.deb.verifiedSha256,
-          projectDir: args.projectDir,
+          roots,
         },
-        { parent: this },
+        { parent: this, aliases: names.index.aliases },
       );
     // images + smoke: ralph from the verified deb (snapshot) or its repository (release), static from
     // that exact ralph build, inkpy beside them; each smoke-tested, then (publishImages) pushed.
     // A deb-only stack (`images: false`) stops before this step.
     this.images = settings.images.build
       ? new RalphImages(
-          "images",
+          names.images.name,
           {
             settings,
             checkout,
@@ -188,13 +219,13 @@ export class RalphRelease extends pulumi.ComponentResource {
             verifiedDebSha256: this.deb.verifiedSha256,
             aptSource,
             installableAfter: indexWait ? [indexWait.ready] : [],
-            projectDir: args.projectDir,
+            roots,
             outDir,
             registryPassword: args.secrets.registryPassword,
             recorded: args.recorded,
             after: checked,
           },
-          { parent: this },
+          { parent: this, aliases: names.images.aliases },
         )
       : undefined;
     this.imageIds = this.images?.localIds ?? pulumi.output<Record<string, string>>({});
@@ -202,11 +233,11 @@ export class RalphRelease extends pulumi.ComponentResource {
     // attest: SBOMs, SLSA provenance and Sigstore bundles (attached to the pushed images), SHA256SUMS
     // over all of it, GPG-signed: what `npm run verify` checks.
     this.attestations = new Attestations(
-      "supply-chain",
+      names.supplyChain.name,
       {
         settings,
         checkout,
-        projectDir: args.projectDir,
+        roots,
         debPath: this.deb.path,
         verifiedDebSha256: this.deb.verifiedSha256,
         builderImage: this.deb.builderImage,
@@ -215,22 +246,22 @@ export class RalphRelease extends pulumi.ComponentResource {
         after: this.images ? [this.images] : [],
         secrets: args.secrets,
       },
-      { parent: this },
+      { parent: this, aliases: names.supplyChain.aliases },
     );
     // release: the GitHub release, last, announcing every artifact by checksum and digest.
     const { github: gh } = settings;
     const githubProvider =
       (settings.publish.githubRelease || gh.environment !== undefined) &&
       new github.Provider(
-        "github",
+        names.github.name,
         { owner: splitRepository(gh.repository).owner, token: args.secrets.githubToken },
-        { parent: this },
+        { parent: this, aliases: names.github.aliases },
       );
     if (githubProvider && settings.publish.githubRelease) {
       const changes = changesSince(settings.source, checkout.commit);
       const tags = imageTags(settings.mode, checkout.version, checkout.newestOnMain);
       this.githubRelease = new GithubRelease(
-        "github-release",
+        names.githubRelease.name,
         {
           repository: gh.repository,
           tag: checkout.version,
@@ -254,7 +285,7 @@ export class RalphRelease extends pulumi.ComponentResource {
           after: [...published, ...(this.images ? [this.images] : []), this.attestations],
           provider: githubProvider,
         },
-        { parent: this },
+        { parent: this, aliases: names.githubRelease.aliases },
       );
     }
     // The publish workflow's environment: what `up` of this stack needs, for release tags only.
@@ -265,7 +296,7 @@ export class RalphRelease extends pulumi.ComponentResource {
         return value ? [[name, value] as const] : [];
       });
       this.releaseEnvironment = new ReleaseEnvironment(
-        "github-environment",
+        names.githubEnvironment.name,
         {
           repository: gh.repository,
           environment: gh.environment,
@@ -273,7 +304,7 @@ export class RalphRelease extends pulumi.ComponentResource {
           secrets: Object.fromEntries(secrets),
           provider: githubProvider,
         },
-        { parent: this },
+        { parent: this, aliases: names.githubEnvironment.aliases },
       );
     }
     this.imageTags = pulumi.output(imageTags(settings.mode, checkout.version, checkout.newestOnMain));

@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { EngineEvent, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,11 +73,13 @@ describe("snapshot stack, deb only, under the real engine", () => {
   let project: EngineProject;
   let repo: GitRepo;
   let stack: Stack;
+  let config: Record<string, string>;
 
   beforeAll(async () => {
     project = engineProject();
     repo = ralphFixtureRepo();
-    stack = await project.stack("snapshot", debOnlyToBoth(repo), { packagecloudToken: server.token });
+    config = debOnlyToBoth(repo);
+    stack = await project.stack("snapshot", config, { packagecloudToken: server.token });
   }, 2 * MINUTES);
 
   it(
@@ -116,6 +118,31 @@ describe("snapshot stack, deb only, under the real engine", () => {
   );
 
   it(
+    "the same stack from another clone of the project, the checkout at another path: preview changes nothing",
+    async () => {
+      const laptop = engineProject({ sameBackendAs: project });
+      const checkout = join(tempDir(), "src", "ralph");
+      execFileSync("git", ["clone", "--quiet", repo.dir, checkout]);
+      const there = await laptop.stack(
+        "snapshot",
+        { ...config, source: checkout },
+        { packagecloudToken: server.token },
+      );
+      expect(await preview(there)).toEqual([]);
+    },
+    5 * MINUTES,
+  );
+
+  it(
+    "up --refresh with everything in place: each step reads back what it made and nothing changes",
+    async () => {
+      const result = await stack.up({ refresh: true });
+      expect(Object.keys(result.summary.resourceChanges ?? {})).toEqual(["same"]);
+    },
+    5 * MINUTES,
+  );
+
+  it(
     "one changed Ralph source file: preview lists the deb chain and nothing else; up converges",
     async () => {
       repo.commit("Fix the DC view", "src/ralph/dc_view.py");
@@ -124,7 +151,7 @@ describe("snapshot stack, deb only, under the real engine", () => {
         "ralph-core-build",
         "ralph-core-packagecloud",
         "ralph-core-verify",
-        "supply-chain-attest",
+        "ralph-supply-chain-attest",
       ]);
       const result = await stack.up();
       expect(result.summary.result).toBe("succeeded");
@@ -154,7 +181,7 @@ describe("snapshot stack, deb only, under the real engine", () => {
         "ralph-core-build",
         "ralph-core-packagecloud",
         "ralph-core-verify",
-        "supply-chain-attest",
+        "ralph-supply-chain-attest",
       ]);
       const debFile = value(result.outputs, "debPath").split("/").at(-1) as string;
       expect(server.packages.filter((p) => p.filename === debFile)).toHaveLength(1);
@@ -382,6 +409,28 @@ describe("a released version is published once, under the real engine", () => {
     25 * MINUTES,
   );
 
+  it(
+    "up --refresh on the machine that released, build/ gone: the deb rebuilt in its builder to the same bytes, attested again, nothing pushed",
+    async () => {
+      const artifactDir = dirname(value(released().outputs, "debPath"));
+      rmSync(artifactDir, { recursive: true, force: true });
+      const events: EngineEvent[] = [];
+      const stack = await machine.stack("release", config);
+      const result = await stack.up({ refresh: true, onEvent: (event) => events.push(event) });
+      expect(steps(events)).toEqual({
+        "ralph-core-build": ["create"],
+        "ralph-images-ralph-context": ["create"],
+        "ralph-supply-chain-attest": ["create"],
+      });
+      expect(sha256Of(value(result.outputs, "debPath"))).toBe(value(released().outputs, "debSha256"));
+      expect(result.outputs.imageRefs.value).toEqual(refs);
+      expect(puts()).toBe(6);
+      const verified = verifyCli(machine.dir);
+      expect(verified.status, verified.stdout).toBe(0);
+    },
+    15 * MINUTES,
+  );
+
   it("one changed byte in the released deb (a copy of its build directory): its sum's line fails", () => {
     const artifactDir = dirname(value(released().outputs, "debPath"));
     const tampered = join(tempDir("ralph-release-tampered-"), "20241124.1");
@@ -425,7 +474,9 @@ describe("a released version is published once, under the real engine", () => {
       expect(String(elsewhere.result)).toMatch(
         /ralph-core_20241124\.1_amd64\.deb is already published on aptly .* no record of building it/,
       );
-      expect(elsewhere.ran.filter((name) => name.startsWith("ralph-core-") || name.startsWith("images-"))).toEqual([]);
+      expect(
+        elsewhere.ran.filter((name) => name.startsWith("ralph-core-") || name.startsWith("ralph-images-")),
+      ).toEqual([]);
       expect(puts()).toBe(6);
     },
     10 * MINUTES,
@@ -447,7 +498,9 @@ describe("a released version is published once, under the real engine", () => {
       expect(String(overMoved.result)).toContain(
         `127.0.0.1:5000/${namespace}/ralph:20241124.1 is already published as ${moved}, and this stack recorded pushing ${refs.ralph.split("@")[1]}`,
       );
-      expect(overMoved.ran.filter((name) => name.startsWith("ralph-core-") || name.startsWith("images-"))).toEqual([]);
+      expect(
+        overMoved.ran.filter((name) => name.startsWith("ralph-core-") || name.startsWith("ralph-images-")),
+      ).toEqual([]);
     },
     10 * MINUTES,
   );

@@ -33,7 +33,7 @@ describe("snapshot stack", () => {
       "ralph-static-nginx": "localhost:5000/allegro/ralph-static-nginx",
     });
     expect(outputs.notices).toEqual([expect.stringMatching(/^inkpy left out: no Dockerfile in \.\.\/inkpy/)]);
-    expect(resources.filter((r) => r.name.startsWith("images-inkpy"))).toEqual([]);
+    expect(resources.filter((r) => r.name.startsWith("ralph-images-inkpy"))).toEqual([]);
     expect(resources.map((r) => r.type)).toContain("ralph:release:RalphRelease");
   });
 
@@ -64,7 +64,7 @@ describe("no provider plugin for anything but GitHub", () => {
       SECRET_KEYS,
     );
     const custom = resources.filter((r) => !r.type.startsWith("ralph:"));
-    expect(custom.some((r) => r.name === "images-ralph-push")).toBe(true);
+    expect(custom.some((r) => r.name === "ralph-images-ralph-push")).toBe(true);
     // The release reads its own last outputs through Pulumi's built-in StackReference; all else is ours.
     expect(new Set(custom.map((r) => r.type.split(":")[0]))).toEqual(new Set(["pulumi-nodejs", "pulumi"]));
     expect(custom.filter((r) => r.type.startsWith("pulumi:")).map((r) => r.type)).toEqual([
@@ -87,7 +87,7 @@ describe("deb-only stack (images false)", () => {
       "ralph-core-aptly-publish",
       "ralph-core-build",
       "ralph-core-verify",
-      "supply-chain-attest",
+      "ralph-supply-chain-attest",
     ]);
     // Every step is one of this project's dynamic resources: the engine and Node are all it needs.
     expect(new Set(custom.map((r) => r.type.split(":")[0]))).toEqual(new Set(["pulumi-nodejs"]));
@@ -109,7 +109,7 @@ describe("deb-only stack (images false)", () => {
     const custom = resources.filter((r) => !r.type.startsWith("ralph:")).map((r) => r.name);
     expect(custom).toContain("ralph-core-packagecloud");
     expect(custom).not.toContain("ralph-core-index-poll");
-    expect(custom.filter((name) => name.startsWith("images-"))).toEqual([]);
+    expect(custom.filter((name) => name.startsWith("ralph-images-"))).toEqual([]);
   });
 });
 

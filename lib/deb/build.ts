@@ -132,6 +132,20 @@ export function directoryDigest(dir: string): string {
  * The build's fingerprint: a hash of exactly what affects the deb. Same inputs → same value, so
  * Pulumi does not rebuild; any change → a new value, so it does.
  */
+/**
+ * The build's triggers, by name: the fingerprint of everything, and beside it what most often
+ * changes, so `pulumi preview --diff` says why the deb is built again.
+ */
+export function buildTriggers(request: DebBuildRequest, builderRecipeDigest: string): Record<string, string> {
+  return {
+    fingerprint: buildFingerprint(request, builderRecipeDigest),
+    commit: request.commit,
+    tree: request.treeId,
+    packaging: directoryDigest(request.debianDir),
+    builder: request.builderImage ?? "host",
+  };
+}
+
 export function buildFingerprint(request: DebBuildRequest, builderRecipeDigest: string): string {
   const inputs = {
     treeId: request.treeId,

@@ -29,6 +29,8 @@ export interface RegistryFacts {
   readonly password?: string;
   /** The stack's `imageRefs` from its last update (`<repository>@<digest>` by image). */
   readonly recordedRefs: Readonly<Record<string, string>>;
+  /** What this very push step recorded last time (its own state): the record that is never stale. */
+  readonly previous?: PushResult;
 }
 
 interface RegistryAccess {
@@ -36,7 +38,12 @@ interface RegistryAccess {
   readonly username?: string;
 }
 
-async function openSession<T>(request: RegistryAccess, facts: RegistryFacts, use: (s: RegistrySession) => Promise<T>) {
+/** A session with the registry the request names, logged in when it names a username. */
+export async function openRegistrySession<T>(
+  request: RegistryAccess,
+  facts: Pick<RegistryFacts, "password">,
+  use: (s: RegistrySession) => Promise<T>,
+): Promise<T> {
   if (request.username && !facts.password) {
     throw new UserError(
       `registryUsername is ${request.username} but registryPassword is not set: pulumi config set --secret registryPassword …`,
@@ -61,14 +68,21 @@ export interface VersionTagTarget {
   readonly recordFile: string;
 }
 
-/** Decides one version tag from the registry and this stack's two records (state first, then the file). */
+/**
+ * Decides one version tag from the registry and this stack's records: the push step's own state first
+ * (written even when the update as a whole failed), then the file beside the deb (written the moment
+ * the tag is), then the stack's outputs of its last complete update.
+ */
 async function decide(session: RegistrySession, target: VersionTagTarget, facts: RegistryFacts): Promise<TagDecision> {
   const reference = `${target.repository}:${target.tag}`;
+  const own = facts.previous && digestOfRef(facts.previous.ref, target.repository);
   return decideVersionTag({
     reference,
     published: await session.digestOf(reference),
     recorded:
-      digestOfRef(facts.recordedRefs[target.image], target.repository) ?? readRecord(target.recordFile, reference),
+      own ??
+      readRecord(target.recordFile, reference) ??
+      digestOfRef(facts.recordedRefs[target.image], target.repository),
     recordFile: target.recordFile,
   });
 }
@@ -100,7 +114,7 @@ export async function checkPublishedImages(
   request: PublishedCheckRequest,
   facts: RegistryFacts,
 ): Promise<Record<string, TagDecision>> {
-  return openSession(request, facts, async (session) => {
+  return openRegistrySession(request, facts, async (session) => {
     const decisions: Record<string, TagDecision> = {};
     const refusals: string[] = [];
     for (const target of request.targets) {
@@ -135,6 +149,11 @@ export interface PushResult {
   readonly pushed: readonly string[];
   /** The release version `latest` already points at, newer than this one: `latest` was left alone. */
   readonly latestStays?: string;
+  /**
+   * Set by a refresh when the version tag no longer serves `digest` (moved, or gone): the next `up`
+   * runs the push again, which re-pushes a snapshot's tag and refuses a release's.
+   */
+  readonly drift?: string;
 }
 
 /**
@@ -156,28 +175,44 @@ export async function pushImage(
   log: (line: string) => void = () => {},
 ): Promise<PushResult> {
   const versionReference = `${request.repository}:${request.tags[0]}`;
-  return openSession(request, facts, async (session) => {
+  return openRegistrySession(request, facts, async (session) => {
     const decision = request.versionTag ? await decide(session, request.versionTag, facts) : { kind: "push" as const };
-    if (decision.kind === "adopt") {
-      log(`${versionReference} is already this stack's ${decision.digest}: nothing pushed`);
-      return { ref: `${request.repository}@${decision.digest}`, digest: decision.digest, pushed: [] };
-    }
     const latestStays = request.tags.includes("latest")
       ? newerLatest(request.tags[0], await session.versionLabelOf(`${request.repository}:latest`))
       : undefined;
     if (latestStays) log(`${request.repository}:latest stays at ${latestStays}, newer than ${request.tags[0]}`);
-    for (const tag of request.tags.filter((t) => t !== "latest" || !latestStays)) {
-      log(`pushing ${request.repository}:${tag}`);
-      await session.push(request.localImage, `${request.repository}:${tag}`);
+    const [, ...otherTags] = request.tags.filter((t) => t !== "latest" || !latestStays);
+    if (decision.kind === "adopt") {
+      // The version tag is this stack's. A push that died after writing it left the other tags behind:
+      // they are written from the registry's copy, by digest, so no local image is needed.
+      log(`${versionReference} is already this stack's ${decision.digest}`);
+      const pushed: string[] = [];
+      for (const tag of otherTags) {
+        const reference = `${request.repository}:${tag}`;
+        if ((await session.digestOf(reference)) === decision.digest) continue;
+        log(`tagging ${reference} as ${decision.digest}`);
+        await session.copy(`${request.repository}@${decision.digest}`, reference);
+        pushed.push(tag);
+      }
+      if (pushed.length === 0) log("nothing pushed");
+      const ref = `${request.repository}@${decision.digest}`;
+      return { ref, digest: decision.digest, pushed, ...(latestStays ? { latestStays } : {}) };
     }
+    log(`pushing ${versionReference}`);
+    await session.push(request.localImage, versionReference);
     const digest = await session.digestOf(versionReference);
     if (!digest) throw new UserError(`${versionReference} was pushed but the registry does not serve it`);
+    // Recorded the moment it is written: a run that dies on the next tag adopts it when run again.
     if (request.versionTag) {
       const record: PushRecord = { reference: versionReference, digest };
       mkdirSync(dirname(request.versionTag.recordFile), { recursive: true });
       writeFileSync(request.versionTag.recordFile, `${JSON.stringify(record, null, 2)}\n`);
     }
-    const pushed = request.tags.filter((t) => t !== "latest" || !latestStays);
+    for (const tag of otherTags) {
+      log(`pushing ${request.repository}:${tag}`);
+      await session.push(request.localImage, `${request.repository}:${tag}`);
+    }
+    const pushed = [request.tags[0], ...otherTags];
     return { ref: `${request.repository}@${digest}`, digest, pushed, ...(latestStays ? { latestStays } : {}) };
   });
 }

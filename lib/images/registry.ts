@@ -162,6 +162,20 @@ export class RegistrySession {
     }
   }
 
+  /**
+   * Writes `reference` (`host/path:tag`) from `source` (`host/path@sha256:…`) inside the registry: the
+   * same manifest, byte for byte, so the tag serves the same digest.
+   */
+  async copy(source: string, reference: string): Promise<void> {
+    const args = ["copy", "--preserve-digests"];
+    if (this.username) args.push("--authfile", this.authFile());
+    if (isLoopbackRegistry(registryHost(reference))) args.push("--src-tls-verify=false", "--dest-tls-verify=false");
+    const result = await runTool("skopeo", [...args, `docker://${source}`, `docker://${reference}`], this.env());
+    if (result.status !== 0) {
+      throw new RegistryError(`skopeo copy of ${source} to ${reference} failed:\n${tail(result.stderr, 20)}`);
+    }
+  }
+
   /** Forgets the login: the throw-away config goes. */
   close(): void {
     rmSync(this.configDir, { recursive: true, force: true });

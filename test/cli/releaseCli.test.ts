@@ -21,13 +21,13 @@ const URN = (type: string, name: string) =>
   `urn:pulumi:release::ralph-release::ralph:release:RalphRelease$${type}::${name}`;
 const BUILD = {
   op: "create",
-  urn: URN("pulumi-nodejs:dynamic/pipeline:PipelineStep", "ralph-core-build"),
-  type: "pulumi-nodejs:dynamic/pipeline:PipelineStep",
+  urn: URN("pulumi-nodejs:dynamic/deb:Build", "ralph-core-build"),
+  type: "pulumi-nodejs:dynamic/deb:Build",
 };
 const PUSH = {
   op: "create",
-  urn: URN("pulumi-nodejs:dynamic/pipeline:PipelineStep", "images-ralph-push"),
-  type: "pulumi-nodejs:dynamic/pipeline:PipelineStep",
+  urn: URN("pulumi-nodejs:dynamic/images:Push", "ralph-images-ralph-push"),
+  type: "pulumi-nodejs:dynamic/images:Push",
 };
 
 const UP_OUTPUTS: OperationResult = {
@@ -239,11 +239,11 @@ describe("runRelease", () => {
     expect(workspace.config.registryPassword).toEqual({ value: "pw-4711", secret: true });
     expect(progress.split("\n")).toEqual([
       "ralph-release: up of stack release (ralph-release)",
-      "  + create  ralph-core-build (pulumi-nodejs:dynamic/pipeline:PipelineStep) …",
+      "  + create  ralph-core-build (pulumi-nodejs:dynamic/deb:Build) …",
       "    ralph-core-build: dpkg-buildpackage: binary-only upload",
       "  + created  ralph-core-build 1.5 s",
-      "  + create  images-ralph-push (pulumi-nodejs:dynamic/pipeline:PipelineStep) …",
-      "  + created  images-ralph-push 1.5 s",
+      "  + create  ralph-images-ralph-push (pulumi-nodejs:dynamic/images:Push) …",
+      "  + created  ralph-images-ralph-push 1.5 s",
     ]);
     expect(result).toBe(
       [
@@ -295,7 +295,11 @@ describe("runRelease", () => {
   });
 
   it("a failed step: non-zero exit, the failing resource named with its error, as text and JSON", async () => {
-    const verify = { ...BUILD, urn: URN("pulumi-nodejs:dynamic/pipeline:PipelineStep", "ralph-core-verify") };
+    const verify = {
+      ...BUILD,
+      urn: URN("pulumi-nodejs:dynamic/deb:Verify", "ralph-core-verify"),
+      type: "pulumi-nodejs:dynamic/deb:Verify",
+    };
     const events: EngineEvent[] = [
       { resourcePreEvent: { metadata: verify } },
       { diagnosticEvent: { urn: verify.urn, message: "lintian: E: ralph-core: no-copyright-file", severity: "error" } },
@@ -305,7 +309,7 @@ describe("runRelease", () => {
     const text = await release(["snapshot", "up", "--branch", "feature/ABC_12"], failing());
     expect(text.code).toBe(1);
     expect(text.result).toMatch(
-      /snapshot-feature-ABC-12 up: failed in \d+ s\n  failed at ralph-core-verify \(pulumi-nodejs:dynamic\/pipeline:PipelineStep\)\n    lintian: E: ralph-core: no-copyright-file/,
+      /snapshot-feature-ABC-12 up: failed in \d+ s\n  failed at ralph-core-verify \(pulumi-nodejs:dynamic\/deb:Verify\)\n    lintian: E: ralph-core: no-copyright-file/,
     );
     const json = JSON.parse(
       (await release(["snapshot", "up", "--branch", "feature/ABC_12", "--json"], failing())).result,
@@ -314,7 +318,7 @@ describe("runRelease", () => {
       result: "failed",
       failed: {
         name: "ralph-core-verify",
-        type: "pulumi-nodejs:dynamic/pipeline:PipelineStep",
+        type: "pulumi-nodejs:dynamic/deb:Verify",
         message: "lintian: E: ralph-core: no-copyright-file",
       },
     });

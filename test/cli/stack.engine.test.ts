@@ -40,7 +40,7 @@ describe("npm run up and up:release, under the real engine", () => {
 
     const up = npmRun(project.dir, env, "up");
     expect(up.output).not.toMatch(/passphrase/i);
-    expect(up.output).toMatch(/PipelineStep ralph-core-build created/);
+    expect(up.output).toMatch(/deb:Build ralph-core-build created/);
     expect(up.status).toBe(0);
 
     const release = npmRun(project.dir, env, "up:release");

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { removeTempDirs, tempDir } from "../support/gitRepo";
-import { imageBuildOf, mockImageId, runProgram, RELEASE_SETTINGS, SECRET_KEYS } from "../support/pulumi";
+import { imageBuildOf, mockImageId, runProgram, RELEASE_SETTINGS, SECRET_KEYS, stepRequest } from "../support/pulumi";
 import { addFrontEnd, ralphFixtureRepo } from "../support/ralphFixture";
 
 afterAll(removeTempDirs);
@@ -33,16 +33,23 @@ describe("DebPackage under the program", () => {
 
     const build = r["ralph-core-build"];
     expect(build.inputs.create).toBe("npm run --silent cli -- deb build");
-    const request = JSON.parse((build.inputs.environment as Record<string, string>).RALPH_DEB_BUILD);
+    const request = stepRequest<Record<string, unknown>>(build, "RALPH_DEB_BUILD")!;
     expect(request).toMatchObject({
       source: repo.dir,
       debianVersion: `${String(outputs.version).split("-")[0]}~feature.ABC.12.SNAPSHOT.1`,
       builderImage: mockImageId("ralph-core-builder"),
       treeId: repo.git("rev-parse", "HEAD^{tree}"),
     });
-    expect((build.inputs.triggers as string[])[0]).toMatch(/^[0-9a-f]{64}$/);
+    // Triggers by name: the fingerprint of everything, and what most often changes.
+    expect(build.inputs.triggers).toEqual({
+      fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+      commit: repo.git("rev-parse", "HEAD"),
+      tree: repo.git("rev-parse", "HEAD^{tree}"),
+      packaging: expect.stringMatching(/^[0-9a-f]{64}$/),
+      builder: mockImageId("ralph-core-builder"),
+    });
 
-    const verify = JSON.parse((r["ralph-core-verify"].inputs.environment as Record<string, string>).RALPH_DEB_VERIFY);
+    const verify = stepRequest<Record<string, unknown>>(r["ralph-core-verify"], "RALPH_DEB_VERIFY")!;
     expect(verify).toMatchObject({ checkerImage: mockImageId("ralph-core-builder"), installImage: "debian:bookworm" });
     expect(verify.debPath).toBe(outputs.debPath);
     expect(outputs.debPath).toMatch(/\/build\/.*SNAPSHOT\.1\/ralph-core_.*SNAPSHOT\.1_amd64\.deb$/);
@@ -85,11 +92,11 @@ describe("DebPackage under the program", () => {
     );
     const r = byName(resources);
     expect(r["ralph-core-builder"]).toBeUndefined();
-    const request = JSON.parse((r["ralph-core-build"].inputs.environment as Record<string, string>).RALPH_DEB_BUILD);
+    const request = stepRequest<Record<string, unknown>>(r["ralph-core-build"], "RALPH_DEB_BUILD")!;
     expect(request.debianVersion).toBe("20241124.1");
     expect(request.builderImage).toBeUndefined();
     expect(request.keepExisting).toBe(true);
-    const verify = JSON.parse((r["ralph-core-verify"].inputs.environment as Record<string, string>).RALPH_DEB_VERIFY);
+    const verify = stepRequest<Record<string, unknown>>(r["ralph-core-verify"], "RALPH_DEB_VERIFY")!;
     expect(verify).toMatchObject({ installImage: "localhost/debian:bookworm", expected: { version: "20241124.1" } });
     expect(verify.checkerImage).toBeUndefined();
   });
@@ -98,7 +105,7 @@ describe("DebPackage under the program", () => {
     const repo = ralphFixtureRepo();
     const trigger = async () => {
       const { resources } = await runProgram("snapshot", { source: repo.dir, builder: "host" });
-      return (byName(resources)["ralph-core-build"].inputs.triggers as string[])[0];
+      return (byName(resources)["ralph-core-build"].inputs.triggers as Record<string, string>).fingerprint;
     };
     const first = await trigger();
     expect(await trigger()).toBe(first);

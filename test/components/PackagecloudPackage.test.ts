@@ -45,6 +45,7 @@ function inputs(bytes: Buffer, overrides: Record<string, unknown> = {}) {
     version: "20261124.1",
     architecture: "amd64",
     debPath,
+    projectDir: "/nowhere",
     sha256: createHash("sha256").update(bytes).digest("hex"),
     token: server.token,
     yankOnDelete: false,

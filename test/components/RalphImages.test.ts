@@ -7,6 +7,7 @@ import {
   RELEASE_SETTINGS,
   runProgram,
   SECRET_KEYS,
+  stepRequest,
 } from "../support/pulumi";
 import { ralphFixtureRepo } from "../support/ralphFixture";
 
@@ -14,7 +15,14 @@ afterAll(removeTempDirs);
 
 type Resource = { name: string; type: string; inputs: Record<string, unknown> };
 /** Resources register asynchronously: compare as sets, in a stable order. */
-const sorted = <T>(items: T[]) => [...items].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+const sorted = <T>(items: T[]) => [...items].sort((a, b) => (canonical(a) < canonical(b) ? -1 : 1));
+// Key order is whatever the engine sent: compare by sorted keys.
+const canonical = (value: unknown) =>
+  JSON.stringify(value, (_key, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
 const named = (resources: Resource[], name: string) => resources.find((r) => r.name === name) as Resource;
 const buildOf = (r: Resource) => {
   const request = imageBuildOf(r) ?? expect.fail(`${r.name} is not an image build`);
@@ -27,18 +35,20 @@ describe("RalphImages under the program", () => {
     repo.checkout("-b", "feature/ABC_12");
     const { outputs, resources } = await runProgram("snapshot", { source: repo.dir, inkpySource: INKPY_CHECKOUT });
     const version = outputs.version as string;
-    const images = resources.filter((r) => imageBuildOf(r) !== undefined && r.name.startsWith("images-"));
+    const images = resources.filter((r) => imageBuildOf(r) !== undefined && r.name.startsWith("ralph-images-"));
     expect(sorted(images.map((r) => [r.name, buildOf(r).tag]))).toEqual(
       sorted([
-        ["images-ralph", `localhost:5000/allegro/ralph:${version}`],
-        ["images-inkpy", `localhost:5000/allegro/inkpy:${version}`],
-        ["images-inkpy-unlabelled", `ralph-release/inkpy-unlabelled:${version}`],
-        ["images-ralph-static-nginx", `localhost:5000/allegro/ralph-static-nginx:${version}`],
+        ["ralph-images-ralph", `localhost:5000/allegro/ralph:${version}`],
+        ["ralph-images-inkpy", `localhost:5000/allegro/inkpy:${version}`],
+        ["ralph-images-inkpy-unlabelled", `ralph-release/inkpy-unlabelled:${version}`],
+        ["ralph-images-ralph-static-nginx", `localhost:5000/allegro/ralph-static-nginx:${version}`],
       ]),
     );
-    const [ralph, inkpy, staticImage] = ["images-ralph", "images-inkpy", "images-ralph-static-nginx"].map((n) =>
-      buildOf(named(images, n)),
-    );
+    const [ralph, inkpy, staticImage] = [
+      "ralph-images-ralph",
+      "ralph-images-inkpy",
+      "ralph-images-ralph-static-nginx",
+    ].map((n) => buildOf(named(images, n)));
     const labels = {
       RALPH_VERSION: version,
       VCS_REF: repo.git("rev-parse", "HEAD"),
@@ -58,10 +68,10 @@ describe("RalphImages under the program", () => {
     );
     expect(staticImage.args).toEqual({
       ...labels,
-      RALPH_IMAGE: mockImageId("images-ralph"),
+      RALPH_IMAGE: mockImageId("ralph-images-ralph"),
       NGINX_IMAGE: "nginx:stable",
     });
-    expect(buildOf(named(images, "images-inkpy-unlabelled"))).toMatchObject({
+    expect(buildOf(named(images, "ralph-images-inkpy-unlabelled"))).toMatchObject({
       context: INKPY_CHECKOUT,
       dockerfile: `${INKPY_CHECKOUT}/Dockerfile`,
       args: { ...labels, BASE_IMAGE: "ubuntu:jammy" },
@@ -69,24 +79,22 @@ describe("RalphImages under the program", () => {
     // inkpy's recipe is its own project's: our labels go on in a layer of our own, over exactly that build.
     expect(inkpy.args).toEqual({
       ...labels,
-      IMAGE: mockImageId("images-inkpy-unlabelled"),
+      IMAGE: mockImageId("ralph-images-inkpy-unlabelled"),
       TITLE: "inkpy",
       DESCRIPTION: "Ralph's document rendering service",
     });
 
-    const stage = JSON.parse(
-      (resources.find((r) => r.name === "images-ralph-context")?.inputs.environment as Record<string, string>)
-        .RALPH_IMAGE_STAGE,
-    );
+    const stage = stepRequest<{ debPath: string }>(
+      named(resources, "ralph-images-ralph-context"),
+      "RALPH_IMAGE_STAGE",
+    )!;
     expect(stage.debPath).toBe(outputs.debPath);
-    const smokes = resources
-      .filter((r) => r.name.endsWith("-smoke"))
-      .map((r) => JSON.parse((r.inputs.environment as Record<string, string>).RALPH_IMAGE_SMOKE));
+    const smokes = resources.filter((r) => r.name.endsWith("-smoke")).map((r) => stepRequest(r, "RALPH_IMAGE_SMOKE"));
     expect(sorted(smokes)).toEqual(
       sorted([
-        { kind: "ralph", image: mockImageId("images-ralph") },
-        { kind: "static", image: mockImageId("images-ralph-static-nginx") },
-        { kind: "inkpy", image: mockImageId("images-inkpy") },
+        { kind: "ralph", image: mockImageId("ralph-images-ralph") },
+        { kind: "static", image: mockImageId("ralph-images-ralph-static-nginx") },
+        { kind: "inkpy", image: mockImageId("ralph-images-inkpy") },
       ]),
     );
     expect(pushRequests(resources)).toEqual([]);
@@ -125,10 +133,12 @@ describe("RalphImages under the program", () => {
     );
     // Each push takes the image its smoke test passed, by id.
     expect(sorted(pushes.map((p) => p.localImage))).toEqual(
-      sorted(["ralph", "ralph-static-nginx", "inkpy"].map((image) => mockImageId(`images-${image}`))),
+      sorted(["ralph", "ralph-static-nginx", "inkpy"].map((image) => mockImageId(`ralph-images-${image}`))),
     );
     // Nothing checks the registry before a snapshot builds, and the stack does not read its own record.
-    expect(resources.filter((r) => r.name.startsWith("published-") || r.type.includes("StackReference"))).toEqual([]);
+    expect(resources.filter((r) => r.name.startsWith("ralph-published-") || r.type.includes("StackReference"))).toEqual(
+      [],
+    );
     expect(outputs.imageRefs).toEqual({
       ralph: `127.0.0.1:5000/allegro/ralph@sha256:${"d".repeat(64)}`,
       "ralph-static-nginx": `127.0.0.1:5000/allegro/ralph-static-nginx@sha256:${"d".repeat(64)}`,
@@ -140,7 +150,7 @@ describe("RalphImages under the program", () => {
     const repo = ralphFixtureRepo();
     repo.checkout("--detach", "20241124.1");
     const { resources } = await runProgram("release", { source: repo.dir, ...RELEASE_SETTINGS }, SECRET_KEYS);
-    const ralph = buildOf(named(resources, "images-ralph"));
+    const ralph = buildOf(named(resources, "ralph-images-ralph"));
     expect(ralph.args).toMatchObject({ SNAPSHOT: "0", DEBIAN_VERSION: "20241124.1", RALPH_VERSION: "20241124.1" });
     const pushes = pushRequests(resources);
     expect(
@@ -158,7 +168,7 @@ describe("RalphImages under the program", () => {
     );
     // The password reaches the pushes only as a secret in their runtime environment.
     for (const push of resources.filter((r) => r.name.endsWith("-push"))) {
-      expect(JSON.stringify(push.inputs.environment)).not.toContain("pw-4711");
+      expect(JSON.stringify(push.inputs.request)).not.toContain("pw-4711");
     }
   });
 });
@@ -172,5 +182,5 @@ type PushRequestSeen = {
 };
 const pushRequests = (resources: Resource[]) =>
   resources
-    .filter((r) => r.name.startsWith("images-") && r.name.endsWith("-push"))
-    .map((r) => JSON.parse((r.inputs.environment as Record<string, string>).RALPH_IMAGE_PUSH) as PushRequestSeen);
+    .filter((r) => r.name.startsWith("ralph-images-") && r.name.endsWith("-push"))
+    .map((r) => stepRequest<PushRequestSeen>(r, "RALPH_IMAGE_PUSH")!);

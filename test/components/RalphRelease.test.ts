@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { RalphRelease } from "../../components/RalphRelease";
 import { readStackInputs } from "../../components/stackInputs";
+import { expandPaths, type MachineRoots } from "../../lib/steps/machineRoots";
 import { PROJECT_DIR } from "../support/containers";
 import { GitRepo, removeTempDirs } from "../support/gitRepo";
 import { isSecret, RELEASE_SETTINGS, resolve, SECRET_KEYS, useStack } from "../support/pulumi";
@@ -46,6 +47,12 @@ async function declare(stack: "snapshot" | "release", config: Record<string, str
   return { declared, named, dependsOn };
 }
 
+/** A declared step's request, resolved, with this machine's paths. */
+async function requestOf(step: Declared): Promise<any> {
+  const roots = (step.props.machine as { roots: MachineRoots }).roots;
+  return expandPaths(await resolve(step.props.request as pulumi.Output<unknown>), roots);
+}
+
 const BOTH = { debTargets: "packagecloud,aptly", aptlyUrl: "https://apt.example.com/ralph", aptlyGpgKey: "0123ABCD" };
 
 describe("RalphRelease: publishing the deb", () => {
@@ -56,23 +63,20 @@ describe("RalphRelease: publishing the deb", () => {
     expect(named("ralph-core-aptly").opts.retainOnDelete).toBe(true);
     // Installable means: every target has it (both published) and the first one's index lists it.
     expect(await dependsOn("ralph-core-index-poll")).toEqual(["ralph-core-packagecloud", "ralph-core-aptly"]);
-    expect(
-      JSON.parse((named("ralph-core-index-poll").props.environment as Record<string, string>).RALPH_APT_WAIT),
-    ).toEqual({
+    expect(await requestOf(named("ralph-core-index-poll"))).toEqual({
       baseUrl: "https://packagecloud.io/allegro/ralph/ubuntu",
       release: "jammy",
       packageName: "ralph-core",
       version: "20241120.1",
       deadlineMs: 600_000,
     });
-    expect(await dependsOn("images-ralph")).toContain("ralph-core-index-poll");
+    expect(await dependsOn("ralph-images-ralph")).toContain("ralph-core-index-poll");
   });
 
   it("release from aptly alone: the image installs from the served aptly tree", async () => {
     const { named, declared } = await declare("release", { ...BOTH, debTargets: "aptly" });
     expect(declared.some((d) => d.name === "ralph-core-packagecloud")).toBe(false);
-    const environment = named("images-ralph").props.environment as { RALPH_IMAGE_BUILD: pulumi.Output<string> };
-    const args = JSON.parse(await resolve(environment.RALPH_IMAGE_BUILD)).buildArgs;
+    const args = ((await requestOf(named("ralph-images-ralph"))) as { buildArgs: Record<string, string> }).buildArgs;
     expect(args.APT_SOURCE).toBe("https://apt.example.com/ralph/ubuntu/ jammy main");
     expect(args.APT_KEY_URL).toBe("https://apt.example.com/ralph/gpgkey");
   });
@@ -91,10 +95,9 @@ describe("RalphRelease: supply chain", () => {
 
   it("release: attests after every push, with the aptly key for SHA256SUMS and the signing key as a secret only", async () => {
     const { named, dependsOn } = await declare("release", { ...BOTH, signingKey: KEY });
-    const step = named("supply-chain-attest");
-    expect(await dependsOn("supply-chain-attest")).toEqual(["images"]);
-    const environment = await resolve(step.props.environment as pulumi.Output<Record<string, string>>);
-    const request = JSON.parse(environment.RALPH_SUPPLY_ATTEST);
+    const step = named("ralph-supply-chain-attest");
+    expect(await dependsOn("ralph-supply-chain-attest")).toEqual(["ralph-images"]);
+    const request = await requestOf(step);
     expect(request).toMatchObject({
       gpgKey: "0123ABCD",
       distro: "ubuntu",
@@ -113,7 +116,7 @@ describe("RalphRelease: supply chain", () => {
     );
     expect(request.images[0].venvs).toEqual(["/opt/ralph"]);
     // No secret in the request; the key and the password reach the step only as its secret environment.
-    expect(environment.RALPH_SUPPLY_ATTEST).not.toMatch(/signing-4711|pw-4711/);
+    expect(JSON.stringify(request)).not.toMatch(/signing-4711|pw-4711/);
     const runtime = step.props.runtimeEnvironment as pulumi.Output<Record<string, string>>;
     expect(await isSecret(runtime)).toBe(true);
     expect(await resolve(runtime)).toMatchObject({ RALPH_SIGNING_KEY: KEY, RALPH_REGISTRY_PASSWORD: "pw-4711" });
@@ -136,12 +139,16 @@ describe("RalphRelease: GitHub", () => {
 
   it("release: the GitHub release comes last, retained on destroy, announcing each artifact", async () => {
     const { named, declared, dependsOn } = await declare("release", {});
-    const release = named("github-release");
+    const release = named("ralph-github-release");
     expect(release.opts.retainOnDelete).toBe(true);
     expect(release.opts.import).toBeUndefined();
     expect(release.props).toMatchObject({ repository: "ralph", tagName: "20241120.1", name: "Ralph 20241120.1" });
     // Published first: the deb target and every pushed image.
-    expect(await dependsOn("github-release")).toEqual(["ralph-core-packagecloud", "images", "supply-chain"]);
+    expect(await dependsOn("ralph-github-release")).toEqual([
+      "ralph-core-packagecloud",
+      "ralph-images",
+      "ralph-supply-chain",
+    ]);
     const body = await resolve(release.props.body as pulumi.Output<string>);
     expect(body).toContain("Changes:\n- initial");
     expect(body).toMatch(
@@ -156,32 +163,32 @@ describe("RalphRelease: GitHub", () => {
     expect(body).toContain("`SHA256SUMS.asc`");
     expect(body).toContain("`npm run verify -- 20241120.1`");
     // The provider holds the token as a secret, for the repository's owner.
-    const provider = named("github");
+    const provider = named("ralph-github");
     expect(provider.props.owner).toBe("allegro");
     expect(await isSecret(provider.props.token as pulumi.Output<string>)).toBe(true);
-    expect(declared.some((d) => d.name.startsWith("github-environment"))).toBe(false);
+    expect(declared.some((d) => d.name.startsWith("ralph-github-environment"))).toBe(false);
   });
 
   it("adopts a release made by hand for the tag, keeping its title and text", async () => {
     const { named } = await declare("release", { githubReleaseId: "123456", githubRepository: "my-org/ralph-fork" });
-    const release = named("github-release");
+    const release = named("ralph-github-release");
     expect(release.opts.import).toBe("ralph-fork:123456");
     expect(release.opts.ignoreChanges).toEqual(expect.arrayContaining(["name", "body"]));
-    expect(named("github").props.owner).toBe("my-org");
+    expect(named("ralph-github").props.owner).toBe("my-org");
   });
 
   it("switched off, nothing on GitHub is declared, not even the provider", async () => {
     const { declared } = await declare("release", { githubRelease: "false" });
-    expect(declared.filter((d) => d.name.startsWith("github"))).toEqual([]);
+    expect(declared.filter((d) => d.name.startsWith("ralph-github"))).toEqual([]);
     const snapshot = await declare("snapshot", {});
-    expect(snapshot.declared.filter((d) => d.name.startsWith("github"))).toEqual([]);
+    expect(snapshot.declared.filter((d) => d.name.startsWith("ralph-github"))).toEqual([]);
   });
 
   it("the publish workflow's environment: release tags only, every credential as a GitHub secret", async () => {
     const { named, declared } = await declare("release", ENVIRONMENT);
-    expect(named("github-environment").props).toMatchObject({ repository: "ralph", environment: "release" });
-    expect(named("github-environment").opts.retainOnDelete).toBe(true);
-    expect(named("github-environment-release-tags").props.tagPattern).toBe(
+    expect(named("ralph-github-environment").props).toMatchObject({ repository: "ralph", environment: "release" });
+    expect(named("ralph-github-environment").opts.retainOnDelete).toBe(true);
+    expect(named("ralph-github-environment-release-tags").props.tagPattern).toBe(
       "[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9].*",
     );
     const secrets = declared.filter((d) => d.props.secretName !== undefined);

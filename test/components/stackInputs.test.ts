@@ -69,13 +69,13 @@ describe("readStackInputs", () => {
       }),
     );
     expect(runtimeSecrets).toEqual({
-      "published-deb": ["RALPH_PACKAGECLOUD_TOKEN"],
-      "published-images": ["RALPH_REGISTRY_PASSWORD"],
-      "images-ralph-push": ["RALPH_REGISTRY_PASSWORD"],
-      "images-ralph-static-nginx-push": ["RALPH_REGISTRY_PASSWORD"],
-      "images-inkpy-push": ["RALPH_REGISTRY_PASSWORD"],
+      "ralph-published-deb": ["RALPH_PACKAGECLOUD_TOKEN"],
+      "ralph-published-images": ["RALPH_REGISTRY_PASSWORD"],
+      "ralph-images-ralph-push": ["RALPH_REGISTRY_PASSWORD"],
+      "ralph-images-ralph-static-nginx-push": ["RALPH_REGISTRY_PASSWORD"],
+      "ralph-images-inkpy-push": ["RALPH_REGISTRY_PASSWORD"],
       // Attaching each image's Sigstore bundle writes to the registry too.
-      "supply-chain-attest": ["RALPH_REGISTRY_PASSWORD"],
+      "ralph-supply-chain-attest": ["RALPH_REGISTRY_PASSWORD"],
     });
   });
 

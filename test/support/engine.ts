@@ -70,8 +70,12 @@ export const PASSPHRASE = "engine-test-passphrase";
 /**
  * A project copy with a backend of its own. `sameMachineAs` reuses another's copy (its build/
  * directory) with a fresh, empty backend: a state lost on the machine that made the artifacts.
+ * `sameBackendAs` is another machine on the same backend: a fresh copy at another path, an empty
+ * build/, a PULUMI_HOME of its own, the other's state.
  */
-export function engineProject(options: { sameMachineAs?: EngineProject } = {}): EngineProject {
+export function engineProject(
+  options: { sameMachineAs?: EngineProject; sameBackendAs?: EngineProject } = {},
+): EngineProject {
   requireEngine();
   const root = tempDir("ralph-release-engine-");
   const dir = options.sameMachineAs?.dir ?? join(root, "project");
@@ -79,7 +83,7 @@ export function engineProject(options: { sameMachineAs?: EngineProject } = {}): 
     for (const file of PROJECT_FILES) cpSync(join(PROJECT_DIR, file), join(dir, file), { recursive: true });
     symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"));
   }
-  const stateDir = join(root, "state");
+  const stateDir = options.sameBackendAs?.stateDir ?? join(root, "state");
   const env: Record<string, string> = {
     PATH: `${ENGINE_BIN}:${process.env.PATH}`,
     PULUMI_HOME: join(root, "pulumi-home"),

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { stepRequestOf } from "../../cli/predictedOutputs";
 import { vi } from "vitest";
 import { useMockStack } from "../../cli/mockStack";
 import type { Unknowns } from "../../cli/predictedOutputs";
@@ -91,8 +92,16 @@ export async function runProgram(
   return { outputs, resources };
 }
 
+/** The request a pipeline step carries in `variable`, on this machine's paths; undefined for any other resource. */
+export function stepRequest<T>(
+  resource: { type: string; inputs: Record<string, unknown> },
+  variable: string,
+): T | undefined {
+  const step = stepRequestOf(resource, true);
+  return step?.variable === variable ? (step.request as T) : undefined;
+}
+
 /** What an image build step (ImageBuild) was asked to build, or undefined for any other resource. */
 export function imageBuildOf(resource: pulumi.runtime.MockResourceArgs): ImageBuildRequest | undefined {
-  const request = (resource.inputs.environment as Record<string, string> | undefined)?.RALPH_IMAGE_BUILD;
-  return request ? (JSON.parse(request) as ImageBuildRequest) : undefined;
+  return stepRequest<ImageBuildRequest>(resource, "RALPH_IMAGE_BUILD");
 }

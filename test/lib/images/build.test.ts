@@ -9,7 +9,7 @@ import { publishToAptly } from "../../../lib/publish/aptly";
 import { serveDirectory, signingKey } from "../../support/aptRepo";
 import { BASE_IMAGE, docker, useContainerEngine } from "../../support/containers";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
-import { imageBuildOf, INKPY_CHECKOUT, mockImageId, runProgram } from "../../support/pulumi";
+import { imageBuildOf, INKPY_CHECKOUT, mockImageId, runProgram, stepRequest } from "../../support/pulumi";
 import { ralphFixtureRepo } from "../../support/ralphFixture";
 import { RegistryApi } from "../../support/registry";
 
@@ -20,7 +20,8 @@ const KIND: Record<string, SmokeKind> = { ralph: "ralph", "ralph-static-nginx": 
 
 afterAll(removeTempDirs);
 
-const env = (r: Resource, name: string) => JSON.parse((r.inputs.environment as Record<string, string>)[name]);
+// A step's request, on this machine's paths.
+const env = (r: Resource, name: string) => stepRequest<any>(r, name) ?? expect.fail(`${r.name} carries no ${name}`);
 
 /** The program builds into this project's build/: start each version afresh (a release's deb is never overwritten). */
 function freshBuild(request: DebBuildRequest) {
@@ -36,7 +37,7 @@ function freshBuild(request: DebBuildRequest) {
 async function carryOut(resources: Resource[]) {
   const byName = (name: string) => resources.find((r) => r.name === name) as Resource;
   // A release asks the registry first: nothing is built over a version tag that is not this stack's.
-  const check = resources.find((r) => r.name === "published-images");
+  const check = resources.find((r) => r.name === "ralph-published-images");
   if (check) await checkPublishedImages(env(check, "RALPH_IMAGE_CHECK"), { recordedRefs: {} });
   const deb = await freshBuild(env(byName("ralph-core-build"), "RALPH_DEB_BUILD"));
   // publish + index wait, when declared (the release installs from the repository).
@@ -49,23 +50,24 @@ async function carryOut(resources: Resource[]) {
   }
   const indexWait = resources.find((r) => r.name === "ralph-core-index-poll");
   if (indexWait) await waitForIndexedVersion(env(indexWait, "RALPH_APT_WAIT"));
-  stageRalphContext(env(byName("images-ralph-context"), "RALPH_IMAGE_STAGE"));
+  stageRalphContext(env(byName("ralph-images-ralph-context"), "RALPH_IMAGE_STAGE"));
   const realIds: Record<string, string> = {};
   const realIdOf: Record<string, string> = {};
   for (const image of ["ralph", "inkpy-unlabelled", "inkpy", "ralph-static-nginx"]) {
-    const declared = imageBuildOf(byName(`images-${image}`)) ?? expect.fail(`images-${image} builds no image`);
+    const declared =
+      imageBuildOf(byName(`ralph-images-${image}`)) ?? expect.fail(`ralph-images-${image} builds no image`);
     // An argument naming an earlier build (static's RALPH_IMAGE, inkpy's IMAGE) gets that build's real id.
     const buildArgs = Object.fromEntries(
       Object.entries(declared.buildArgs).map(([key, value]) => [key, realIdOf[value] ?? value]),
     );
     realIds[image] = (await buildImage({ ...declared, buildArgs })).id;
-    realIdOf[mockImageId(`images-${image}`)] = realIds[image];
+    realIdOf[mockImageId(`ralph-images-${image}`)] = realIds[image];
     if (image === "inkpy-unlabelled") continue;
-    const smoke = env(byName(`images-${image}-smoke`), "RALPH_IMAGE_SMOKE");
+    const smoke = env(byName(`ralph-images-${image}-smoke`), "RALPH_IMAGE_SMOKE");
     expect(smoke.kind).toBe(KIND[image]);
     await smokeTest({ kind: smoke.kind, image: realIds[image] });
   }
-  for (const push of resources.filter((r) => r.name.startsWith("images-") && r.name.endsWith("-push"))) {
+  for (const push of resources.filter((r) => r.name.startsWith("ralph-images-") && r.name.endsWith("-push"))) {
     const request = env(push, "RALPH_IMAGE_PUSH") as PushRequest;
     await pushImage({ ...request, localImage: realIdOf[request.localImage] }, { recordedRefs: {} });
   }

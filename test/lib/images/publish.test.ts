@@ -105,6 +105,27 @@ describe("a release's version tags are written once", () => {
     expect(manifestPuts(ralph.path)).toBe(puts);
   }, 300_000);
 
+  it("a push that died after its version tag, finished on a fresh runner from the step's own state: latest written in the registry, once", async () => {
+    const ralph = releaseImage("ralph");
+    // The first run wrote the version tag, then died before `latest` (its step state holds the push;
+    // the stack's outputs are the update before).
+    const died = await pushImage(
+      { registry: REGISTRY, image: "ralph", localImage: buildA, repository: ralph.repository, tags: [RELEASE.version] },
+      NO_RECORD,
+    );
+    rmSync(ralph.target.recordFile, { force: true });
+    const puts = manifestPuts(ralph.path);
+    const stale: RegistryFacts = { recordedRefs: { ralph: `${ralph.repository}@sha256:${"0".repeat(64)}` } };
+    // A fresh runner: no local image (an id it never had), no record file, a stale stack record.
+    const resumed = await ralph.push(`sha256:${"f".repeat(64)}`, { ...stale, previous: died });
+    expect(resumed).toEqual({ ref: died.ref, digest: died.digest, pushed: ["latest"] });
+    expect(await registry.digest(ralph.path, "latest")).toBe(died.digest);
+    expect(manifestPuts(ralph.path)).toBe(puts + 1);
+    // Once: run again, nothing is written.
+    expect((await ralph.push(`sha256:${"f".repeat(64)}`, { ...stale, previous: resumed })).pushed).toEqual([]);
+    expect(manifestPuts(ralph.path)).toBe(puts + 1);
+  }, 300_000);
+
   it("re-run on a fresh state elsewhere (no record): refused before building, naming the published digest", async () => {
     const ralph = releaseImage("ralph");
     const first = await ralph.push(buildA);

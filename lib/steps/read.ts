@@ -1,0 +1,79 @@
+/**
+ * What `pulumi refresh` learns of each step: whether what it made is still there, as it is now. A deb
+ * in build/, a local image, a staged context or the attested files that are gone read as gone, so the
+ * next `up` makes them again; a pushed version tag reads what the registry serves now. Steps that
+ * make nothing lasting (checks, smoke tests, waits) read as they were.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { directoryDigest, sha256File, type DebArtifact } from "../deb/build";
+import type { StagedContext } from "../images/build";
+import { type PushRequest, type PushResult, openRegistrySession, type RegistryFacts } from "../images/publish";
+import { runStep } from "../runner";
+import type { AttestResult } from "../supply/attest";
+
+export interface StepReadRequest {
+  /** The CLI words of the step (`deb build`). */
+  readonly command: string;
+  /** Its request and its last result, on this machine's paths. */
+  readonly request: unknown;
+  readonly result?: unknown;
+}
+
+export interface StepReading {
+  /** Whether what the step made is still there; gone means the next `up` makes it again. */
+  readonly present: boolean;
+  /** The result as it is now, when it differs from the one recorded. */
+  readonly result?: unknown;
+}
+
+/** A pushed version tag that no longer serves what this stack pushed: what `up` then refuses. */
+export interface MovedTag {
+  readonly reference: string;
+  /** What the registry serves now; undefined when the tag is gone. */
+  readonly now?: string;
+}
+
+const unchanged: StepReading = { present: true };
+
+async function localImageExists(id: string): Promise<boolean> {
+  const inspected = await runStep({ kind: "host" }, ["docker", "image", "inspect", "--format", "{{.Id}}", id], {
+    cwd: "/",
+  });
+  return inspected.status === 0;
+}
+
+async function readDeb(result: DebArtifact): Promise<StepReading> {
+  if (!existsSync(result.path)) return { present: false };
+  return { present: (await sha256File(result.path)) === result.sha256 };
+}
+
+async function readPush(request: PushRequest, result: PushResult, facts: RegistryFacts): Promise<StepReading> {
+  const reference = `${request.repository}:${request.tags[0]}`;
+  const now = await openRegistrySession(request, facts, (session) => session.digestOf(reference));
+  if (now === result.digest) return { present: true, result: { ...result, moved: undefined } };
+  const moved: MovedTag = { reference, now };
+  return { present: true, result: { ...result, moved } };
+}
+
+export async function readStep(read: StepReadRequest, facts: RegistryFacts): Promise<StepReading> {
+  if (read.result === undefined) return { present: false };
+  switch (read.command) {
+    case "deb build":
+      return readDeb(read.result as DebArtifact);
+    case "image build":
+      return { present: await localImageExists((read.result as { id: string }).id) };
+    case "image stage": {
+      const staged = read.result as StagedContext;
+      return { present: existsSync(staged.context) && directoryDigest(staged.context) === staged.digest };
+    }
+    case "image push":
+      return readPush(read.request as PushRequest, read.result as PushResult, facts);
+    case "supply attest": {
+      const attested = read.result as AttestResult;
+      return { present: attested.files.every((file) => existsSync(join(attested.artifactDir, file))) };
+    }
+    default:
+      return unchanged;
+  }
+}

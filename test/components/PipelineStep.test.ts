@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { pipelineStepProvider } from "../../components/PipelineStep";
+
+const roots = { project: "/work/ralph-release", checkout: "/work/ralph" };
+const news = {
+  create: "npm run --silent cli -- deb verify",
+  variable: "RALPH_DEB_VERIFY",
+  request: { debPath: "{project}/build/20241124.1/ralph-core_20241124.1_amd64.deb", installImage: "debian:bookworm" },
+  triggers: { debSha256: "a".repeat(64) },
+  legacyTriggers: ["debSha256"],
+  machine: { roots },
+};
+const diff = (olds: unknown, next: unknown = news) => pipelineStepProvider.diff!("id", olds, next);
+
+describe("a step's diff", () => {
+  it("another clone's roots change nothing; a changed trigger replaces, naming the field's object", async () => {
+    const elsewhere = {
+      ...news,
+      machine: { roots: { project: "/Users/m/ralph-release", checkout: "/Users/m/ralph" } },
+    };
+    expect(await diff({ ...news, stdout: "[]" }, elsewhere)).toMatchObject({ changes: false, replaces: [] });
+    const rebuilt = { ...news, triggers: { debSha256: "b".repeat(64) } };
+    expect(await diff({ ...news, stdout: "[]" }, rebuilt)).toMatchObject({ changes: true, replaces: ["triggers"] });
+    const changed = { ...news, request: { ...news.request, installImage: "debian:trixie" } };
+    expect(await diff({ ...news, stdout: "[]" }, changed)).toMatchObject({ changes: true, replaces: [] });
+  });
+
+  it("a stack written before (one type, absolute paths, positional triggers) stays the same on its machine", async () => {
+    const legacy = {
+      create: news.create,
+      dir: roots.project,
+      environment: {
+        RALPH_DEB_VERIFY: JSON.stringify({
+          debPath: "/work/ralph-release/build/20241124.1/ralph-core_20241124.1_amd64.deb",
+          installImage: "debian:bookworm",
+        }),
+      },
+      triggers: ["a".repeat(64)],
+      stdout: "[]",
+    };
+    expect(await diff(legacy)).toMatchObject({ changes: false, replaces: [] });
+    expect(await diff({ ...legacy, triggers: ["b".repeat(64)] })).toMatchObject({
+      changes: true,
+      replaces: ["triggers"],
+    });
+    const otherBase = { RALPH_DEB_VERIFY: legacy.environment.RALPH_DEB_VERIFY.replace("bookworm", "trixie") };
+    expect(await diff({ ...legacy, environment: otherBase })).toMatchObject({ changes: true, replaces: [] });
+  });
+});

@@ -56,6 +56,8 @@ interface ProviderOutputs extends ProviderInputs {
   packageUrl: string;
   /** Whether this stack found the package already there and took it over. */
   adopted: boolean;
+  /** Set by a refresh that found a release's package yanked: the next `up` refuses to send it again. */
+  yanked?: boolean;
 }
 
 /** Inputs that name a different package: a change means a new package, never an edit. */
@@ -89,6 +91,14 @@ function coordinates(inputs: ProviderInputs): DebCoordinates {
 export const packagecloudProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: ProviderOutputs, news: ProviderInputs): Promise<pulumi.dynamic.DiffResult> {
     const replaces = IDENTITY.filter((key) => olds[key] !== news[key]);
+    if (olds.yanked && replaces.length === 0) {
+      throw packagecloudError(
+        `${debFilename(news)} was yanked from ${news.repository}/${news.distro}/${news.release} after this stack ` +
+          "published it; a release's package is not sent again behind its maintainers' back. Fix: to leave it " +
+          "yanked, release a new version; to publish it again, forget it here (pulumi state delete the " +
+          "ralph-core-packagecloud resource: pulumi stack --show-urns names it) and run up.",
+      );
+    }
     if (replaces.length === 0 && olds.sha256 !== news.sha256) {
       throw packagecloudError(
         `${debFilename(news)} is published in ${news.repository}/${news.distro}/${news.release} with sha256 ` +
@@ -112,9 +122,10 @@ export const packagecloudProvider: pulumi.dynamic.ResourceProvider = {
 
   async read(id: string, props: ProviderOutputs): Promise<pulumi.dynamic.ReadResult<ProviderOutputs>> {
     const found = await findPackage(connection(props), coordinates(props));
-    // An empty id tells Pulumi the package is gone (yanked by hand): refresh drops it, the next up re-publishes.
-    if (!found) return {};
-    return { id, props: { ...props, sha256: found.sha256, packageUrl: found.packageUrl } };
+    // A snapshot's package yanked by hand is gone (an empty id): refresh drops it, the next up
+    // publishes it again. A release's is drift: recorded, and refused by the next up.
+    if (!found) return props.yankOnDelete ? {} : { id, props: { ...props, yanked: true } };
+    return { id, props: { ...props, yanked: undefined, sha256: found.sha256, packageUrl: found.packageUrl } };
   },
 
   async update(

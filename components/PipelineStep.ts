@@ -94,6 +94,15 @@ function runStep(inputs: StepInputs, previous?: string): Promise<string> {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
+/** A refresh found what the step made changed outside the stack (its result's `drift`): run it again. */
+function drifted(stdout: string | undefined): boolean {
+  try {
+    return stdout !== undefined && stdout !== "" && (JSON.parse(stdout) as { drift?: string }).drift !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A stack written before requests were stored from their roots compares its absolute request with
  * this run's request put back on this machine: the same step on the same machine stays the same.
@@ -120,7 +129,13 @@ export const pipelineStepProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: StepOutputs | LegacyStepOutputs, news: StepInputs): Promise<pulumi.dynamic.DiffResult> {
     if (!("request" in olds)) return legacyDiff(olds, news);
     const replaces = same(olds.triggers, news.triggers) ? [] : ["triggers"];
-    const changed = olds.create !== news.create || olds.variable !== news.variable || !same(olds.request, news.request);
+    // A drifted step runs again with its own last result: a snapshot's push writes its tag back, a
+    // release's refuses a version tag that another build now holds.
+    const changed =
+      olds.create !== news.create ||
+      olds.variable !== news.variable ||
+      !same(olds.request, news.request) ||
+      drifted(olds.stdout);
     return { changes: replaces.length > 0 || changed, replaces, deleteBeforeReplace: false };
   },
 

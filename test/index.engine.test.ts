@@ -43,7 +43,8 @@ function steps(events: EngineEvent[]): Record<string, string[]> {
   const byName: Record<string, string[]> = {};
   for (const event of events) {
     const step = event.resourcePreEvent?.metadata;
-    if (!step || step.op === "same" || step.type.startsWith("pulumi:providers:")) continue;
+    // A refresh reads every resource: what it then does is what counts.
+    if (!step || ["same", "refresh", "read"].includes(step.op) || step.type.startsWith("pulumi:providers:")) continue;
     (byName[step.urn.split("::").at(-1) as string] ??= []).push(step.op);
   }
   return byName;
@@ -409,28 +410,6 @@ describe("a released version is published once, under the real engine", () => {
     25 * MINUTES,
   );
 
-  it(
-    "up --refresh on the machine that released, build/ gone: the deb rebuilt in its builder to the same bytes, attested again, nothing pushed",
-    async () => {
-      const artifactDir = dirname(value(released().outputs, "debPath"));
-      rmSync(artifactDir, { recursive: true, force: true });
-      const events: EngineEvent[] = [];
-      const stack = await machine.stack("release", config);
-      const result = await stack.up({ refresh: true, onEvent: (event) => events.push(event) });
-      expect(steps(events)).toEqual({
-        "ralph-core-build": ["create"],
-        "ralph-images-ralph-context": ["create"],
-        "ralph-supply-chain-attest": ["create"],
-      });
-      expect(sha256Of(value(result.outputs, "debPath"))).toBe(value(released().outputs, "debSha256"));
-      expect(result.outputs.imageRefs.value).toEqual(refs);
-      expect(puts()).toBe(6);
-      const verified = verifyCli(machine.dir);
-      expect(verified.status, verified.stdout).toBe(0);
-    },
-    15 * MINUTES,
-  );
-
   it("one changed byte in the released deb (a copy of its build directory): its sum's line fails", () => {
     const artifactDir = dirname(value(released().outputs, "debPath"));
     const tampered = join(tempDir("ralph-release-tampered-"), "20241124.1");
@@ -503,5 +482,75 @@ describe("a released version is published once, under the real engine", () => {
       ).toEqual([]);
     },
     10 * MINUTES,
+  );
+
+  it(
+    "the moved tag seen by the releasing stack: refresh names the push, up refuses it saying how to put it back; put back, up changes nothing",
+    async () => {
+      released();
+      const moved = await registry.digest(`${namespace}/ralph`, "20241124.1");
+      const ours = refs.ralph.split("@")[1];
+      expect(moved).not.toBe(ours);
+      const stack = await machine.stack("release", config);
+      const refreshEvents: EngineEvent[] = [];
+      await stack.refresh({ onEvent: (event) => refreshEvents.push(event) });
+      // What the refresh found changed: the push of the moved tag, nothing else (the stack's reference
+      // to itself reads its outputs anew, as on every refresh).
+      const found = refreshEvents
+        .map((event) => event.resOutputsEvent?.metadata)
+        .filter((step) => step?.op === "update" && step.type !== "pulumi:pulumi:StackReference")
+        .map((step) => step?.urn.split("::").at(-1));
+      expect(found).toEqual(["ralph-images-ralph-push"]);
+      const pushState = (await stack.exportStack()).deployment.resources.find((r: { urn: string }) =>
+        r.urn.endsWith("::ralph-images-ralph-push"),
+      );
+      expect(JSON.parse(pushState.outputs.stdout).drift).toBe(
+        `127.0.0.1:5000/${namespace}/ralph:20241124.1 serves ${moved}; this stack pushed ${ours}`,
+      );
+      const refused = await stack.up().catch((error: Error) => error);
+      expect(refused).toBeInstanceOf(Error);
+      const putBack = `skopeo copy docker://127.0.0.1:5000/${namespace}/ralph@${ours} docker://127.0.0.1:5000/${namespace}/ralph:20241124.1`;
+      expect(String(refused)).toContain(`put it back: ${putBack}`);
+      // As the message says (the test registry is plain HTTP on loopback).
+      const [, ...args] = putBack.split(" ");
+      execFileSync("skopeo", [
+        args[0],
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        ...args.slice(1),
+      ]);
+      expect(await registry.digest(`${namespace}/ralph`, "20241124.1")).toBe(ours);
+      const putsBefore = puts();
+      await stack.refresh();
+      const settled = await stack.up();
+      expect(settled.summary.result).toBe("succeeded");
+      expect(Object.keys(settled.summary.resourceChanges ?? {})).toEqual(["same"]);
+      expect(puts()).toBe(putsBefore);
+    },
+    10 * MINUTES,
+  );
+
+  it(
+    "up --refresh on the machine that released, build/ gone: the deb rebuilt in its builder to the same bytes, attested again, nothing pushed",
+    async () => {
+      const artifactDir = dirname(value(released().outputs, "debPath"));
+      rmSync(artifactDir, { recursive: true, force: true });
+      const putsBefore = puts();
+      const events: EngineEvent[] = [];
+      const stack = await machine.stack("release", config);
+      const result = await stack.up({ refresh: true, onEvent: (event) => events.push(event) });
+      expect(steps(events)).toEqual({
+        "ralph-core-build": ["create"],
+        "ralph-images-ralph-context": ["create"],
+        "ralph-supply-chain-attest": ["create"],
+      });
+      expect(sha256Of(value(result.outputs, "debPath"))).toBe(value(released().outputs, "debSha256"));
+      expect(result.outputs.imageRefs.value).toEqual(refs);
+      expect(puts()).toBe(putsBefore);
+      const verified = verifyCli(machine.dir);
+      expect(verified.status, verified.stdout).toBe(0);
+    },
+    15 * MINUTES,
   );
 });

@@ -37,7 +37,10 @@ export function decideVersionTag(state: VersionTagState): TagDecision {
     `${reference} is already published as ${published}, and ${whose}.\n` +
       "  A release's version tag is never replaced: users may already run that image.\n" +
       "  fix: release a new patch version (npm run release-new-version), or, if the published image is " +
-      `this release's, restore this stack's state (pulumi stack import) or its record file ${state.recordFile}`,
+      `this release's, restore this stack's state (pulumi stack import) or its record file ${state.recordFile}` +
+      (recorded === undefined
+        ? ""
+        : `, or, if the tag was moved by mistake, put it back: skopeo copy docker://${reference.slice(0, reference.lastIndexOf(":"))}@${recorded} docker://${reference}`),
   );
 }
 

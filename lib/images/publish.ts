@@ -166,8 +166,9 @@ function newerLatest(version: string, latestVersion: string | undefined): string
 
 /**
  * Pushes one image's tags. For a release the version tag is decided first, against the registry as
- * it is at that moment: pushed when free, left alone when this stack's (nothing is pushed, `latest`
- * included), refused when another build's. Snapshots overwrite their own tags freely.
+ * it is at that moment: pushed when free (after the other tags: written last, it completes the
+ * push), left alone when this stack's (any other tag it lacks is written from the registry's copy),
+ * refused when another build's. Snapshots overwrite their own tags freely.
  */
 export async function pushImage(
   request: PushRequest,
@@ -198,19 +199,20 @@ export async function pushImage(
       const ref = `${request.repository}@${decision.digest}`;
       return { ref, digest: decision.digest, pushed, ...(latestStays ? { latestStays } : {}) };
     }
+    // The version tag goes last: once it is written the push is complete, so a run that dies on an
+    // earlier tag left nothing written once, and the next run pushes it all again.
+    for (const tag of otherTags) {
+      log(`pushing ${request.repository}:${tag}`);
+      await session.push(request.localImage, `${request.repository}:${tag}`);
+    }
     log(`pushing ${versionReference}`);
     await session.push(request.localImage, versionReference);
     const digest = await session.digestOf(versionReference);
     if (!digest) throw new UserError(`${versionReference} was pushed but the registry does not serve it`);
-    // Recorded the moment it is written: a run that dies on the next tag adopts it when run again.
     if (request.versionTag) {
       const record: PushRecord = { reference: versionReference, digest };
       mkdirSync(dirname(request.versionTag.recordFile), { recursive: true });
       writeFileSync(request.versionTag.recordFile, `${JSON.stringify(record, null, 2)}\n`);
-    }
-    for (const tag of otherTags) {
-      log(`pushing ${request.repository}:${tag}`);
-      await session.push(request.localImage, `${request.repository}:${tag}`);
     }
     const pushed = [request.tags[0], ...otherTags];
     return { ref: `${request.repository}@${digest}`, digest, pushed, ...(latestStays ? { latestStays } : {}) };

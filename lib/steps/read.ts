@@ -27,13 +27,6 @@ export interface StepReading {
   readonly result?: unknown;
 }
 
-/** A pushed version tag that no longer serves what this stack pushed: what `up` then refuses. */
-export interface MovedTag {
-  readonly reference: string;
-  /** What the registry serves now; undefined when the tag is gone. */
-  readonly now?: string;
-}
-
 const unchanged: StepReading = { present: true };
 
 async function localImageExists(id: string): Promise<boolean> {
@@ -51,9 +44,10 @@ async function readDeb(result: DebArtifact): Promise<StepReading> {
 async function readPush(request: PushRequest, result: PushResult, facts: RegistryFacts): Promise<StepReading> {
   const reference = `${request.repository}:${request.tags[0]}`;
   const now = await openRegistrySession(request, facts, (session) => session.digestOf(reference));
-  if (now === result.digest) return { present: true, result: { ...result, moved: undefined } };
-  const moved: MovedTag = { reference, now };
-  return { present: true, result: { ...result, moved } };
+  if (now === result.digest)
+    return result.drift === undefined ? unchanged : { present: true, result: { ...result, drift: undefined } };
+  const drift = `${reference} ${now ? `serves ${now}` : "is gone"}; this stack pushed ${result.digest}`;
+  return { present: true, result: { ...result, drift } };
 }
 
 export async function readStep(read: StepReadRequest, facts: RegistryFacts): Promise<StepReading> {

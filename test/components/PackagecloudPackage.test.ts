@@ -96,6 +96,19 @@ describe("PackagecloudPackage's provider, serialised as Pulumi serialises it", (
     expect(await provider.read(created.id, created.outs)).toEqual({});
   });
 
+  it("a release's package yanked by hand: refresh records it, and the next up refuses to send it again", async () => {
+    const props = inputs(randomBytes(100));
+    const created = await provider.create(props);
+    // A maintainer yanks it (through the API, as the snapshot's delete does).
+    await provider.delete(created.id, { ...created.outs, yankOnDelete: true });
+    const read = await provider.read(created.id, created.outs);
+    expect(read).toMatchObject({ id: created.id, props: { yanked: true } });
+    await expect(provider.diff(created.id, read.props, props)).rejects.toThrow(
+      /ralph-core_20261124\.1_amd64\.deb was yanked from allegro\/ralph\/ubuntu\/jammy after this stack published it.*release a new version.*pulumi state delete/s,
+    );
+    expect(server.requests.filter((r) => r.route === "upload")).toHaveLength(1);
+  });
+
   it("diff: same file is no change; new version replaces; a new file for the same version is refused", async () => {
     const props = inputs(randomBytes(100));
     const { outs } = await provider.create(props);

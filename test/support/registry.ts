@@ -65,6 +65,15 @@ export function tagPuts(repository: string, tags: readonly string[], log = REGIS
   );
 }
 
+/** The tags of `repository` in the order they were written (manifest PUTs by tag). */
+export function tagPutOrder(repository: string, log = REGISTRY_LOG): string[] {
+  const pattern = new RegExp(`"PUT /v2/${repository}/manifests/([^ ]+) `);
+  return readFileSync(log, "utf8")
+    .split("\n")
+    .flatMap((line) => pattern.exec(line)?.[1] ?? [])
+    .filter((reference) => !reference.startsWith("sha256:"));
+}
+
 export interface LoginRegistry {
   /** `127.0.0.1:5001` */
   readonly address: string;

@@ -14,7 +14,7 @@ import { RegistryError } from "../../../lib/images/registry";
 import type { ImageName } from "../../../lib/images/names";
 import { BASE_IMAGE, docker, useContainerEngine } from "../../support/containers";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
-import { manifestPuts, RegistryApi, startLoginRegistry } from "../../support/registry";
+import { manifestPuts, RegistryApi, startLoginRegistry, tagPutOrder } from "../../support/registry";
 
 const REGISTRY = "127.0.0.1:5000";
 const registry = new RegistryApi(`http://${REGISTRY}`);
@@ -73,6 +73,8 @@ describe("a release's version tags are written once", () => {
     expect(await registry.digest(ralph.path, "latest")).toBe(pushed.digest);
     expect(pushed.ref).toBe(`${ralph.repository}@${pushed.digest}`);
     expect(manifestPuts(ralph.path)).toBe(2);
+    // The version tag last: a push that dies on `latest` has written nothing that is written once.
+    expect(tagPutOrder(ralph.path)).toEqual(["latest", RELEASE.version]);
     expect(ralph.target.recordFile).toBe(join(ralph.outDir, "20241124.1", "images", "ralph.json"));
     expect(JSON.parse(readFileSync(ralph.target.recordFile, "utf8"))).toEqual({
       reference: `${ralph.repository}:${RELEASE.version}`,

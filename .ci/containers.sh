@@ -60,8 +60,9 @@ default_ulimits = []
 runtime = "runc"
 CONF
 # Loopback registries speak plain HTTP: the local one on :5000, and :5001 where tests start one that
-# requires a login (Docker treats 127.0.0.0/8 that way by itself; podman needs telling).
-for location in 127.0.0.1:5000 localhost:5000 127.0.0.1:5001; do
+# requires a login, and :5002 where one fails on purpose (Docker treats 127.0.0.0/8 that way by itself;
+# podman needs telling).
+for location in 127.0.0.1:5000 localhost:5000 127.0.0.1:5001 127.0.0.1:5002; do
   grep -q "\"$location\"" /etc/containers/registries.conf 2>/dev/null || printf '\n[[registry]]\nlocation = "%s"\ninsecure = true\n' "$location" >> /etc/containers/registries.conf
 done
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { LocalWorkspace, type OpMap, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { PROJECT } from "../lib/config";
 import { UserError } from "../lib/errors";
-import type { OperationResult, ReleaseWorkspace } from "./releaseCli";
+import type { OperationResult, ReleaseWorkspace, RunOptions } from "./releaseCli";
 
 export const PROJECT_DIR = join(__dirname, "..");
 
@@ -103,15 +103,15 @@ export class AutomationWorkspace implements ReleaseWorkspace {
     }
   }
 
-  async run(operation: string, onEvent: (event: object) => void): Promise<OperationResult> {
+  async run(operation: string, onEvent: (event: object) => void, options: RunOptions = {}): Promise<OperationResult> {
     const stack = this.required();
     switch (operation) {
       case "preview": {
-        const result = await stack.preview({ onEvent, diff: true });
+        const result = await stack.preview({ onEvent, diff: true, refresh: options.refresh });
         return { outputs: {}, changes: changesOf(result.changeSummary) };
       }
       case "up": {
-        const result = await stack.up({ onEvent });
+        const result = await stack.up({ onEvent, refresh: options.refresh });
         return { outputs: result.outputs, changes: changesOf(result.summary.resourceChanges) };
       }
       case "destroy": {
@@ -119,6 +119,10 @@ export class AutomationWorkspace implements ReleaseWorkspace {
         return { outputs: {}, changes: changesOf(result.summary.resourceChanges) };
       }
       case "refresh": {
+        if (options.previewOnly) {
+          const result = await stack.previewRefresh({ onEvent });
+          return { outputs: await stack.outputs(), changes: changesOf(result.changeSummary) };
+        }
         const result = await stack.refresh({ onEvent });
         return { outputs: await stack.outputs(), changes: changesOf(result.summary.resourceChanges) };
       }

@@ -9,7 +9,7 @@ import { isUserFacing, UserError } from "../lib/errors";
 import { buildDeb, type DebBuildRequest } from "../lib/deb/build";
 import { verifyDeb, type VerifyRequest } from "../lib/deb/verify";
 import { type IndexWaitRequest, waitForIndexedVersion } from "../lib/publish/indexWait";
-import { type AptlyPublishRequest, publishToAptly } from "../lib/publish/aptly";
+import { type AptlyPublication, type AptlyPublishRequest, publishToAptly } from "../lib/publish/aptly";
 import { checkPublishedDeb, type PublishedDebRequest } from "../lib/publish/published";
 import {
   buildImage,
@@ -193,7 +193,12 @@ async function image(action: string | undefined): Promise<string> {
 async function apt(action: string | undefined): Promise<string> {
   switch (action) {
     case "aptly":
-      return JSON.stringify(await publishToAptly(jsonRequest<AptlyPublishRequest>("RALPH_APTLY_PUBLISH")));
+      return JSON.stringify(
+        await publishToAptly(
+          jsonRequest<AptlyPublishRequest>("RALPH_APTLY_PUBLISH"),
+          previousResult<AptlyPublication>(),
+        ),
+      );
     case "wait": {
       const request = jsonRequest<IndexWaitRequest>("RALPH_APT_WAIT");
       const { waitedMs } = await waitForIndexedVersion({ ...request, log: progress });

@@ -18,12 +18,16 @@ const PROJECT_DIR = join(__dirname, "..");
 export type Operation = (typeof OPERATIONS)[number];
 
 export const RELEASE_USAGE = `usage: npm run release -- <snapshot|release> [preview|up|destroy|refresh] [--yes] [--json]
-                          [--source DIR] [--set key=value]... [--branch NAME | --stack NAME]
+                          [--refresh | --preview-only] [--source DIR] [--set key=value]... [--branch NAME | --stack NAME]
 
   preview   what up would change (default)
   up        build, verify and publish; on the release stack only with --yes (without it: a preview)
   destroy   remove the stack's resources (released artifacts are retained); release needs --yes
-  refresh   bring the stack's state in line with what exists
+  refresh   each step reads back what it made: what is gone is made again by the next up, what changed
+            outside the stack (a moved tag, a yanked deb) is drift, named, and refused by the next up
+
+  --refresh         preview, up: refresh first (what the publish workflow runs on a fresh runner)
+  --preview-only    refresh: name what drifted without writing the state; exits 3 when anything did
 
   --source DIR      the Ralph checkout (config key source)
   --set key=value   any other non-secret config key; secrets come from the environment:
@@ -49,6 +53,10 @@ export interface ReleaseRequest {
   readonly operation: Operation;
   readonly yes: boolean;
   readonly json: boolean;
+  /** up, preview: refresh first. */
+  readonly refresh?: boolean;
+  /** refresh: report drift without writing the state. */
+  readonly previewOnly?: boolean;
   /** Config to set on the stack, by short key. */
   readonly config: Readonly<Record<string, { value: string; secret: boolean }>>;
   /** --source and --set as given (the checks read the stack's settings the same way). */
@@ -76,6 +84,8 @@ export function parseReleaseArgs(
         json: { type: "boolean" },
         branch: { type: "string" },
         stack: { type: "string" },
+        refresh: { type: "boolean" },
+        "preview-only": { type: "boolean" },
       },
     });
   } catch (error) {
@@ -99,6 +109,13 @@ export function parseReleaseArgs(
     Object.entries(settings.values).map(([key, value]) => [key, { value, secret: settings.secretKeys.has(key) }]),
   );
   const [yes, json] = [values.yes === true, values.json === true];
+  const [refresh, previewOnly] = [values.refresh === true, values["preview-only"] === true];
+  if (refresh && operation !== "up" && operation !== "preview") {
+    throw new UserError(`--refresh is for up and preview (refresh itself always reads).\n${RELEASE_USAGE}`);
+  }
+  if (previewOnly && operation !== "refresh") {
+    throw new UserError(`--preview-only is for refresh (preview shows what up would do).\n${RELEASE_USAGE}`);
+  }
   const mode = stack as Mode;
   if ("mode" in settings.values) {
     throw new UserError(
@@ -112,6 +129,8 @@ export function parseReleaseArgs(
     operation: operation as Operation,
     yes,
     json,
+    refresh,
+    previewOnly,
     config,
     source: values.source,
     set: values.set ?? [],
@@ -203,6 +222,13 @@ interface StepMetadata {
   readonly type: string;
 }
 
+export interface RunOptions {
+  /** up, preview: refresh first. */
+  readonly refresh?: boolean;
+  /** refresh: do not write the state. */
+  readonly previewOnly?: boolean;
+}
+
 export interface OperationResult {
   /** Stack outputs; secret ones are never printed. */
   readonly outputs: Readonly<Record<string, { readonly value: unknown; readonly secret: boolean }>>;
@@ -215,7 +241,7 @@ export interface ReleaseWorkspace {
   selectStack(stack: string, mode: Mode): Promise<void>;
   /** Sets config keys (full `ralph-release:` names are the workspace's business). */
   setConfig(config: ReleaseRequest["config"]): Promise<void>;
-  run(operation: Operation, onEvent: (event: EngineEvent) => void): Promise<OperationResult>;
+  run(operation: Operation, onEvent: (event: EngineEvent) => void, options?: RunOptions): Promise<OperationResult>;
   /** The backend's stacks of this project (to tell a new branch stack that snapshots moved). */
   stackNames?(mode: Mode): Promise<string[]>;
 }
@@ -256,6 +282,8 @@ export class ProgressDisplay {
   /** Errors reported for a resource, by URN. */
   private readonly errors = new Map<string, string[]>();
   failed?: { name: string; type: string; message: string };
+  /** Resources a refresh found changed or gone (the stack's reference to itself aside). */
+  readonly drifted = new Set<string>();
 
   constructor(
     private readonly write: (line: string) => void,
@@ -263,6 +291,11 @@ export class ProgressDisplay {
   ) {}
 
   readonly onEvent = (event: EngineEvent): void => {
+    for (const step of [event.resourcePreEvent?.metadata, event.resOutputsEvent?.metadata]) {
+      if (step && ["update", "delete"].includes(step.op) && !step.type.startsWith("pulumi:")) {
+        this.drifted.add(nameOf(step.urn));
+      }
+    }
     const pre = event.resourcePreEvent;
     if (pre && !pre.planning && pre.metadata.op !== "same" && !pre.metadata.type.startsWith("pulumi:")) {
       this.started.set(pre.metadata.urn, this.now());
@@ -317,6 +350,8 @@ export interface ReleaseSummary {
   /** Where the SBOMs, provenance and signatures are, and what signed them. */
   readonly attested?: { readonly dir: string; readonly sigstoreSigning: string; readonly checksumsSigning: string };
   readonly changes?: Readonly<Record<string, number>>;
+  /** refresh: the resources whose published or built object changed outside the stack, or is gone. */
+  readonly drifted?: readonly string[];
   /** What the stack left out and why (the program's notices: inkpy without a checkout, `latest` staying). */
   readonly notes?: readonly string[];
   readonly failed?: { readonly name: string; readonly type: string; readonly message: string };
@@ -382,6 +417,7 @@ export function renderSummary(summary: ReleaseSummary): string {
       `SBOMs, provenance, bundles (${attested.sigstoreSigning}), SHA256SUMS.asc (${attested.checksumsSigning}); check: npm run verify -- ${summary.version}`,
   );
   for (const [index, note] of (summary.notes ?? []).entries()) row(index === 0 ? "notes" : "", note);
+  row("drifted", summary.drifted && summary.drifted.length > 0 ? summary.drifted.join(", ") : undefined);
   const changes = Object.entries(summary.changes ?? {}).filter(([, n]) => n > 0);
   row("changes", changes.length > 0 ? changes.map(([op, n]) => `${n} ${op}`).join(", ") : undefined);
   return lines.filter((l) => l.trim().length > 0).join("\n");
@@ -426,7 +462,7 @@ function stackConfig(request: ReleaseRequest): ReleaseRequest["config"] {
   };
 }
 
-/** Runs one stack operation; returns the process exit code (0 ok, 1 failed, 2 refused). */
+/** Runs one stack operation; returns the process exit code (0 ok, 1 failed, 2 refused, 3 drift found by refresh --preview-only). */
 export async function runRelease(request: ReleaseRequest, workspace: ReleaseWorkspace, io: ReleaseIo): Promise<number> {
   const now = io.now ?? Date.now;
   const start = now();
@@ -473,10 +509,26 @@ export async function runRelease(request: ReleaseRequest, workspace: ReleaseWork
     await workspace.selectStack(request.stack, request.mode);
     await workspace.setConfig(stackConfig(request));
     started = true;
-    const result = await workspace.run(operation, display.onEvent);
+    const result = await workspace.run(operation, display.onEvent, {
+      refresh: request.refresh,
+      previewOnly: request.previewOnly,
+    });
     const status = operation !== request.operation ? "previewed" : "succeeded";
     const summarized = summarize({ ...request, operation }, result, (now() - start) / 1000, status);
-    const summary = moved ? { ...summarized, notes: [moved, ...(summarized.notes ?? [])] } : summarized;
+    const drifted = operation === "refresh" ? [...display.drifted].sort() : [];
+    const summary = {
+      ...(moved ? { ...summarized, notes: [moved, ...(summarized.notes ?? [])] } : summarized),
+      ...(operation === "refresh" ? { drifted } : {}),
+    };
+    if (request.previewOnly && drifted.length > 0) {
+      emit({
+        ...summary,
+        message:
+          "drift: what these made changed outside the stack, or is gone (nothing was written). The next up makes again " +
+          "what is gone and refuses what a release never overwrites, saying how to accept it (README, A stack that travels).",
+      });
+      return 3;
+    }
     emit(
       status === "previewed"
         ? { ...summary, message: "nothing was published: review the preview, then run again with --yes to publish." }

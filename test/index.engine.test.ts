@@ -17,7 +17,7 @@ import { type GitRepo, removeTempDirs, tempDir } from "./support/gitRepo";
 import { type PackagecloudServer, startPackagecloudServer } from "./support/packagecloudServer";
 import { INKPY_CHECKOUT } from "./support/pulumi";
 import { ralphFixtureRepo } from "./support/ralphFixture";
-import { RegistryApi, tagPuts } from "./support/registry";
+import { RegistryApi, startFaultyRegistry, tagPuts } from "./support/registry";
 import { identityToken, type MockSigstore, startMockSigstore } from "./support/sigstore";
 
 const MINUTES = 60_000;
@@ -353,16 +353,20 @@ describe("a released version is published once, under the real engine", () => {
       ],
       { cwd: projectDir, encoding: "utf8" },
     );
-  const releaseOn = async (project: EngineProject) => {
+  const releaseOn = async (project: EngineProject, settings = config, options: { refresh?: boolean } = {}) => {
     project.env.GNUPGHOME = key.gnupgHome;
     project.env.SIGSTORE_ID_TOKEN = identityToken(WORKFLOW);
     const events: EngineEvent[] = [];
-    const stack = await project.stack("release", config);
-    const result = await stack.up({ onEvent: (event) => events.push(event) }).catch((error: Error) => error);
+    const stack = await project.stack("release", settings);
+    const result = await stack
+      .up({ onEvent: (event) => events.push(event), refresh: options.refresh })
+      .catch((error: Error) => error);
     // The pipeline's steps that started (components are only groupings).
     const ran = events
       .map((event) => event.resourcePreEvent?.metadata)
-      .filter((step) => step && step.op !== "same" && step.type.startsWith("pulumi-nodejs:dynamic/"))
+      .filter(
+        (step) => step && !["same", "refresh"].includes(step.op) && step.type.startsWith("pulumi-nodejs:dynamic/"),
+      )
       .map((step) => step?.urn.split("::").at(-1) as string);
     return { result, ran };
   };
@@ -492,6 +496,14 @@ describe("a released version is published once, under the real engine", () => {
       const ours = refs.ralph.split("@")[1];
       expect(moved).not.toBe(ours);
       const stack = await machine.stack("release", config);
+      // What drift.yml runs: names the push, writes nothing, exits 3.
+      const drift = spawnSync(
+        "npm",
+        ["run", "--silent", "release", "--", "release", "refresh", "--preview-only", "--json"],
+        { cwd: machine.dir, env: { ...process.env, ...machine.env }, encoding: "utf8" },
+      );
+      expect(drift.status, drift.stderr).toBe(3);
+      expect(JSON.parse(drift.stdout).drifted).toEqual(["ralph-images-ralph-push"]);
       const refreshEvents: EngineEvent[] = [];
       await stack.refresh({ onEvent: (event) => refreshEvents.push(event) });
       // What the refresh found changed: the push of the moved tag, nothing else (the stack's reference
@@ -552,5 +564,49 @@ describe("a released version is published once, under the real engine", () => {
       expect(verified.status, verified.stdout).toBe(0);
     },
     15 * MINUTES,
+  );
+
+  it(
+    "a release that dies when the registry refuses a push after ralph's version tag is written, finished from a fresh project directory on the same backend by up --refresh: every tag written once",
+    async () => {
+      released();
+      const resumeNamespace = `${namespace}resume`;
+      // The registry refuses the first manifest of ralph-static-nginx: its push fails having written
+      // nothing; ralph's and inkpy's, running beside it, complete.
+      let refusedOnce = false;
+      const faulty = await startFaultyRegistry((method, path) => {
+        if (refusedOnce || method !== "PUT" || !path.startsWith(`/v2/${resumeNamespace}/ralph-static-nginx/manifests/`))
+          return false;
+        return (refusedOnce = true);
+      });
+      try {
+        const settings = { ...config, registry: faulty.host, imageNamespace: resumeNamespace };
+        const runner = engineProject();
+        const died = await releaseOn(runner, settings);
+        expect(died.result).toBeInstanceOf(Error);
+        expect(faulty.refused).toHaveLength(1);
+        expect(tagPuts(`${resumeNamespace}/ralph`, ["20241124.1"])).toBe(1);
+
+        // A fresh runner: another project directory, an empty build/, the same backend.
+        const fresh = engineProject({ sameBackendAs: runner });
+        const resumed = await releaseOn(fresh, settings, { refresh: true });
+        if (resumed.result instanceof Error) throw resumed.result;
+        expect(resumed.result.summary.result).toBe("succeeded");
+        // The deb is built again (to the same bytes), the static image pushed; ralph's push is its own, adopted.
+        expect(resumed.ran).toContain("ralph-images-ralph-static-nginx-push");
+        expect(resumed.ran).not.toContain("ralph-images-ralph-push");
+        expect(resumed.result.outputs.debSha256.value).toBe(released().outputs.debSha256.value);
+        for (const image of images) {
+          for (const tag of ["20241124.1", "latest"]) {
+            expect([image, tag, tagPuts(`${resumeNamespace}/${image}`, [tag])]).toEqual([image, tag, 1]);
+          }
+        }
+        const verified = verifyCli(fresh.dir);
+        expect(verified.status, verified.stdout).toBe(0);
+      } finally {
+        await faulty.close();
+      }
+    },
+    25 * MINUTES,
   );
 });

@@ -12,6 +12,7 @@ import { CI_VARIABLES, PULUMI_VARIABLES } from "../lib/github/environment";
 import { PROJECT_DIR } from "./support/containers";
 import { removeTempDirs } from "./support/gitRepo";
 import { ralphFixtureRepo } from "./support/ralphFixture";
+import { parseReleaseArgs } from "../cli/releaseCli";
 
 afterAll(removeTempDirs);
 const run = promisify(execFile);
@@ -48,8 +49,8 @@ const workflow = (file: string) => parse(text(file)) as Workflow;
 describe("workflows", () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith(".yml"));
 
-  it("are the three the README describes", () => {
-    expect(files.sort()).toEqual(["preview.yml", "publish.yml", "snapshot-cleanup.yml", "snapshot.yml"]);
+  it("are the five the README describes", () => {
+    expect(files.sort()).toEqual(["drift.yml", "preview.yml", "publish.yml", "snapshot-cleanup.yml", "snapshot.yml"]);
   });
 
   it.each(files)("%s passes actionlint (syntax, expressions, action inputs)", async (file) => {
@@ -109,7 +110,7 @@ describe("publish.yml", () => {
   it("checks Ralph out at the tag with its history, then runs up on the release stack adopting the release", () => {
     const ralph = job.steps.find((s) => s.with?.path === "ralph");
     expect(ralph?.with).toMatchObject({ ref: "${{ github.event.release.tag_name }}", "fetch-depth": 0 });
-    const up = job.steps.find((s) => s.run?.includes("npm run --silent release -- release up --yes --json"));
+    const up = job.steps.find((s) => s.run?.includes("npm run --silent release -- release up --yes --refresh --json"));
     expect(up?.["working-directory"]).toBe("ralph-release");
     expect(up?.env?.RALPH_GITHUB_RELEASE_ID).toBe("${{ github.event.release.id }}");
     expect(up?.run).toContain("set -o pipefail");
@@ -207,6 +208,27 @@ describe("snapshot-cleanup.yml", () => {
     expect(cleanup.concurrency?.group).toBe("ralph-release-snapshot-${{ inputs.branch || github.event.ref }}");
     expect(workflow("snapshot.yml").concurrency?.group).toBe("ralph-release-snapshot-${{ inputs.branch }}");
     expect(cleanup.concurrency?.["cancel-in-progress"]).toBe(false);
+  });
+});
+
+describe("drift.yml", () => {
+  const drift = workflow("drift.yml");
+
+  it("every day, with the release environment and never beside a publish: a refresh of the release stack that writes nothing", () => {
+    expect(Object.keys(drift.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    expect(drift.concurrency?.group).toBe(workflow("publish.yml").concurrency?.group);
+    const job = drift.jobs.drift;
+    expect(job.environment).toBe(workflow("publish.yml").jobs.publish.environment);
+    const step = job.steps.find((s) => s.run?.includes("release -- release refresh")) as Step;
+    const args = /npm run --silent release -- (.+?) \|/.exec(step.run ?? "")?.[1].split(" ") ?? [];
+    expect(parseReleaseArgs(args, {}, "/")).toMatchObject({
+      mode: "release",
+      stack: "release",
+      operation: "refresh",
+      previewOnly: true,
+    });
+    expect(step.run).toContain("set -o pipefail");
+    expect(step.env?.[PULUMI_VARIABLES.passphrase]).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
   });
 });
 

@@ -6,11 +6,12 @@
  * its own: a snapshot never lands where release users install from.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors";
 import type { Mode } from "../version/version";
 import { sha256OfFile } from "./packagecloud";
+import { indexedSha256 } from "./published";
 
 /** Where in an aptly root's public tree snapshots are published (releases: at its top). */
 export const SNAPSHOT_PREFIX = "snapshots";
@@ -57,7 +58,20 @@ export interface AptlyPublication {
   readonly packageRef: string;
   /** `<publicDir>/gpgkey`: the armored public key apt clients trust (signed publications only). */
   readonly keyFile?: string;
+  /** Set by a refresh that found the package gone from the publication, or another file in its place. */
+  readonly drift?: string;
 }
+
+/** The sha256 the publication's index gives the package now; undefined when it is not there. */
+export function publishedSha256(request: AptlyPublishRequest, publication: AptlyPublication): string | undefined {
+  const [name, version, architecture] = publication.packageRef.split("_");
+  const index = join(request.rootDir, "public", request.prefix, "dists", request.release, "main");
+  const packages = join(index, `binary-${architecture}`, "Packages");
+  return existsSync(packages) ? indexedSha256(readFileSync(packages, "utf8"), name, version) : undefined;
+}
+
+/** Whether the publication is a release's (snapshots publish under `snapshots/`). */
+const isReleasePublication = (request: AptlyPublishRequest) => !request.prefix.startsWith(`${SNAPSHOT_PREFIX}/`);
 
 function aptly(configFile: string, args: string[], env: NodeJS.ProcessEnv): { status: number; output: string } {
   const result = spawnSync("aptly", [`-config=${configFile}`, ...args], { encoding: "utf8", env });
@@ -81,7 +95,22 @@ function debField(debPath: string, field: string): string {
 }
 
 /** Adds the deb and (re)publishes. Safe to repeat: the same file again changes nothing. */
-export async function publishToAptly(request: AptlyPublishRequest): Promise<AptlyPublication> {
+/**
+ * Adds the deb to the publication and publishes it. `previous` is what this step published last:
+ * when a refresh found that gone from a release's publication, it is not published again behind its
+ * maintainers' back (a snapshot's is).
+ */
+export async function publishToAptly(
+  request: AptlyPublishRequest,
+  previous?: AptlyPublication,
+): Promise<AptlyPublication> {
+  if (previous?.drift && isReleasePublication(request)) {
+    throw new UserError(
+      `${previous.drift}. A release's package is not published again behind its maintainers' back. Fix: to leave ` +
+        "it out, release a new version; to publish it again, forget it here (pulumi state delete the " +
+        "ralph-core-aptly-publish resource: pulumi stack --show-urns names it) and run up.",
+    );
+  }
   const actual = await sha256OfFile(request.debPath);
   if (actual !== request.sha256) {
     throw new UserError(

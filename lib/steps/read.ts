@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { directoryDigest, sha256File, type DebArtifact } from "../deb/build";
 import type { StagedContext } from "../images/build";
 import { type PushRequest, type PushResult, openRegistrySession, type RegistryFacts } from "../images/publish";
+import { type AptlyPublication, type AptlyPublishRequest, publishedSha256 } from "../publish/aptly";
 import { runStep } from "../runner";
 import type { AttestResult } from "../supply/attest";
 
@@ -50,6 +51,17 @@ async function readPush(request: PushRequest, result: PushResult, facts: Registr
   return { present: true, result: { ...result, drift } };
 }
 
+function readAptly(request: AptlyPublishRequest, result: AptlyPublication): StepReading {
+  const now = publishedSha256(request, result);
+  if (now === request.sha256)
+    return result.drift === undefined ? unchanged : { present: true, result: { ...result, drift: undefined } };
+  const where = `the aptly publication ${request.prefix} ${request.release} (${request.rootDir})`;
+  const drift = now
+    ? `${result.packageRef} in ${where} is sha256 ${now}; this stack published ${request.sha256}`
+    : `${result.packageRef} is gone from ${where}; this stack published it (sha256 ${request.sha256})`;
+  return { present: true, result: { ...result, drift } };
+}
+
 export async function readStep(read: StepReadRequest, facts: RegistryFacts): Promise<StepReading> {
   if (read.result === undefined) return { present: false };
   switch (read.command) {
@@ -63,6 +75,8 @@ export async function readStep(read: StepReadRequest, facts: RegistryFacts): Pro
     }
     case "image push":
       return readPush(read.request as PushRequest, read.result as PushResult, facts);
+    case "apt aptly":
+      return readAptly(read.request as AptlyPublishRequest, read.result as AptlyPublication);
     case "supply attest": {
       const attested = read.result as AttestResult;
       return { present: attested.files.every((file) => existsSync(join(attested.artifactDir, file))) };

@@ -9,6 +9,7 @@ import {
   type OperationResult,
   parseReleaseArgs,
   type ReleaseIo,
+  type RunOptions,
   type ReleaseRequest,
   type ReleaseWorkspace,
   lockHolder,
@@ -61,8 +62,12 @@ class RecordingWorkspace implements ReleaseWorkspace {
     this.calls.push("config");
     this.config = config;
   }
-  async run(operation: Operation, onEvent: (event: EngineEvent) => void) {
-    this.calls.push(operation);
+  async run(operation: Operation, onEvent: (event: EngineEvent) => void, options: RunOptions = {}) {
+    this.calls.push(
+      [operation, ...(options.refresh ? ["--refresh"] : []), ...(options.previewOnly ? ["--preview-only"] : [])].join(
+        " ",
+      ),
+    );
     for (const event of this.events) onEvent(event);
     if (this.outcome instanceof Error) throw this.outcome;
     return this.outcome;
@@ -101,6 +106,8 @@ describe("parseReleaseArgs", () => {
       operation: "preview",
       yes: false,
       json: false,
+      refresh: false,
+      previewOnly: false,
       config: {
         packagecloudToken: { value: "pc-1", secret: true },
         registryUsername: { value: "bot", secret: false },
@@ -217,6 +224,12 @@ describe("parseReleaseArgs", () => {
     expect(() => parseReleaseArgs(["release", "--set", "packagecloudToken=pc-1"], {}, "/")).toThrow(
       /packagecloudToken is a secret and must not be on a command line; pass it in PACKAGECLOUD_TOKEN/,
     );
+    expect(() => parseReleaseArgs(["release", "destroy", "--refresh"], {}, "/")).toThrow(
+      /--refresh is for up and preview/,
+    );
+    expect(() => parseReleaseArgs(["release", "up", "--preview-only"], {}, "/")).toThrow(
+      /--preview-only is for refresh/,
+    );
   });
 });
 
@@ -281,6 +294,39 @@ describe("runRelease", () => {
     const snapshot = new RecordingWorkspace();
     await release(["snapshot", "up", "--branch", "feature/ABC_12"], snapshot);
     expect(snapshot.calls.at(-1)).toBe("up");
+  });
+
+  it("refresh --preview-only names what drifted, writes nothing, and exits 3; nothing drifted exits 0", async () => {
+    const push = {
+      urn: URN("pulumi-nodejs:dynamic/images:Push", "ralph-images-ralph-push"),
+      type: "pulumi-nodejs:dynamic/images:Push",
+    };
+    const self = {
+      urn: "urn:pulumi:release::ralph-release::pulumi:pulumi:StackReference::self",
+      type: "pulumi:pulumi:StackReference",
+    };
+    const events: EngineEvent[] = [
+      { resourcePreEvent: { metadata: { ...BUILD, op: "refresh" } } },
+      { resOutputsEvent: { metadata: { ...push, op: "update" } } },
+      { resOutputsEvent: { metadata: { ...self, op: "update" } } },
+    ];
+    const workspace = new RecordingWorkspace(events, { outputs: {}, changes: { same: 20, update: 2 } });
+    const drift = await release(["release", "refresh", "--preview-only", "--json"], workspace);
+    expect(drift.code).toBe(3);
+    expect(workspace.calls).toEqual(["select release", "config", "refresh --preview-only"]);
+    expect(JSON.parse(drift.result)).toMatchObject({
+      drifted: ["ralph-images-ralph-push"],
+      message: expect.stringMatching(/^drift: .*nothing was written/),
+    });
+    const calm = await release(
+      ["release", "refresh", "--preview-only"],
+      new RecordingWorkspace([], { outputs: {}, changes: { same: 20 } }),
+    );
+    expect(calm.code).toBe(0);
+    expect(calm.result).not.toMatch(/drift/);
+    const refreshedUp = new RecordingWorkspace();
+    await release(["release", "up", "--yes", "--refresh"], refreshedUp);
+    expect(refreshedUp.calls.at(-1)).toBe("up --refresh");
   });
 
   it("refuses destroy on release without --yes, before touching the stack", async () => {

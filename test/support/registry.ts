@@ -128,3 +128,50 @@ export async function startLoginRegistry(): Promise<LoginRegistry> {
     },
   };
 }
+
+/** A registry in front of the local one that refuses what `refuses` picks: a registry failing mid-release. */
+export interface FaultyRegistry {
+  /** `127.0.0.1:<port>`: what the stack's `registry` names. */
+  readonly host: string;
+  /** Requests refused so far, as `METHOD path`. */
+  readonly refused: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Forwards every request to the registry on 127.0.0.1:5000 (bodies streamed, the Host header kept so
+ * upload locations name this proxy), except the ones `refuses` picks: those get a 500 and never
+ * reach it, so its access log shows only what was written. Port 5002 is listed as plain HTTP for
+ * podman in .ci/containers.sh.
+ */
+export async function startFaultyRegistry(refuses: (method: string, path: string) => boolean): Promise<FaultyRegistry> {
+  requireLane("the faulty registry on 127.0.0.1:5002");
+  const http = await import("node:http");
+  const refused: string[] = [];
+  const server = http.createServer((request, response) => {
+    const method = request.method ?? "GET";
+    const path = request.url ?? "/";
+    if (refuses(method, path)) {
+      refused.push(`${method} ${path}`);
+      request.resume();
+      response.writeHead(500, { "content-type": "application/json" });
+      response.end(JSON.stringify({ errors: [{ code: "UNKNOWN", message: "injected fault" }] }));
+      return;
+    }
+    const upstream = http.request(
+      { host: "127.0.0.1", port: 5000, method, path, headers: request.headers },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    upstream.on("error", () => response.destroy());
+    request.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(5002, "127.0.0.1", resolve));
+  return {
+    host: "127.0.0.1:5002",
+    refused,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -4,7 +4,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { waitForIndexedVersion } from "../../../lib/publish/indexWait";
-import { aptlyPublicationFor, publishToAptly } from "../../../lib/publish/aptly";
+import { type AptlyPublication, aptlyPublicationFor, publishToAptly } from "../../../lib/publish/aptly";
+import { readStep } from "../../../lib/steps/read";
 import { runStep } from "../../../lib/runner";
 import { serveDirectory, signingKey, tinyDeb } from "../../support/aptRepo";
 import { BASE_IMAGE, useContainerEngine } from "../../support/containers";
@@ -181,6 +182,40 @@ describe("a release and its snapshots in one aptly root", () => {
       `holds snapshots, which would be published to release users (ralph-core_20261124.3~old.SNAPSHOT.1_amd64); nothing was published. Fix: aptly -config=${join(root, "aptly.conf")} repo remove ${release.repository} 'Version (%*SNAPSHOT*)'`,
     );
     checkAsApt(released.publicDir, release.prefix, released.keyFile as string);
+  }, 120_000);
+});
+
+describe("drift in an aptly publication", () => {
+  it("a release's package taken out by hand: refresh names it and the publish refuses to put it back; a snapshot's is put back", async () => {
+    const root = tempDir("ralph-release-aptly-");
+    const conf = `-config=${join(root, "aptly.conf")}`;
+    const takeOut = (repository: string, prefix: string) => {
+      execFileSync("aptly", [conf, "repo", "remove", repository, "ralph-core"], { stdio: "pipe" });
+      execFileSync("aptly", [conf, "publish", "update", "-skip-signing", "bookworm", prefix], { stdio: "pipe" });
+    };
+    for (const mode of ["release", "snapshot"] as const) {
+      const publication = aptlyPublicationFor(mode, "debian", "bookworm");
+      const version = mode === "release" ? "20261124.1" : "20261124.2~feature.SNAPSHOT.1";
+      const asked = { ...request(root, tinyDeb("ralph-core", version)), ...publication };
+      const published = await publishToAptly(asked);
+      const read = () => readStep({ command: "apt aptly", request: asked, result: published }, { recordedRefs: {} });
+      expect(await read()).toEqual({ present: true });
+
+      takeOut(publication.repository, publication.prefix);
+      const drifted = (await read()).result as AptlyPublication;
+      expect(drifted.drift).toBe(
+        `ralph-core_${version}_amd64 is gone from the aptly publication ${publication.prefix} bookworm (${root}); this stack published it (sha256 ${asked.sha256})`,
+      );
+      if (mode === "release") {
+        await expect(publishToAptly(asked, drifted)).rejects.toThrow(
+          /is gone from the aptly publication debian bookworm .*not published again behind its maintainers' back.*pulumi state delete/s,
+        );
+        expect((await read()).result).toMatchObject({ drift: drifted.drift });
+      } else {
+        await publishToAptly(asked, drifted);
+        expect(await read()).toEqual({ present: true });
+      }
+    }
   }, 120_000);
 });
 

@@ -125,7 +125,9 @@ export const packagecloudProvider: pulumi.dynamic.ResourceProvider = {
     // A snapshot's package yanked by hand is gone (an empty id): refresh drops it, the next up
     // publishes it again. A release's is drift: recorded, and refused by the next up.
     if (!found) return props.yankOnDelete ? {} : { id, props: { ...props, yanked: true } };
-    return { id, props: { ...props, yanked: undefined, sha256: found.sha256, packageUrl: found.packageUrl } };
+    // No undefined values: the engine's wire format has none.
+    const { yanked: _wasYanked, ...published } = props;
+    return { id, props: { ...published, sha256: found.sha256, packageUrl: found.packageUrl } };
   },
 
   async update(

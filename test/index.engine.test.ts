@@ -135,6 +135,21 @@ describe("snapshot stack, deb only, under the real engine", () => {
   );
 
   it(
+    "up --target of the deb build on a stack with nothing else: builds the deb alone, the rest left out",
+    async () => {
+      const laptop = engineProject({ sameBackendAs: project });
+      const targeted = await laptop.stack("target", config, { packagecloudToken: server.token });
+      const build =
+        "urn:pulumi:target::ralph-release::ralph:release:RalphRelease$ralph:deb:DebPackage$pulumi-nodejs:dynamic/deb:Build::ralph-core-build";
+      const events: EngineEvent[] = [];
+      const result = await targeted.up({ target: [build], onEvent: (event) => events.push(event) });
+      expect(result.summary.result).toBe("succeeded");
+      expect(steps(events)).toEqual({ "ralph-core-build": ["create"] });
+    },
+    10 * MINUTES,
+  );
+
+  it(
     "up --refresh with everything in place: each step reads back what it made and nothing changes",
     async () => {
       const result = await stack.up({ refresh: true });
@@ -147,6 +162,10 @@ describe("snapshot stack, deb only, under the real engine", () => {
     "one changed Ralph source file: preview lists the deb chain and nothing else; up converges",
     async () => {
       repo.commit("Fix the DC view", "src/ralph/dc_view.py");
+      // The diff a reviewer reads says why the deb is built again: its commit and tree changed.
+      const diff = (await stack.preview({ diff: true })).stdout;
+      expect(diff).toMatch(/~ commit\s*: "[0-9a-f]{40}" => "[0-9a-f]{40}"/);
+      expect(diff).toMatch(/~ tree\s*: "[0-9a-f]{40}" => "[0-9a-f]{40}"/);
       expect(await preview(stack)).toEqual([
         "ralph-core-aptly-publish",
         "ralph-core-build",
@@ -579,12 +598,21 @@ describe("a released version is published once, under the real engine", () => {
           return false;
         return (refusedOnce = true);
       });
+      // An apt repository of its own: the first release's has this version, which this stack never built.
+      const aptlyRoot = join(tempDir("ralph-release-aptly-"), "aptly");
+      const served = await serveDirectory(`${aptlyRoot}/public`);
       try {
-        const settings = { ...config, registry: faulty.host, imageNamespace: resumeNamespace };
+        const settings = {
+          ...config,
+          registry: faulty.host,
+          imageNamespace: resumeNamespace,
+          aptlyRoot,
+          aptlyUrl: served.url,
+        };
         const runner = engineProject();
         const died = await releaseOn(runner, settings);
         expect(died.result).toBeInstanceOf(Error);
-        expect(faulty.refused).toHaveLength(1);
+        expect(faulty.refused, String(died.result)).toHaveLength(1);
         expect(tagPuts(`${resumeNamespace}/ralph`, ["20241124.1"])).toBe(1);
 
         // A fresh runner: another project directory, an empty build/, the same backend.
@@ -605,6 +633,7 @@ describe("a released version is published once, under the real engine", () => {
         expect(verified.status, verified.stdout).toBe(0);
       } finally {
         await faulty.close();
+        await served.close();
       }
     },
     25 * MINUTES,

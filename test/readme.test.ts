@@ -65,9 +65,14 @@ const COVERAGE: readonly Coverage[] = [
     runs: '"release", "--", "snapshot", "up"',
   },
   {
-    command: /^npm run release -- release up --yes$/,
+    command: /^npm run release -- release up --yes( --refresh)?$/,
     notRun:
-      "publish.yml's command on a GitHub release; test/workflows.test.ts checks the workflow runs it, and test/index.engine.test.ts runs the release stack's up",
+      "publish.yml's command on a GitHub release; test/workflows.test.ts checks the workflow runs it, and test/index.engine.test.ts runs the release stack's up (with refresh too)",
+  },
+  {
+    command: /^npm run release -- release refresh --preview-only$/,
+    test: "test/index.engine.test.ts",
+    runs: '"release", "--", "release", "refresh", "--preview-only"',
   },
   { command: /^npm run release$/, test: "test/cli/release.test.ts", runs: '"run", "--silent", "release"' },
   { command: /^npm run up$/, test: "test/cli/stack.engine.test.ts", runs: 'npmRun(project.dir, env, "up")' },
@@ -119,6 +124,12 @@ const COVERAGE: readonly Coverage[] = [
     command: /^pulumi (up|preview|destroy)\b/,
     test: "test/index.engine.test.ts",
     runs: ".destroy(",
+    via: { file: "test/support/engine.ts", runs: "LocalWorkspace" },
+  },
+  {
+    command: /^pulumi refresh$/,
+    test: "test/index.engine.test.ts",
+    runs: "stack.refresh(",
     via: { file: "test/support/engine.ts", runs: "LocalWorkspace" },
   },
   {

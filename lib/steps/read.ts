@@ -55,7 +55,7 @@ function readAptly(request: AptlyPublishRequest, result: AptlyPublication): Step
   const now = publishedSha256(request, result);
   if (now === request.sha256)
     return result.drift === undefined ? unchanged : { present: true, result: { ...result, drift: undefined } };
-  const where = `the aptly publication ${request.prefix} ${request.release} (${request.rootDir})`;
+  const where = `the aptly publication ${request.prefix} ${request.release}`;
   const drift = now
     ? `${result.packageRef} in ${where} is sha256 ${now}; this stack published ${request.sha256}`
     : `${result.packageRef} is gone from ${where}; this stack published it (sha256 ${request.sha256})`;

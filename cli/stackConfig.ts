@@ -121,13 +121,21 @@ export interface StackSettingsRequest {
   readonly secretPlaceholder: string;
 }
 
-/** The stack file, then CI's environment, then --source/--set: what `up` would be configured with. */
+/**
+ * The stack file, then CI's environment, then --source/--set: what `up` would be configured with.
+ * `mode` is the stack's, never a flag's: refused as `npm run release` refuses it.
+ */
 export function stackSettings(request: StackSettingsRequest): StackSettings {
-  return mergeSettings(
-    readStackFile(request.projectDir, request.stack, request.secretPlaceholder),
+  const given = mergeSettings(
     settingsFromEnvironment(request.env),
     settingsFromCommandLine(request.source, request.set, request.cwd),
   );
+  if ("mode" in given.values) {
+    throw new UserError(
+      `mode comes from the first argument (${request.stack}), not from --set or the environment: run it for ${given.values.mode} instead.`,
+    );
+  }
+  return mergeSettings(readStackFile(request.projectDir, request.stack, request.secretPlaceholder), given);
 }
 
 /** Settings by short key → what parseConfig reads (full keys, as Pulumi passes them). */

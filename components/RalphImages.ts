@@ -5,7 +5,7 @@ import { type AptSource, type ImageName, imageRepository, imageTags } from "../l
 import { ralphContextDir, type SmokeKind, type StagedContext } from "../lib/images/build";
 import { directoryDigest } from "../lib/deb/build";
 import { type PushRequest, type PushResult, versionTagTarget } from "../lib/images/publish";
-import { type CheckoutVersion, parseReleaseTag } from "../lib/version/version";
+import type { CheckoutVersion } from "../lib/version/version";
 import { ImageBuild } from "./ImageBuild";
 import { STEP_KINDS } from "../lib/steps/kinds";
 import type { MachineRoots } from "../lib/steps/machineRoots";
@@ -180,11 +180,8 @@ export class RalphImages extends pulumi.ComponentResource {
           localImage,
           repository: repository(image),
           tags: this.tags,
-          // A snapshot of a tagged commit carries the release's own tag: written once, like the release's.
-          versionTag:
-            snapshot && parseReleaseTag(checkout.version) === undefined
-              ? undefined
-              : versionTagTarget(settings.images, checkout, args.outDir, image),
+          // Only the release's version tag is written once (a snapshot's tags are its own to rewrite).
+          versionTag: snapshot ? undefined : versionTagTarget(settings.images, checkout, args.outDir, image),
         }));
         const push = new PipelineStep(
           `${name}-${image}-push`,

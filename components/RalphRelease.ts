@@ -15,6 +15,7 @@ import {
 import type { CheckoutVersion, Mode } from "../lib/version/version";
 import { aptlyPublicationFor } from "../lib/publish/aptly";
 import type { MachineRoots } from "../lib/steps/machineRoots";
+import { outDirFor } from "../lib/deb/build";
 import { AptIndexWait } from "./AptIndexWait";
 import { AptlyRepository } from "./AptlyRepository";
 import { Attestations } from "./Attestations";
@@ -92,7 +93,7 @@ export class RalphRelease extends pulumi.ComponentResource {
     this.debianVersion = pulumi.output(checkout.debianVersion);
     this.commit = pulumi.output(checkout.commit);
     const release = settings.mode === "release";
-    const outDir = `${args.projectDir}/build`;
+    const outDir = outDirFor(args.projectDir, settings.mode);
     // Where this run's project and checkouts are: steps store their paths from these roots.
     const roots: MachineRoots = (this.roots = {
       project: args.projectDir,

@@ -41,9 +41,10 @@ describe("snapshot stack", () => {
     const repo = ralphCheckout();
     repo.checkout("--detach", "20241121.1");
     const { outputs } = await runProgram("snapshot", { source: repo.dir, imageNamespace: "my-org" });
-    // The checkout is a release; the snapshot stack builds it, but `latest` stays for the release stack.
+    // The checkout is a release; the snapshot stack builds it, but the release's tags (its version,
+    // `latest`) stay the release stack's.
     expect(outputs.version).toBe("20241121.1");
-    expect(outputs.imageTags).toEqual(["20241121.1"]);
+    expect(outputs.imageTags).toEqual(["20241121.1-SNAPSHOT"]);
     expect((outputs.imageRepositories as Record<string, string>).ralph).toBe("localhost:5000/my-org/ralph");
   });
 });

@@ -52,13 +52,30 @@ function checkModeAndKeys(r: ConfigReader, raw: RawConfig): void {
       `${guess ? `did you mean '${guess}'? ` : ""}Remove it with \`pulumi config rm --stack ${r.stack} ${key}\`; README lists every key.`,
     );
   }
-  if (r.optional("mode") === undefined && !(MODES as readonly string[]).includes(raw.stack)) {
+  const mode = r.optional("mode");
+  if (mode === undefined && !(MODES as readonly string[]).includes(raw.stack)) {
     r.problem(
       "mode",
       `is not set and stack '${r.stack}' is not named after a mode`,
       `${r.setCommand("mode")} (or 'release').`,
     );
   }
+  // A stack named after a mode is that mode: a stack file cannot turn the snapshot stack (or a
+  // branch's) into a release, nor the release stack into a snapshot, past the guards of each.
+  const named = stackMode(raw.stack);
+  if (mode !== undefined && named !== undefined && mode !== named) {
+    r.problem(
+      "mode",
+      `is ${mode}, but stack '${r.stack}' is the ${named} stack${named === "snapshot" ? " (a snapshot stack)" : ""}`,
+      `Remove it: pulumi config rm --stack ${r.stack} mode. A ${mode} runs on ${mode === "release" ? "the release stack" : "a snapshot stack"} (npm run release -- ${mode} …).`,
+    );
+  }
+}
+
+/** The mode a stack's name makes it: release, snapshot and snapshot-<branch>; others say it with `mode`. */
+function stackMode(stack: string): Mode | undefined {
+  if (stack === "release") return "release";
+  return stack === "snapshot" || stack.startsWith("snapshot-") ? "snapshot" : undefined;
 }
 
 /** Unknown keys first, then by the key table; a key's own problems keep the order they were found in. */

@@ -146,6 +146,15 @@ export function buildTriggers(request: DebBuildRequest, builderRecipeDigest: str
   };
 }
 
+/**
+ * Where a mode's artifacts go: a release's in `build/<version>/`, a snapshot's in
+ * `build/snapshots/<version>/`, so a snapshot of a tagged commit never overwrites (or is taken for)
+ * the release's deb, attestations and records.
+ */
+export function outDirFor(projectDir: string, mode: "release" | "snapshot"): string {
+  return mode === "release" ? join(projectDir, "build") : join(projectDir, "build", "snapshots");
+}
+
 export function buildFingerprint(request: DebBuildRequest, builderRecipeDigest: string): string {
   const inputs = {
     treeId: request.treeId,

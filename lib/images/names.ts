@@ -7,12 +7,15 @@ export const IMAGE_NAMES = ["ralph", "ralph-static-nginx", "inkpy"] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 
 /**
- * Tags for a build: the version always; `latest` only for a release, so a snapshot can never move
- * what users pull by default, and only for the newest release on the main branch, so a patch of an
- * older one never moves it back (the push asks the registry the same of what `latest` is now).
+ * Tags for a build: the version; `latest` only for a release, so a snapshot can never move what
+ * users pull by default, and only for the newest release on the main branch, so a patch of an older
+ * one never moves it back (the push asks the registry the same of what `latest` is now). A snapshot
+ * of a tagged commit is `<version>-SNAPSHOT`: the release's own tag is the release stack's alone, so
+ * a snapshot can neither replace nor pre-empt it.
  */
 export function imageTags(mode: Mode, version: string, newestOnMain?: string): string[] {
-  return mode === "release" && latestStaysFor(version, newestOnMain) === undefined ? [version, "latest"] : [version];
+  if (mode === "snapshot") return [parseReleaseTag(version) ? `${version}-SNAPSHOT` : version];
+  return latestStaysFor(version, newestOnMain) === undefined ? [version, "latest"] : [version];
 }
 
 /** Why a release leaves `latest` alone: a newer release on the main branch; undefined when it moves it. */

@@ -38,22 +38,31 @@ export interface CheckLine {
 
 const BESIDE = "from the build directory: shows integrity, not who signed; pass";
 
-/** `build/<version>/`, or the build directory whose provenance is of `version` (snapshots' differ). */
-export function artifactDirFor(buildDir: string, version: string): string {
-  if (existsSync(join(buildDir, version, FILES.provenance))) return join(buildDir, version);
-  const found = (existsSync(buildDir) ? readdirSync(buildDir) : []).find((entry) => {
-    const file = join(buildDir, entry, FILES.provenance);
+/** The directory in `dir` holding the attested build of `version`: by name, else by what its provenance says. */
+function attestedBuildIn(dir: string, version: string): string | undefined {
+  if (existsSync(join(dir, version, FILES.provenance))) return join(dir, version);
+  const found = (existsSync(dir) ? readdirSync(dir) : []).find((entry) => {
+    const file = join(dir, entry, FILES.provenance);
     if (!existsSync(file)) return false;
     const statement = JSON.parse(readFileSync(file, "utf8")) as Statement;
     const parameters = (statement.predicate.buildDefinition as { externalParameters?: { version?: string } })
       .externalParameters;
     return parameters?.version === version;
   });
+  return found && join(dir, found);
+}
+
+/**
+ * `build/<version>/` (a release's), else `build/snapshots/<version>/`, else the build directory whose
+ * provenance is of `version` (snapshots' directories are named by their Debian version).
+ */
+export function artifactDirFor(buildDir: string, version: string): string {
+  const found = attestedBuildIn(buildDir, version) ?? attestedBuildIn(join(buildDir, "snapshots"), version);
   if (!found)
     throw new UserError(
       `No attested build of ${version} in ${buildDir}. Fix: run the pipeline for it (npm run up), or give the directory with --dir.`,
     );
-  return join(buildDir, found);
+  return found;
 }
 
 function expectedSigner(options: VerifyOptions): { signer?: ExpectedSigner; note: string } {

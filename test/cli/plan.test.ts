@@ -161,6 +161,13 @@ describe("npm run plan", () => {
     expect(badKey.stderr).toMatch(
       /--set imageNamespce: expected key=value with a ralph-release key \(README lists them\); did you mean --set imageNamespace=x\?/,
     );
+    // As npm run release refuses it: a snapshot's plan never becomes a release's through a flag.
+    const asRelease = await plan("snapshot", "--source", repo.dir, "--set", "mode=release");
+    expect(asRelease.code).toBe(1);
+    expect(asRelease.stdout).toBe("");
+    expect(asRelease.stderr).toContain(
+      "mode comes from the first argument (snapshot), not from --set or the environment",
+    );
   });
 });
 

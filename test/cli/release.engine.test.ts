@@ -40,11 +40,14 @@ describe("npm run release -- snapshot up, under the real engine", () => {
       result: "succeeded",
       version: "20241124.1",
     });
-    expect(summary.deb.path).toBe(join(project.dir, "build", "20241124.1", "ralph-core_20241124.1_amd64.deb"));
+    // A snapshot's artifacts are apart from a release's of the same version.
+    expect(summary.deb.path).toBe(
+      join(project.dir, "build", "snapshots", "20241124.1", "ralph-core_20241124.1_amd64.deb"),
+    );
     expect(existsSync(summary.deb.path)).toBe(true);
     // Signed with throw-away keys (none configured); npm run verify checks it with their public halves.
     expect(summary.attested).toEqual({
-      dir: join(project.dir, "build", "20241124.1"),
+      dir: join(project.dir, "build", "snapshots", "20241124.1"),
       sigstoreSigning: "throw-away key",
       checksumsSigning: "throw-away key",
     });

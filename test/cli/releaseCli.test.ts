@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { GitRepo, removeTempDirs, tempDir } from "../support/gitRepo";
@@ -205,7 +205,10 @@ describe("parseReleaseArgs", () => {
     expect(() => parseReleaseArgs(["release", "--branch", "b"], {}, "/", project)).toThrow(
       /--branch is for snapshot stacks/,
     );
-    expect(() => parseReleaseArgs(["snapshot"], {}, "/", tempDir())).toThrow(
+    // A project with no checkout beside it (../ralph of a directory of its own).
+    const alone = join(tempDir(), "project");
+    mkdirSync(alone);
+    expect(() => parseReleaseArgs(["snapshot"], {}, "/", alone)).toThrow(
       /is not a git checkout, so its branch cannot name the snapshot stack: pass --source DIR/,
     );
   });

@@ -64,7 +64,7 @@ describe("RalphImages under the program", () => {
       APT_KEY_URL: "",
     });
     expect(ralph.context).toMatch(
-      new RegExp(`/build/${outputs.debianVersion}/image-context/ralph$`.replaceAll(".", "\\.")),
+      new RegExp(`/build/snapshots/${outputs.debianVersion}/image-context/ralph$`.replaceAll(".", "\\.")),
     );
     expect(staticImage.args).toEqual({
       ...labels,
@@ -103,14 +103,12 @@ describe("RalphImages under the program", () => {
 
   it("snapshot with publishImages: pushes the version tag of each image, never latest, with no tag written once", async () => {
     const repo = ralphFixtureRepo();
-    // At the release's commit a snapshot carries the release's tag: that one is written once, as the release's.
+    // At the release's commit a snapshot is <version>-SNAPSHOT: the release's own tag is the release stack's.
     const atTag = pushRequests(
       (await runProgram("snapshot", { source: repo.dir, inkpySource: INKPY_CHECKOUT, publishImages: "true" }))
         .resources,
     );
-    expect(atTag.map((p) => [p.tags, p.versionTag?.repository, p.versionTag?.tag])).toEqual(
-      atTag.map((p) => [["20241124.1"], p.repository, "20241124.1"]),
-    );
+    expect(atTag.map((p) => [p.tags, p.versionTag])).toEqual(atTag.map(() => [["20241124.1-SNAPSHOT"], undefined]));
     expect(atTag).toHaveLength(3);
     repo.checkout("-b", "feature/ABC_12");
     repo.commit("Snapshot work", "src/ralph/snapshot.py");

@@ -220,6 +220,20 @@ describe("parseConfig", () => {
     expect(problemsOf(raw("staging", { mode: "prod" })).message).toContain(`"prod" is not a mode`);
   });
 
+  it("a stack named after a mode is that mode: a stack file's `mode` cannot turn one into the other", () => {
+    expect(problemsOf(raw("snapshot", { mode: "release" })).message).toContain(
+      "ralph-release:mode: is release, but stack 'snapshot' is the snapshot stack",
+    );
+    expect(problemsOf(raw("snapshot-feature-x", { mode: "release" })).message).toContain(
+      "Remove it: pulumi config rm --stack snapshot-feature-x mode",
+    );
+    expect(problemsOf(raw("release", { mode: "snapshot" })).message).toContain(
+      "ralph-release:mode: is snapshot, but stack 'release' is the release stack",
+    );
+    // Saying what the name says is fine (the release CLI sets it on a branch's stack).
+    expect(parseConfig(raw("snapshot-feature-x", { mode: "snapshot" })).settings.mode).toBe("snapshot");
+  });
+
   it("resolves a relative source against the project and says how to fix a missing one", () => {
     const parent = tempDir();
     mkdirSync(`${parent}/ralph`);

@@ -25,7 +25,9 @@ export function readPublish(
   }
   if (r.mode === "release") checkReleaseTargets(r, debTargets, aptly);
   const repository = r.text("packagecloudRepository");
-  if (r.mode === "snapshot" && debTargets.includes("packagecloud") && releaseRepositories(r).includes(repository)) {
+  // Compared without case: a spelling that may name the release repository is refused too.
+  const sameRepository = (other: string) => other.trim().toLowerCase() === repository.trim().toLowerCase();
+  if (r.mode === "snapshot" && debTargets.includes("packagecloud") && releaseRepositories(r).some(sameRepository)) {
     r.problem(
       "packagecloudRepository",
       `is ${repository}, where releases are published: a snapshot's version sorts above every release, so apt upgrade on a production host would install it`,

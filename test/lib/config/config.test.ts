@@ -392,7 +392,7 @@ describe("destinations by mode", () => {
       resolve(project, "Pulumi.release.yaml"),
       "config:\n  ralph-release:packagecloudRepository: acme/ralph-stable\n",
     );
-    for (const repository of ["allegro/ralph", "acme/ralph-stable"]) {
+    for (const repository of ["allegro/ralph", "acme/ralph-stable", "Allegro/Ralph"]) {
       const error = problemsOf(
         withToken(
           "snapshot-feature",

@@ -92,7 +92,16 @@ function runStep(inputs: StepInputs, previous?: string): Promise<string> {
   });
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+/** JSON with every object's keys sorted: the engine hands objects back in its own key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
 
 /** A refresh found what the step made changed outside the stack (its result's `drift`): run it again. */
 function drifted(stdout: string | undefined): boolean {

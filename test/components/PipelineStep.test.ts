@@ -29,10 +29,11 @@ describe("a step's diff", () => {
     const legacy = {
       create: news.create,
       dir: roots.project,
+      // Written in the program's key order; the engine hands the new request back in its own.
       environment: {
         RALPH_DEB_VERIFY: JSON.stringify({
-          debPath: "/work/ralph-release/build/20241124.1/ralph-core_20241124.1_amd64.deb",
           installImage: "debian:bookworm",
+          debPath: "/work/ralph-release/build/20241124.1/ralph-core_20241124.1_amd64.deb",
         }),
       },
       triggers: ["a".repeat(64)],

@@ -138,7 +138,12 @@ describe("snapshot stack, deb only, under the real engine", () => {
     "up --target of the deb build on a stack with nothing else: builds the deb alone, the rest left out",
     async () => {
       const laptop = engineProject({ sameBackendAs: project });
-      const targeted = await laptop.stack("snapshot-target", config, { packagecloudToken: server.token });
+      // A branch's stack, as npm run release makes one: named snapshot-<branch>, its mode set.
+      const targeted = await laptop.stack(
+        "snapshot-target",
+        { ...config, mode: "snapshot" },
+        { packagecloudToken: server.token },
+      );
       const build =
         "urn:pulumi:snapshot-target::ralph-release::ralph:release:RalphRelease$ralph:deb:DebPackage$pulumi-nodejs:dynamic/deb:Build::ralph-core-build";
       const events: EngineEvent[] = [];

@@ -74,6 +74,13 @@ class RecordingWorkspace implements ReleaseWorkspace {
   }
 }
 
+/** A project with no Ralph checkout beside it (whatever ../ralph holds on this machine). */
+function lonelyProject(): string {
+  const dir = join(tempDir(), "project");
+  mkdirSync(dir);
+  return dir;
+}
+
 async function release(
   argv: string[],
   workspace: ReleaseWorkspace,
@@ -83,7 +90,7 @@ async function release(
   const progress: string[] = [];
   const result: string[] = [];
   let clock = 0;
-  const code = await runRelease(parseReleaseArgs(argv, env, "/home/me/ralph-release"), workspace, {
+  const code = await runRelease(parseReleaseArgs(argv, env, "/home/me/ralph-release", lonelyProject()), workspace, {
     progress: (line) => progress.push(line),
     result: (text) => result.push(text),
     now: () => (clock += 1500),

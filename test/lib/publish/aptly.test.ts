@@ -208,7 +208,7 @@ describe("drift in an aptly publication", () => {
       );
       if (mode === "release") {
         await expect(publishToAptly(asked, drifted)).rejects.toThrow(
-          /is gone from the aptly publication debian bookworm .*not published again behind its maintainers' back.*pulumi state delete/s,
+          /is gone from the aptly publication debian bookworm; .*not published again behind its maintainers' back.*pulumi state delete/s,
         );
         expect((await read()).result).toMatchObject({ drift: drifted.drift });
       } else {

@@ -282,7 +282,11 @@ export class ProgressDisplay {
   /** Errors reported for a resource, by URN. */
   private readonly errors = new Map<string, string[]>();
   failed?: { name: string; type: string; message: string };
-  /** Resources a refresh found changed or gone (the stack's reference to itself aside). */
+  /**
+   * Resources a refresh found changed outside the stack (the stack's reference to itself aside). A
+   * local artifact that is not on this machine (a deb, an image: a fresh runner has none) reads as
+   * gone, a delete, and is made again by the next up: that is not drift.
+   */
   readonly drifted = new Set<string>();
 
   constructor(
@@ -292,7 +296,7 @@ export class ProgressDisplay {
 
   readonly onEvent = (event: EngineEvent): void => {
     for (const step of [event.resourcePreEvent?.metadata, event.resOutputsEvent?.metadata]) {
-      if (step && ["update", "delete"].includes(step.op) && !step.type.startsWith("pulumi:")) {
+      if (step && step.op === "update" && !step.type.startsWith("pulumi:")) {
         this.drifted.add(nameOf(step.urn));
       }
     }

@@ -75,7 +75,9 @@ export interface VersionTagTarget {
  */
 async function decide(session: RegistrySession, target: VersionTagTarget, facts: RegistryFacts): Promise<TagDecision> {
   const reference = `${target.repository}:${target.tag}`;
-  const own = facts.previous && digestOfRef(facts.previous.ref, target.repository);
+  // The push step's own last result, when it was of this very tag (a new version's push is an update
+  // of the same step, whose last result is the previous version's).
+  const own = facts.previous?.tag === target.tag ? digestOfRef(facts.previous.ref, target.repository) : undefined;
   return decideVersionTag({
     reference,
     published: await session.digestOf(reference),
@@ -144,6 +146,8 @@ export interface PushRequest extends RegistryAccess {
 export interface PushResult {
   /** `<repository>@<digest>` of the version tag as the registry serves it. */
   readonly ref: string;
+  /** The version tag it is of. */
+  readonly tag?: string;
   readonly digest: string;
   /** The tags pushed by this run: none when the release's version tag was already this stack's. */
   readonly pushed: readonly string[];
@@ -177,6 +181,15 @@ export async function pushImage(
 ): Promise<PushResult> {
   const versionReference = `${request.repository}:${request.tags[0]}`;
   return openRegistrySession(request, facts, async (session) => {
+    // A release's version tag that a refresh found moved or gone since this stack pushed it is not
+    // pushed again (on a fresh runner that would be another build): it is put back, deliberately.
+    if (request.versionTag && facts.previous?.drift && facts.previous.tag === request.tags[0]) {
+      throw new PublishedTagError(
+        `${facts.previous.drift}.\n  A release's version tag is never replaced: users may already run that image.\n` +
+          `  fix: put it back: skopeo copy docker://${facts.previous.ref} docker://${versionReference} (then refresh), ` +
+          "or release a new patch version (npm run release-new-version)",
+      );
+    }
     const decision = request.versionTag ? await decide(session, request.versionTag, facts) : { kind: "push" as const };
     const latestStays = request.tags.includes("latest")
       ? newerLatest(request.tags[0], await session.versionLabelOf(`${request.repository}:latest`))
@@ -197,7 +210,7 @@ export async function pushImage(
       }
       if (pushed.length === 0) log("nothing pushed");
       const ref = `${request.repository}@${decision.digest}`;
-      return { ref, digest: decision.digest, pushed, ...(latestStays ? { latestStays } : {}) };
+      return { ref, tag: request.tags[0], digest: decision.digest, pushed, ...(latestStays ? { latestStays } : {}) };
     }
     // The version tag goes last: once it is written the push is complete, so a run that dies on an
     // earlier tag left nothing written once, and the next run pushes it all again.
@@ -215,6 +228,7 @@ export async function pushImage(
       writeFileSync(request.versionTag.recordFile, `${JSON.stringify(record, null, 2)}\n`);
     }
     const pushed = [request.tags[0], ...otherTags];
-    return { ref: `${request.repository}@${digest}`, digest, pushed, ...(latestStays ? { latestStays } : {}) };
+    const ref = `${request.repository}@${digest}`;
+    return { ref, tag: request.tags[0], digest, pushed, ...(latestStays ? { latestStays } : {}) };
   });
 }

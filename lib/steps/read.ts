@@ -10,7 +10,8 @@ import { directoryDigest, sha256File, type DebArtifact } from "../deb/build";
 import type { StagedContext } from "../images/build";
 import { type PushRequest, type PushResult, openRegistrySession, type RegistryFacts } from "../images/publish";
 import { type AptlyPublication, type AptlyPublishRequest, publishedSha256 } from "../publish/aptly";
-import { runStep } from "../runner";
+import { UserError } from "../errors";
+import { runStep, tail } from "../runner";
 import type { AttestResult } from "../supply/attest";
 
 export interface StepReadRequest {
@@ -30,11 +31,17 @@ export interface StepReading {
 
 const unchanged: StepReading = { present: true };
 
+/** Whether the engine has the image; an engine that cannot be asked is an error, never "gone". */
 async function localImageExists(id: string): Promise<boolean> {
   const inspected = await runStep({ kind: "host" }, ["docker", "image", "inspect", "--format", "{{.Id}}", id], {
     cwd: "/",
   });
-  return inspected.status === 0;
+  if (inspected.status === 0) return true;
+  if (/no such (image|object)|image not known|not found/i.test(inspected.output)) return false;
+  throw new UserError(
+    `could not ask the container engine about image ${id}: ${tail(inspected.output, 5)}\n` +
+      "  fix: start it (or set DOCKER_HOST) and refresh again; nothing was forgotten.",
+  );
 }
 
 async function readDeb(result: DebArtifact): Promise<StepReading> {
@@ -52,6 +59,9 @@ async function readPush(request: PushRequest, result: PushResult, facts: Registr
 }
 
 function readAptly(request: AptlyPublishRequest, result: AptlyPublication): StepReading {
+  // A root that holds no such publication is not this machine's to judge (another runner's
+  // build/aptly): only a publication that is here and lacks the package has drifted.
+  if (!existsSync(join(request.rootDir, "public", request.prefix, "dists", request.release))) return unchanged;
   const now = publishedSha256(request, result);
   if (now === request.sha256)
     return result.drift === undefined ? unchanged : { present: true, result: { ...result, drift: undefined } };

@@ -317,6 +317,8 @@ describe("runRelease", () => {
     };
     const events: EngineEvent[] = [
       { resourcePreEvent: { metadata: { ...BUILD, op: "refresh" } } },
+      // A fresh runner has no build/: the deb reads as gone, which the next up rebuilds; not drift.
+      { resOutputsEvent: { metadata: { ...BUILD, op: "delete" } } },
       { resOutputsEvent: { metadata: { ...push, op: "update" } } },
       { resOutputsEvent: { metadata: { ...self, op: "update" } } },
     ];

@@ -90,7 +90,7 @@ describe("a release's version tags are written once", () => {
     expect(await ralph.check()).toEqual({ ralph: { kind: "adopt", digest: first.digest } });
     // Images are not reproducible: the re-run's build is another image, and it is not pushed.
     const again = await ralph.push(buildB);
-    expect(again).toEqual({ ref: first.ref, digest: first.digest, pushed: [] });
+    expect(again).toEqual({ ref: first.ref, tag: RELEASE.version, digest: first.digest, pushed: [] });
     expect(manifestPuts(ralph.path)).toBe(puts);
     expect(await registry.digest(ralph.path, RELEASE.version)).toBe(first.digest);
     expect(await registry.digest(ralph.path, "latest")).toBe(first.digest);
@@ -120,11 +120,25 @@ describe("a release's version tags are written once", () => {
     const stale: RegistryFacts = { recordedRefs: { ralph: `${ralph.repository}@sha256:${"0".repeat(64)}` } };
     // A fresh runner: no local image (an id it never had), no record file, a stale stack record.
     const resumed = await ralph.push(`sha256:${"f".repeat(64)}`, { ...stale, previous: died });
-    expect(resumed).toEqual({ ref: died.ref, digest: died.digest, pushed: ["latest"] });
+    expect(resumed).toEqual({ ref: died.ref, tag: RELEASE.version, digest: died.digest, pushed: ["latest"] });
     expect(await registry.digest(ralph.path, "latest")).toBe(died.digest);
     expect(manifestPuts(ralph.path)).toBe(puts + 1);
     // Once: run again, nothing is written.
     expect((await ralph.push(`sha256:${"f".repeat(64)}`, { ...stale, previous: resumed })).pushed).toEqual([]);
+    expect(manifestPuts(ralph.path)).toBe(puts + 1);
+    // The step's last result of another version is no record of this one's tag.
+    const ofAnother = { ...resumed, tag: "20241123.1" };
+    await expect(ralph.push(`sha256:${"f".repeat(64)}`, { ...stale, previous: ofAnother })).rejects.toThrow(
+      `is already published as ${died.digest}, and this stack recorded pushing sha256:${"0".repeat(64)}`,
+    );
+    // A refresh found the tag gone (deleted by hand): not pushed again, put back deliberately.
+    const gone = {
+      ...resumed,
+      drift: `${ralph.repository}:${RELEASE.version} is gone; this stack pushed ${died.digest}`,
+    };
+    await expect(ralph.push(buildA, { ...stale, previous: gone })).rejects.toThrow(
+      `put it back: skopeo copy docker://${died.ref} docker://${ralph.repository}:${RELEASE.version}`,
+    );
     expect(manifestPuts(ralph.path)).toBe(puts + 1);
   }, 300_000);
 

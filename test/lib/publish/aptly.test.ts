@@ -200,6 +200,11 @@ describe("drift in an aptly publication", () => {
       const published = await publishToAptly(asked);
       const read = () => readStep({ command: "apt aptly", request: asked, result: published }, { recordedRefs: {} });
       expect(await read()).toEqual({ present: true });
+      // Another runner's root, not on this machine: not judged.
+      const elsewhere = { ...asked, rootDir: join(root, "not-here") };
+      expect(
+        await readStep({ command: "apt aptly", request: elsewhere, result: published }, { recordedRefs: {} }),
+      ).toEqual({ present: true });
 
       takeOut(publication.repository, publication.prefix);
       const drifted = (await read()).result as AptlyPublication;

@@ -6,12 +6,12 @@
  * its own: a snapshot never lands where release users install from.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors";
 import type { Mode } from "../version/version";
 import { sha256OfFile } from "./packagecloud";
-import { indexedSha256 } from "./published";
+import { aptlyIndexedSha256 } from "./published";
 
 /** Where in an aptly root's public tree snapshots are published (releases: at its top). */
 export const SNAPSHOT_PREFIX = "snapshots";
@@ -64,10 +64,8 @@ export interface AptlyPublication {
 
 /** The sha256 the publication's index gives the package now; undefined when it is not there. */
 export function publishedSha256(request: AptlyPublishRequest, publication: AptlyPublication): string | undefined {
-  const [name, version, architecture] = publication.packageRef.split("_");
-  const index = join(request.rootDir, "public", request.prefix, "dists", request.release, "main");
-  const packages = join(index, `binary-${architecture}`, "Packages");
-  return existsSync(packages) ? indexedSha256(readFileSync(packages, "utf8"), name, version) : undefined;
+  const [packageName, version, architecture] = publication.packageRef.split("_");
+  return aptlyIndexedSha256({ ...request, packageName, version, architecture });
 }
 
 /** Whether the publication is a release's (snapshots publish under `snapshots/`). */

@@ -42,19 +42,35 @@ export function indexedSha256(packagesFile: string, name: string, version: strin
   return undefined;
 }
 
-async function publishedOnAptly(request: PublishedDebRequest, rootDir: string): Promise<string | undefined> {
+/** The package in an aptly publication (`<rootDir>/public/<prefix>/dists/<release>`). */
+export interface AptlyIndexedPackage {
+  readonly rootDir: string;
+  readonly prefix: string;
+  readonly release: string;
+  readonly packageName: string;
+  readonly version: string;
+  readonly architecture: string;
+}
+
+/** The sha256 the publication's `Packages` index gives the package; undefined when it does not list it. */
+export function aptlyIndexedSha256(p: AptlyIndexedPackage): string | undefined {
   const packages = join(
-    rootDir,
+    p.rootDir,
     "public",
-    request.distro,
+    p.prefix,
     "dists",
-    request.release,
+    p.release,
     "main",
-    `binary-${request.architecture}`,
+    `binary-${p.architecture}`,
     "Packages",
   );
   if (!existsSync(packages)) return undefined;
-  return indexedSha256(readFileSync(packages, "utf8"), request.packageName, request.version);
+  return indexedSha256(readFileSync(packages, "utf8"), p.packageName, p.version);
+}
+
+async function publishedOnAptly(request: PublishedDebRequest, rootDir: string): Promise<string | undefined> {
+  // A release is published under its distro's prefix (aptlyPublicationFor).
+  return aptlyIndexedSha256({ ...request, rootDir, prefix: request.distro });
 }
 
 /**

@@ -142,9 +142,8 @@ async function step(action: string | undefined): Promise<string> {
   if (action !== "read") throw new UsageError(USAGE);
   const read = jsonRequest<StepReadRequest>("RALPH_STEP_READ");
   const reading = await readStep(read, registryFacts());
-  const roots = machineRoots();
-  const result = reading.result === undefined ? undefined : JSON.stringify(reading.result);
-  return JSON.stringify({ present: reading.present, result: result && roots ? stepResult(result) : result });
+  const result = reading.result === undefined ? undefined : stepResult(JSON.stringify(reading.result));
+  return JSON.stringify({ present: reading.present, result });
 }
 
 async function deb(action: string | undefined): Promise<string> {

@@ -31,6 +31,13 @@ export interface StepReading {
 
 const unchanged: StepReading = { present: true };
 
+/** A published object read back: `drift` says how it differs from what the step made, none when it does not. */
+function withDrift<T extends { readonly drift?: string }>(result: T, drift: string | undefined): StepReading {
+  return drift === undefined && result.drift === undefined
+    ? unchanged
+    : { present: true, result: { ...result, drift } };
+}
+
 /** Whether the engine has the image; an engine that cannot be asked is an error, never "gone". */
 async function localImageExists(id: string): Promise<boolean> {
   const inspected = await runStep({ kind: "host" }, ["docker", "image", "inspect", "--format", "{{.Id}}", id], {
@@ -52,10 +59,8 @@ async function readDeb(result: DebArtifact): Promise<StepReading> {
 async function readPush(request: PushRequest, result: PushResult, facts: RegistryFacts): Promise<StepReading> {
   const reference = `${request.repository}:${request.tags[0]}`;
   const now = await openRegistrySession(request, facts, (session) => session.digestOf(reference));
-  if (now === result.digest)
-    return result.drift === undefined ? unchanged : { present: true, result: { ...result, drift: undefined } };
-  const drift = `${reference} ${now ? `serves ${now}` : "is gone"}; this stack pushed ${result.digest}`;
-  return { present: true, result: { ...result, drift } };
+  if (now === result.digest) return withDrift(result, undefined);
+  return withDrift(result, `${reference} ${now ? `serves ${now}` : "is gone"}; this stack pushed ${result.digest}`);
 }
 
 function readAptly(request: AptlyPublishRequest, result: AptlyPublication): StepReading {
@@ -63,13 +68,14 @@ function readAptly(request: AptlyPublishRequest, result: AptlyPublication): Step
   // build/aptly): only a publication that is here and lacks the package has drifted.
   if (!existsSync(join(request.rootDir, "public", request.prefix, "dists", request.release))) return unchanged;
   const now = publishedSha256(request, result);
-  if (now === request.sha256)
-    return result.drift === undefined ? unchanged : { present: true, result: { ...result, drift: undefined } };
+  if (now === request.sha256) return withDrift(result, undefined);
   const where = `the aptly publication ${request.prefix} ${request.release}`;
-  const drift = now
-    ? `${result.packageRef} in ${where} is sha256 ${now}; this stack published ${request.sha256}`
-    : `${result.packageRef} is gone from ${where}; this stack published it (sha256 ${request.sha256})`;
-  return { present: true, result: { ...result, drift } };
+  return withDrift(
+    result,
+    now
+      ? `${result.packageRef} in ${where} is sha256 ${now}; this stack published ${request.sha256}`
+      : `${result.packageRef} is gone from ${where}; this stack published it (sha256 ${request.sha256})`,
+  );
 }
 
 export async function readStep(read: StepReadRequest, facts: RegistryFacts): Promise<StepReading> {

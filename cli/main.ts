@@ -11,8 +11,8 @@ import { verifyDeb, type VerifyRequest } from "../lib/deb/verify";
 import { type IndexWaitRequest, waitForIndexedVersion } from "../lib/publish/indexWait";
 import { type AptlyPublication, type AptlyPublishRequest, publishToAptly } from "../lib/publish/aptly";
 import { checkPublishedDeb, type PublishedDebRequest } from "../lib/publish/published";
+import { type BuiltImage, buildOrAdoptImage, type ImageAdoption } from "../lib/images/adopt";
 import {
-  buildImage,
   type ImageBuildRequest,
   type SmokeRequest,
   type StageRequest,
@@ -51,7 +51,8 @@ const USAGE = `usage: npm run --silent cli -- version show|generate [--source DI
                      (both are what the DebPackage component runs; progress goes to stderr)
   deb check          release: refuse a version a deb target holds that this stack did not build (RALPH_DEB_CHECK)
   image stage        stage the ralph image's context from RALPH_IMAGE_STAGE (RalphImages runs it)
-  image build        build the image RALPH_IMAGE_BUILD describes; prints its id (ImageBuild runs it)
+  image build        build the image RALPH_IMAGE_BUILD describes, or pull back the one it built before
+                     (RALPH_IMAGE_ADOPT, RALPH_STEP_PREVIOUS); prints its id (ImageBuild runs it)
   image smoke        smoke-test the image in RALPH_IMAGE_SMOKE (RalphImages runs it)
   image check        release: refuse version tags in the registry this stack did not push (RALPH_IMAGE_CHECK)
   image push         push the image in RALPH_IMAGE_PUSH; a release's version tag only once (RalphImages runs it)
@@ -170,7 +171,13 @@ async function image(action: string | undefined): Promise<string> {
       return JSON.stringify(stageRalphContext(jsonRequest<StageRequest>("RALPH_IMAGE_STAGE")));
     case "build":
       return JSON.stringify(
-        await buildImage(jsonRequest<ImageBuildRequest>("RALPH_IMAGE_BUILD"), (chunk) => process.stderr.write(chunk)),
+        await buildOrAdoptImage(
+          jsonRequest<ImageBuildRequest>("RALPH_IMAGE_BUILD"),
+          previousResult<BuiltImage>(),
+          process.env.RALPH_IMAGE_ADOPT ? jsonRequest<ImageAdoption>("RALPH_IMAGE_ADOPT") : undefined,
+          process.env.RALPH_REGISTRY_PASSWORD || undefined,
+          (chunk) => process.stderr.write(chunk),
+        ),
       );
     case "smoke": {
       const request = jsonRequest<SmokeRequest>("RALPH_IMAGE_SMOKE");

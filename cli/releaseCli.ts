@@ -11,6 +11,7 @@ import { type Mode, snapshotStackName } from "../lib/version/version";
 import { UserError } from "../lib/errors";
 import { CI_VARIABLES } from "../lib/github/environment";
 import type { AttestResult } from "../lib/supply/attest";
+import { isLocalArtifactType } from "../lib/steps/kinds";
 import { mergeSettings, readStackFile, settingsFromCommandLine, settingsFromEnvironment } from "./stackConfig";
 
 export const OPERATIONS = ["preview", "up", "destroy", "refresh"] as const;
@@ -283,9 +284,9 @@ export class ProgressDisplay {
   private readonly errors = new Map<string, string[]>();
   failed?: { name: string; type: string; message: string };
   /**
-   * Resources a refresh found changed outside the stack (the stack's reference to itself aside). A
-   * local artifact that is not on this machine (a deb, an image: a fresh runner has none) reads as
-   * gone, a delete, and is made again by the next up: that is not drift.
+   * Resources a refresh found changed outside the stack. A local artifact that is not on this
+   * machine (a deb, an image: a fresh runner has none) reads as gone or missing, and is made again or
+   * pulled back by the next up: that is not drift.
    */
   readonly drifted = new Set<string>();
 
@@ -296,7 +297,7 @@ export class ProgressDisplay {
 
   readonly onEvent = (event: EngineEvent): void => {
     for (const step of [event.resourcePreEvent?.metadata, event.resOutputsEvent?.metadata]) {
-      if (step && step.op === "update" && !step.type.startsWith("pulumi:")) {
+      if (step && step.op === "update" && !step.type.startsWith("pulumi:") && !isLocalArtifactType(step.type)) {
         this.drifted.add(nameOf(step.urn));
       }
     }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ImageAdoption } from "../lib/images/adopt";
 import type { ImageBuildRequest } from "../lib/images/build";
 import { STEP_KINDS } from "../lib/steps/kinds";
 import type { MachineRoots } from "../lib/steps/machineRoots";
@@ -11,6 +12,13 @@ export interface ImageBuildArgs {
   readonly roots: MachineRoots;
   /** The deb's builder image, or one of the images released (each its own resource type). */
   readonly purpose: "deb builder" | "release image";
+  /**
+   * Where the image is pushed, when it is: a runner without the image this step built pulls it back
+   * from there by digest (the same id) instead of building another. Never compared.
+   */
+  readonly adoptFrom?: ImageAdoption;
+  /** The registry password, as a secret, for `adoptFrom` with a username. */
+  readonly registryPassword?: pulumi.Output<string>;
 }
 
 /**
@@ -28,6 +36,10 @@ export class ImageBuild extends PipelineStep {
         kind: args.purpose === "deb builder" ? STEP_KINDS.debBuilder : STEP_KINDS.imageBuild,
         request: args.request,
         roots: args.roots,
+        runtimeEnvironment: args.adoptFrom && {
+          RALPH_IMAGE_ADOPT: JSON.stringify(args.adoptFrom),
+          RALPH_REGISTRY_PASSWORD: args.registryPassword ?? "",
+        },
       },
       opts,
     );

@@ -103,10 +103,14 @@ function canonical(value: unknown): string {
 
 const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
 
-/** A refresh found what the step made changed outside the stack (its result's `drift`): run it again. */
-function drifted(stdout: string | undefined): boolean {
+/**
+ * A refresh found what the step made changed outside the stack (its result's `drift`), or gone from
+ * this machine (`missing`): run it again, with that result as its last one.
+ */
+function runsAgain(stdout: string | undefined): boolean {
   try {
-    return stdout !== undefined && stdout !== "" && (JSON.parse(stdout) as { drift?: string }).drift !== undefined;
+    const result = stdout ? (JSON.parse(stdout) as { drift?: string; missing?: string }) : {};
+    return result.drift !== undefined || result.missing !== undefined;
   } catch {
     return false;
   }
@@ -144,7 +148,7 @@ export const pipelineStepProvider: pulumi.dynamic.ResourceProvider = {
       olds.create !== news.create ||
       olds.variable !== news.variable ||
       !same(olds.request, news.request) ||
-      drifted(olds.stdout);
+      runsAgain(olds.stdout);
     return { changes: replaces.length > 0 || changed, replaces, deleteBeforeReplace: false };
   },
 

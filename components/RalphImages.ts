@@ -89,6 +89,18 @@ export class RalphImages extends pulumi.ComponentResource {
         {
           roots,
           purpose: "release image",
+          // A pushed image comes back from the registry on a runner that lacks it (the unlabelled
+          // inkpy stays local: its labelled image is the one pushed).
+          ...(settings.publish.images && image !== "inkpy-unlabelled"
+            ? {
+                adoptFrom: {
+                  registry: images.registry,
+                  username: images.username,
+                  reference: `${repository(image)}:${this.tags[0]}`,
+                },
+                registryPassword: args.registryPassword,
+              }
+            : {}),
           request: pulumi
             .all([from.context, from.dockerfile, from.digest, pulumi.output(buildArgs)])
             .apply(([context, dockerfile, contextDigest, args]) => ({

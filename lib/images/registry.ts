@@ -151,15 +151,37 @@ export class RegistrySession {
 
   /** Tags the local image `localImage` (an id) as `reference` and pushes it. */
   async push(localImage: string, reference: string): Promise<void> {
-    for (const args of [
-      ["tag", localImage, reference],
-      ["push", reference],
-    ]) {
-      const result = await runTool("docker", args, this.env());
-      if (result.status !== 0) {
-        throw new RegistryError(`docker ${args.join(" ")} failed:\n${tail(result.stdout + result.stderr, 20)}`);
-      }
+    await this.tagLocal(localImage, reference);
+    await this.docker(["push", reference]);
+  }
+
+  /** Names the local image `localImage` (an id) `reference` in the local engine. */
+  async tagLocal(localImage: string, reference: string): Promise<void> {
+    await this.docker(["tag", localImage, reference]);
+  }
+
+  private async docker(args: string[]): Promise<void> {
+    const result = await runTool("docker", args, this.env());
+    if (result.status !== 0) {
+      throw new RegistryError(`docker ${args.join(" ")} failed:\n${tail(result.stdout + result.stderr, 20)}`);
     }
+  }
+
+  /**
+   * Pulls `source` (`host/path@sha256:…`) into the local engine; returns the local image's id. The id
+   * is the digest of the image's config, which names every layer: the same id is the same image.
+   */
+  async pull(source: string): Promise<string> {
+    const pulled = await runTool("docker", ["pull", "--quiet", source], this.env());
+    if (pulled.status !== 0) {
+      throw new RegistryError(`docker pull ${source} failed:\n${tail(pulled.stdout + pulled.stderr, 20)}`);
+    }
+    const inspected = await runTool("docker", ["image", "inspect", "--format", "{{.Id}}", source], this.env());
+    const id = inspected.stdout.trim();
+    if (inspected.status !== 0 || !id.startsWith("sha256:")) {
+      throw new RegistryError(`pulled ${source} but cannot read its id:\n${tail(inspected.stderr, 5)}`);
+    }
+    return id;
   }
 
   /**

@@ -46,3 +46,20 @@ export const STEP_KINDS = {
 export const LEGACY_STEP_TYPE = "pulumi-nodejs:dynamic/pipeline:PipelineStep";
 
 export const stepCommandLine = (step: Pick<StepKind, "command">) => `npm run --silent cli -- ${step.command}`;
+
+/** The resource type of a kind of step, as the engine names it. */
+export const stepType = (step: Pick<StepKind, "module" | "type">) =>
+  `pulumi-nodejs:dynamic/${step.module}:${step.type}`;
+
+/**
+ * Steps whose work is on the machine that ran them (images, the deb, the staged context, attested
+ * files): on another runner they are missing, and made again or pulled back. Drift is of what is
+ * published only.
+ */
+const LOCAL_ARTIFACT_TYPES = new Set(
+  [STEP_KINDS.debBuilder, STEP_KINDS.debBuild, STEP_KINDS.imageContext, STEP_KINDS.imageBuild, STEP_KINDS.attest].map(
+    stepType,
+  ),
+);
+
+export const isLocalArtifactType = (type: string) => LOCAL_ARTIFACT_TYPES.has(type);

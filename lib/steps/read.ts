@@ -1,12 +1,14 @@
 /**
  * What `pulumi refresh` learns of each step: whether what it made is still there, as it is now. A deb
- * in build/, a local image, a staged context or the attested files that are gone read as gone, so the
- * next `up` makes them again; a pushed version tag reads what the registry serves now. Steps that
+ * in build/, a staged context or the attested files that are gone read as gone, so the next `up`
+ * makes them again; a local image that is gone reads as missing (its next run may pull it back); a
+ * pushed version tag reads what the registry serves now. Steps that
  * make nothing lasting (checks, smoke tests, waits) read as they were.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { directoryDigest, sha256File, type DebArtifact } from "../deb/build";
+import type { BuiltImage } from "../images/adopt";
 import type { StagedContext } from "../images/build";
 import { type PushRequest, type PushResult, openRegistrySession, type RegistryFacts } from "../images/publish";
 import { type AptlyPublication, type AptlyPublishRequest, publishedSha256 } from "../publish/aptly";
@@ -83,8 +85,17 @@ export async function readStep(read: StepReadRequest, facts: RegistryFacts): Pro
   switch (read.command) {
     case "deb build":
       return readDeb(read.result as DebArtifact);
-    case "image build":
-      return { present: await localImageExists((read.result as { id: string }).id) };
+    case "image build": {
+      // Kept in the state, marked missing: the next `up` runs the build with this result as its own
+      // last one, and pulls a pushed image back by digest instead of building another.
+      const built = read.result as BuiltImage;
+      if (await localImageExists(built.id))
+        return built.missing ? { present: true, result: { ...built, missing: undefined } } : unchanged;
+      return {
+        present: true,
+        result: { ...built, missing: `image ${built.id} is not in this machine's container engine` },
+      };
+    }
     case "image stage": {
       const staged = read.result as StagedContext;
       return { present: existsSync(staged.context) && directoryDigest(staged.context) === staged.digest };

@@ -130,11 +130,18 @@ function stepResult(json: string): string {
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
+/** The registry password, taken out of the environment: the build's tools (docker build) never see it. */
+function takeRegistryPassword(): string | undefined {
+  const password = process.env.RALPH_REGISTRY_PASSWORD || undefined;
+  delete process.env.RALPH_REGISTRY_PASSWORD;
+  return password;
+}
+
 /** The registry facts a step gets outside its request (PipelineStep's runtime environment). */
 function registryFacts(): RegistryFacts {
   return {
     password: process.env.RALPH_REGISTRY_PASSWORD || undefined,
-    recordedRefs: JSON.parse(process.env.RALPH_RECORDED_IMAGE_REFS || "{}") as Record<string, string>,
+    recordedTags: JSON.parse(process.env.RALPH_RECORDED_VERSION_TAGS || "{}") as Record<string, string>,
     previous: previousResult<PushResult>(),
   };
 }
@@ -175,7 +182,7 @@ async function image(action: string | undefined): Promise<string> {
           jsonRequest<ImageBuildRequest>("RALPH_IMAGE_BUILD"),
           previousResult<BuiltImage>(),
           process.env.RALPH_IMAGE_ADOPT ? jsonRequest<ImageAdoption>("RALPH_IMAGE_ADOPT") : undefined,
-          process.env.RALPH_REGISTRY_PASSWORD || undefined,
+          takeRegistryPassword(),
           (chunk) => process.stderr.write(chunk),
         ),
       );

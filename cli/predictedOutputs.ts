@@ -40,8 +40,6 @@ export function stepRequestOf(
 
 export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns): Record<string, unknown> {
   const { type, inputs } = resource;
-  // A first update: the stack has exported nothing yet.
-  if (type === "pulumi:pulumi:StackReference") return { outputs: {}, secretOutputNames: [] };
   if (type === "github:index/release:Release") {
     return { htmlUrl: `https://github.com/<owner>/${inputs.repository}/releases/tag/${inputs.tagName}`, releaseId: 0 };
   }

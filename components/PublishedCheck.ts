@@ -8,7 +8,8 @@ import type { CheckoutVersion } from "../lib/version/version";
 import { STEP_KINDS } from "../lib/steps/kinds";
 import type { MachineRoots } from "../lib/steps/machineRoots";
 import { PipelineStep } from "./PipelineStep";
-import type { StackRecord, StackSecrets } from "./stackInputs";
+import type { StackRecord } from "../lib/steps/stateRecord";
+import type { StackSecrets } from "./stackInputs";
 
 export interface PublishedCheckArgs {
   readonly settings: Settings;
@@ -18,18 +19,18 @@ export interface PublishedCheckArgs {
   /** Where each version's artifacts (and the record of its image pushes) live. */
   readonly outDir: string;
   readonly secrets: StackSecrets;
-  /** What this stack exported after its last update: its record of what it published. */
-  readonly recorded: pulumi.Output<StackRecord>;
+  /** What this stack published, from its resources' state. */
+  readonly recorded: StackRecord;
 }
 
 /** What the registry steps (this check, each push) learn at run time: the password and the stack's record. */
 export function registryStepEnvironment(
   password: pulumi.Output<string> | undefined,
-  recorded: pulumi.Output<StackRecord>,
+  recorded: StackRecord,
 ): Record<string, pulumi.Input<string>> {
   return {
     RALPH_REGISTRY_PASSWORD: password ?? "",
-    RALPH_RECORDED_IMAGE_REFS: recorded.apply((r) => JSON.stringify(r.imageRefs)),
+    RALPH_RECORDED_VERSION_TAGS: JSON.stringify(recorded.versionTags),
   };
 }
 
@@ -68,7 +69,7 @@ export class PublishedCheck extends pulumi.ComponentResource {
             roots,
             runtimeEnvironment: {
               RALPH_PACKAGECLOUD_TOKEN: args.secrets.packagecloudToken ?? "",
-              RALPH_RECORDED_DEB_SHA256: args.recorded.apply((r) => r.debSha256 ?? ""),
+              RALPH_RECORDED_DEB_SHA256: args.recorded.debSha256 ?? "",
             },
           },
           { parent: this },

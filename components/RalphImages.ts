@@ -11,7 +11,7 @@ import { STEP_KINDS } from "../lib/steps/kinds";
 import type { MachineRoots } from "../lib/steps/machineRoots";
 import { PipelineStep } from "./PipelineStep";
 import { registryStepEnvironment } from "./PublishedCheck";
-import type { StackRecord } from "./stackInputs";
+import type { StackRecord } from "../lib/steps/stateRecord";
 
 export interface RalphImagesArgs {
   readonly settings: Settings;
@@ -31,8 +31,8 @@ export interface RalphImagesArgs {
   readonly registryPassword?: pulumi.Output<string>;
   /** Checks that must pass before any image is built (a release's check of the registry). */
   readonly after?: pulumi.Resource[];
-  /** What this stack exported after its last update: a release's record of what it pushed. */
-  readonly recorded: pulumi.Output<StackRecord>;
+  /** A release's record of what this stack pushed, from its resources' state. */
+  readonly recorded: StackRecord;
 }
 
 const SMOKE_KIND: Record<ImageName, SmokeKind> = { ralph: "ralph", "ralph-static-nginx": "static", inkpy: "inkpy" };

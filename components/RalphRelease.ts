@@ -25,7 +25,8 @@ import { PackagecloudPackage } from "./PackagecloudPackage";
 import { PublishedCheck } from "./PublishedCheck";
 import { RalphImages } from "./RalphImages";
 import { ReleaseEnvironment } from "./ReleaseEnvironment";
-import type { StackRecord, StackSecrets } from "./stackInputs";
+import type { StackRecord } from "../lib/steps/stateRecord";
+import type { StackSecrets } from "./stackInputs";
 
 export interface RalphReleaseArgs {
   /** Validated stack settings (lib/config). */
@@ -36,8 +37,8 @@ export interface RalphReleaseArgs {
   readonly secrets: StackSecrets;
   /** This project's directory (recipes, CLI). */
   readonly projectDir: string;
-  /** What this stack exported after its last update: a release's record of what it published. */
-  readonly recorded: pulumi.Output<StackRecord>;
+  /** A release's record of what this stack published, from its resources' state. */
+  readonly recorded: StackRecord;
 }
 
 /**

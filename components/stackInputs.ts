@@ -3,7 +3,11 @@
  * checkout's version. The rules live in lib/; this file only connects them to the Pulumi runtime.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { parseConfig, type SecretValues, type Settings } from "../lib/config";
+import { NO_RECORD, recordFromDeployment, type StackRecord } from "../lib/steps/stateRecord";
 import { UserError } from "../lib/errors";
 import { latestStaysFor } from "../lib/images/names";
 import { type CheckoutVersion, checkoutForMode } from "../lib/version/version";
@@ -20,28 +24,40 @@ export interface StackInputs {
   readonly checkout: CheckoutVersion;
   /** What this stack leaves out and why: the settings' notices, and `latest` staying behind a newer release. */
   readonly notices: readonly string[];
-  /** What this stack exported after its last update (a release's record of what it published). */
-  readonly recorded: pulumi.Output<StackRecord>;
-}
-
-/** The outputs a release stack reads back as its record: what it pushed and what it built. */
-export interface StackRecord {
-  /** `<repository>@<digest>` of each image it pushed. */
-  readonly imageRefs: Record<string, string>;
-  /** sha256 of the deb it built and published. */
-  readonly debSha256?: string;
+  /** A release's record of what this stack published, from its resources' state. */
+  readonly recorded: StackRecord;
 }
 
 /**
- * What this very stack exported after its last update, read back through a reference to itself.
- * Snapshots keep no record: they overwrite their own tags freely.
+ * What this very stack published, from its resources' state (lib/steps/stateRecord): read through
+ * the Pulumi CLI that runs this program, once, before anything is declared. Snapshots keep no record
+ * (they overwrite their own tags freely); a program under mocks (tests, `npm run plan`) has no state.
  */
-function recordOfLastUpdate(mode: Settings["mode"]): pulumi.Output<StackRecord> {
-  if (mode !== "release") return pulumi.output<StackRecord>({ imageRefs: {} });
-  const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
-  return pulumi
-    .all([self.getOutput("imageRefs"), self.getOutput("debSha256")])
-    .apply(([imageRefs, debSha256]) => ({ imageRefs: (imageRefs ?? {}) as Record<string, string>, debSha256 }));
+function recordInState(mode: Settings["mode"], projectDir: string, debianVersion: string): StackRecord {
+  if (mode !== "release" || !pulumi.runtime.hasEngine()) return NO_RECORD;
+  const stack = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+  const failures: string[] = [];
+  // The CLI on PATH (the one running this program, as a rule), else the one `npm run engine` built.
+  for (const pulumiCli of ["pulumi", join(projectDir, ".tools", "bin", "pulumi")]) {
+    if (pulumiCli !== "pulumi" && !existsSync(pulumiCli)) continue;
+    try {
+      const exported = execFileSync(pulumiCli, ["stack", "export", "--stack", stack], {
+        cwd: projectDir,
+        encoding: "utf8",
+        maxBuffer: 512 * 1024 * 1024,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      return recordFromDeployment(JSON.parse(exported), debianVersion);
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr?.trim();
+      failures.push(`${pulumiCli}: ${stderr || (error as Error).message}`);
+    }
+  }
+  throw new UserError(
+    `a release reads what this stack published from its state (pulumi stack export --stack ${stack}), and could not:\n` +
+      failures.map((failure) => `  ${failure}`).join("\n") +
+      "\n  fix: run it with the Pulumi CLI on PATH and the stack's backend logged in (PULUMI_BACKEND_URL).",
+  );
 }
 
 /** A user's mistake ends the program with its message and fix only: Pulumi prints RunError without a stack trace. */
@@ -74,6 +90,7 @@ export function readStackInputs(): StackInputs {
     const secretOutputs = Object.fromEntries(
       Object.entries(secrets).flatMap(([key, value]) => (value === undefined ? [] : [[key, pulumi.secret(value)]])),
     );
-    return { settings, secrets: secretOutputs, checkout, notices, recorded: recordOfLastUpdate(settings.mode) };
+    const recorded = recordInState(settings.mode, process.cwd(), checkout.debianVersion);
+    return { settings, secrets: secretOutputs, checkout, notices, recorded };
   });
 }

@@ -27,8 +27,8 @@ function readRecord(file: string, reference: string): string | undefined {
 export interface RegistryFacts {
   /** The registry password, when the request names a username. */
   readonly password?: string;
-  /** The stack's `imageRefs` from its last update (`<repository>@<digest>` by image). */
-  readonly recordedRefs: Readonly<Record<string, string>>;
+  /** What this stack's resources' state says it pushed: `<repository>:<tag>` → digest. */
+  readonly recordedTags: Readonly<Record<string, string>>;
   /** What this very push step recorded last time (its own state): the record that is never stale. */
   readonly previous?: PushResult;
 }
@@ -71,7 +71,7 @@ export interface VersionTagTarget {
 /**
  * Decides one version tag from the registry and this stack's records: the push step's own state first
  * (written even when the update as a whole failed), then the file beside the deb (written the moment
- * the tag is), then the stack's outputs of its last complete update.
+ * the tag is), then the state of every push of the stack as this update began.
  */
 async function decide(session: RegistrySession, target: VersionTagTarget, facts: RegistryFacts): Promise<TagDecision> {
   const reference = `${target.repository}:${target.tag}`;
@@ -81,10 +81,7 @@ async function decide(session: RegistrySession, target: VersionTagTarget, facts:
   return decideVersionTag({
     reference,
     published: await session.digestOf(reference),
-    recorded:
-      own ??
-      readRecord(target.recordFile, reference) ??
-      digestOfRef(facts.recordedRefs[target.image], target.repository),
+    recorded: own ?? readRecord(target.recordFile, reference) ?? facts.recordedTags[reference],
     recordFile: target.recordFile,
   });
 }

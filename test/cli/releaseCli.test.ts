@@ -311,16 +311,17 @@ describe("runRelease", () => {
       urn: URN("pulumi-nodejs:dynamic/images:Push", "ralph-images-ralph-push"),
       type: "pulumi-nodejs:dynamic/images:Push",
     };
-    const self = {
-      urn: "urn:pulumi:release::ralph-release::pulumi:pulumi:StackReference::self",
-      type: "pulumi:pulumi:StackReference",
+    const image = {
+      urn: URN("pulumi-nodejs:dynamic/images:Build", "ralph-images-ralph"),
+      type: "pulumi-nodejs:dynamic/images:Build",
     };
     const events: EngineEvent[] = [
       { resourcePreEvent: { metadata: { ...BUILD, op: "refresh" } } },
       // A fresh runner has no build/: the deb reads as gone, which the next up rebuilds; not drift.
       { resOutputsEvent: { metadata: { ...BUILD, op: "delete" } } },
       { resOutputsEvent: { metadata: { ...push, op: "update" } } },
-      { resOutputsEvent: { metadata: { ...self, op: "update" } } },
+      // Nor is its image, missing from this runner's engine (the next up pulls it back).
+      { resOutputsEvent: { metadata: { ...image, op: "update" } } },
     ];
     const workspace = new RecordingWorkspace(events, { outputs: {}, changes: { same: 20, update: 2 } });
     const drift = await release(["release", "refresh", "--preview-only", "--json"], workspace);

@@ -57,7 +57,7 @@ describe("readStackInputs", () => {
     // The packagecloud token reaches only the upload, as a secret.
     expect(token).toEqual({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "pc-4711" });
     // The registry password reaches only the steps that talk to the registry (the release's check,
-    // each push, the attachments), the packagecloud token also the check of the deb targets: in their runtime
+    // each push and its image's build, the attachments), the packagecloud token also the check of the deb targets: in their runtime
     // environment, as a secret (Pulumi's secret signature wraps it, so state holds it encrypted),
     // never on a command line.
     const runtimeSecrets = Object.fromEntries(
@@ -74,6 +74,10 @@ describe("readStackInputs", () => {
       "ralph-images-ralph-push": ["RALPH_REGISTRY_PASSWORD"],
       "ralph-images-ralph-static-nginx-push": ["RALPH_REGISTRY_PASSWORD"],
       "ralph-images-inkpy-push": ["RALPH_REGISTRY_PASSWORD"],
+      // Each pushed image's build pulls it back from the registry on a runner that lacks it.
+      "ralph-images-ralph": ["RALPH_REGISTRY_PASSWORD"],
+      "ralph-images-ralph-static-nginx": ["RALPH_REGISTRY_PASSWORD"],
+      "ralph-images-inkpy": ["RALPH_REGISTRY_PASSWORD"],
       // Attaching each image's Sigstore bundle writes to the registry too.
       "ralph-supply-chain-attest": ["RALPH_REGISTRY_PASSWORD"],
     });

@@ -38,7 +38,7 @@ async function carryOut(resources: Resource[]) {
   const byName = (name: string) => resources.find((r) => r.name === name) as Resource;
   // A release asks the registry first: nothing is built over a version tag that is not this stack's.
   const check = resources.find((r) => r.name === "ralph-published-images");
-  if (check) await checkPublishedImages(env(check, "RALPH_IMAGE_CHECK"), { recordedRefs: {} });
+  if (check) await checkPublishedImages(env(check, "RALPH_IMAGE_CHECK"), { recordedTags: {} });
   const deb = await freshBuild(env(byName("ralph-core-build"), "RALPH_DEB_BUILD"));
   // publish + index wait, when declared (the release installs from the repository).
   const aptly = resources.find((r) => r.name === "ralph-core-aptly-publish");
@@ -69,7 +69,7 @@ async function carryOut(resources: Resource[]) {
   }
   for (const push of resources.filter((r) => r.name.startsWith("ralph-images-") && r.name.endsWith("-push"))) {
     const request = env(push, "RALPH_IMAGE_PUSH") as PushRequest;
-    await pushImage({ ...request, localImage: realIdOf[request.localImage] }, { recordedRefs: {} });
+    await pushImage({ ...request, localImage: realIdOf[request.localImage] }, { recordedTags: {} });
   }
   return realIds;
 }

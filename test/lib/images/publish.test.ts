@@ -19,7 +19,7 @@ import { manifestPuts, RegistryApi, startLoginRegistry, tagPutOrder } from "../.
 const REGISTRY = "127.0.0.1:5000";
 const registry = new RegistryApi(`http://${REGISTRY}`);
 const RELEASE = { version: "20241124.1", debianVersion: "20241124.1" };
-const NO_RECORD: RegistryFacts = { recordedRefs: {} };
+const NO_RECORD: RegistryFacts = { recordedTags: {} };
 
 afterAll(removeTempDirs);
 
@@ -101,8 +101,11 @@ describe("a release's version tags are written once", () => {
     const first = await ralph.push(buildA);
     rmSync(ralph.target.recordFile);
     const puts = manifestPuts(ralph.path);
-    const withState: RegistryFacts = { recordedRefs: { ralph: first.ref } };
+    const withState: RegistryFacts = { recordedTags: { [`${ralph.repository}:${RELEASE.version}`]: first.digest } };
     expect(await ralph.check(withState)).toEqual({ ralph: { kind: "adopt", digest: first.digest } });
+    // What the state says of another tag is no record of this one.
+    const ofAnotherTag: RegistryFacts = { recordedTags: { [`${ralph.repository}:20241123.1`]: first.digest } };
+    await expect(ralph.check(ofAnotherTag)).rejects.toThrow(/this stack has no record of pushing it/);
     expect((await ralph.push(buildB, withState)).pushed).toEqual([]);
     expect(manifestPuts(ralph.path)).toBe(puts);
   }, 300_000);
@@ -117,7 +120,9 @@ describe("a release's version tags are written once", () => {
     );
     rmSync(ralph.target.recordFile, { force: true });
     const puts = manifestPuts(ralph.path);
-    const stale: RegistryFacts = { recordedRefs: { ralph: `${ralph.repository}@sha256:${"0".repeat(64)}` } };
+    const stale: RegistryFacts = {
+      recordedTags: { [`${ralph.repository}:${RELEASE.version}`]: `sha256:${"0".repeat(64)}` },
+    };
     // A fresh runner: no local image (an id it never had), no record file, a stale stack record.
     const resumed = await ralph.push(`sha256:${"f".repeat(64)}`, { ...stale, previous: died });
     expect(resumed).toEqual({ ref: died.ref, tag: RELEASE.version, digest: died.digest, pushed: ["latest"] });
@@ -255,7 +260,7 @@ describe("a registry that requires a login", () => {
   });
 
   it("pushes and reads the tag logged in with the password from the stack's secrets", async () => {
-    const pushed = await pushImage(request(build, login.username), { password: login.password, recordedRefs: {} });
+    const pushed = await pushImage(request(build, login.username), { password: login.password, recordedTags: {} });
     expect(pushed.pushed).toEqual(["20241124.1"]);
     expect(pushed.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(readFileSync(login.log, "utf8")).toContain('"PUT /v2/allegro/ralph/manifests/20241124.1');
@@ -263,7 +268,7 @@ describe("a registry that requires a login", () => {
 
   it("a wrong password fails at the first question to the registry, with the keys to fix and no password", async () => {
     const wrong = "not-the-password-4711";
-    const refusal = await pushImage(request(build, login.username), { password: wrong, recordedRefs: {} }).catch(
+    const refusal = await pushImage(request(build, login.username), { password: wrong, recordedTags: {} }).catch(
       (error: unknown) => error,
     );
     expect(refusal).toBeInstanceOf(RegistryError);
@@ -275,16 +280,16 @@ describe("a registry that requires a login", () => {
   }, 300_000);
 
   it("a username without a password is refused before anything runs", async () => {
-    await expect(pushImage(request(build, "releasebot"), { recordedRefs: {} })).rejects.toThrow(
+    await expect(pushImage(request(build, "releasebot"), { recordedTags: {} })).rejects.toThrow(
       /registryPassword is not set: pulumi config set --secret registryPassword/,
     );
   });
 
   it("no throw-away Docker config outlives a push, failed or not", async () => {
     const before = new Set(readdirOfTmp());
-    await pushImage(request(build, login.username, "20241124.2"), { password: login.password, recordedRefs: {} });
+    await pushImage(request(build, login.username, "20241124.2"), { password: login.password, recordedTags: {} });
     await expect(
-      pushImage(request(build, login.username), { password: "wrong", recordedRefs: {} }),
+      pushImage(request(build, login.username), { password: "wrong", recordedTags: {} }),
     ).rejects.toBeInstanceOf(RegistryError);
     expect(readdirOfTmp().filter((name) => !before.has(name))).toEqual([]);
   }, 300_000);

@@ -198,12 +198,12 @@ describe("drift in an aptly publication", () => {
       const version = mode === "release" ? "20261124.1" : "20261124.2~feature.SNAPSHOT.1";
       const asked = { ...request(root, tinyDeb("ralph-core", version)), ...publication };
       const published = await publishToAptly(asked);
-      const read = () => readStep({ command: "apt aptly", request: asked, result: published }, { recordedRefs: {} });
+      const read = () => readStep({ command: "apt aptly", request: asked, result: published }, { recordedTags: {} });
       expect(await read()).toEqual({ present: true });
       // Another runner's root, not on this machine: not judged.
       const elsewhere = { ...asked, rootDir: join(root, "not-here") };
       expect(
-        await readStep({ command: "apt aptly", request: elsewhere, result: published }, { recordedRefs: {} }),
+        await readStep({ command: "apt aptly", request: elsewhere, result: published }, { recordedTags: {} }),
       ).toEqual({ present: true });
 
       takeOut(publication.repository, publication.prefix);

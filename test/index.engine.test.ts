@@ -250,6 +250,21 @@ function npm(project: EngineProject, args: string[]): Promise<string> {
   });
 }
 
+/** `npm …` in the project copy, leaving this process free to serve what it asks (servers in the test). */
+function npmStatus(
+  project: EngineProject,
+  args: string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("npm", args, { cwd: project.dir, env: { ...process.env, ...project.env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /**
  * `pulumi up` as a user runs it, interrupted with Ctrl-C (SIGINT to its process group, as a terminal
  * sends it) as soon as the deb build has started.
@@ -376,25 +391,30 @@ describe("a released version is published once, under the real engine", () => {
   });
 
   /** `npm run verify` as a user runs it in the project that built 20241124.1, with the apt key and the workflow's identity. */
-  const verifyArgs = (extra: string[] = []) => [
+  const verifyArgs = (extra: string[] = [], withAptKey = true) => [
     ...["run", "--silent", "verify", "--", "20241124.1"],
-    ...["--gpg-key", gpgPublicKey, "--identity", WORKFLOW, "--trusted-root", trustedRoot, ...extra],
+    ...(withAptKey ? ["--gpg-key", gpgPublicKey] : []),
+    ...["--identity", WORKFLOW, "--trusted-root", trustedRoot, ...extra],
   ];
   const verifyCli = (projectDir: string, extra: string[] = []) =>
     spawnSync("npm", verifyArgs(extra), { cwd: projectDir, encoding: "utf8" });
   /** The same, leaving this process free to serve what verify asks (a registry running in the test). */
-  const verifyCliAsync = (projectDir: string) =>
+  const verifyCliAsync = (projectDir: string, withAptKey = true) =>
     new Promise<{ status: number | null; stdout: string }>((resolve) => {
-      const child = spawn("npm", verifyArgs(), { cwd: projectDir });
+      const child = spawn("npm", verifyArgs([], withAptKey), { cwd: projectDir });
       let stdout = "";
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
       child.on("close", (status) => resolve({ status, stdout }));
     });
-  const releaseOn = async (project: EngineProject, settings = config, options: { refresh?: boolean } = {}) => {
+  const releaseOn = async (
+    project: EngineProject,
+    settings = config,
+    options: { refresh?: boolean; secrets?: Record<string, string> } = {},
+  ) => {
     project.env.GNUPGHOME = key.gnupgHome;
     project.env.SIGSTORE_ID_TOKEN = identityToken(WORKFLOW);
     const events: EngineEvent[] = [];
-    const stack = await project.stack("release", settings);
+    const stack = await project.stack("release", settings, options.secrets);
     const result = await stack
       .up({ onEvent: (event) => events.push(event), refresh: options.refresh })
       .catch((error: Error) => error);
@@ -603,7 +623,7 @@ describe("a released version is published once, under the real engine", () => {
   );
 
   it(
-    "a release that dies when the registry refuses a push after ralph's version tag is written, finished from a fresh project directory on the same backend by up --refresh: every tag written once",
+    "a release on the default targets (packagecloud) that dies when the registry refuses a push after ralph's version tag is written, finished on a fresh runner (another directory, empty build/, no local images, the same backend) by up --refresh: every tag and the upload once, pushed images pulled back by digest",
     async () => {
       released();
       const resumeNamespace = `${namespace}resume`;
@@ -615,45 +635,115 @@ describe("a released version is published once, under the real engine", () => {
           return false;
         return (refusedOnce = true);
       });
-      // An apt repository of its own: the first release's has this version, which this stack never built.
-      const aptlyRoot = join(tempDir("ralph-release-aptly-"), "aptly");
-      const served = await serveDirectory(`${aptlyRoot}/public`);
+      // packagecloud's default repository, served as apt serves it, indexing each upload 3 s late.
+      const packagecloud = await startPackagecloudServer({ apt: true, indexDelayMs: 3_000 });
       try {
+        // The default deb target: no debTargets and no aptly; packagecloud at the contract server.
+        const { debTargets, aptlyRoot, aptlyUrl, aptlyGpgKey, ...defaults } = config;
         const settings = {
-          ...config,
+          ...defaults,
           registry: faulty.host,
           imageNamespace: resumeNamespace,
-          aptlyRoot,
-          aptlyUrl: served.url,
+          packagecloudUrl: packagecloud.url,
         };
+        const secrets = { packagecloudToken: packagecloud.token };
         const runner = engineProject();
-        const died = await releaseOn(runner, settings);
+        const died = await releaseOn(runner, settings, { secrets });
         expect(died.result).toBeInstanceOf(Error);
         expect(faulty.refused, String(died.result)).toHaveLength(1);
         expect(tagPuts(`${resumeNamespace}/ralph`, ["20241124.1"])).toBe(1);
+        // The ralph image installed ralph-core=20241124.1 from packagecloud's apt repository, once the
+        // index wait saw it listed (3 s after the upload).
+        const debFile = "ralph-core_20241124.1_amd64.deb";
+        expect(packagecloud.aptRequests).toContain(`/allegro/ralph/debian/pool/bookworm/main/r/ralph-core/${debFile}`);
+        const diedState = runner.exportState("release").deployment.resources as StateResource[];
+        expect(stepResult(diedState, "ralph-core-index-poll").waitedMs).toBeGreaterThanOrEqual(2_500);
 
-        // A fresh runner: another project directory, an empty build/, the same backend.
+        // A fresh runner: another project directory, an empty build/, none of the images the first
+        // run built (deb builder included) in the container engine, the same backend.
+        const builtIds = diedState
+          .filter(
+            (r) => r.type === "pulumi-nodejs:dynamic/images:Build" || r.type === "pulumi-nodejs:dynamic/deb:Builder",
+          )
+          .map((r) => (JSON.parse(r.outputs.stdout) as { id: string }).id);
+        expect(builtIds).toHaveLength(5);
+        await docker("image", "rm", "--force", ...new Set(builtIds));
         const fresh = engineProject({ sameBackendAs: runner });
-        const resumed = await releaseOn(fresh, settings, { refresh: true });
+        const resumed = await releaseOn(fresh, settings, { refresh: true, secrets });
         if (resumed.result instanceof Error) throw resumed.result;
         expect(resumed.result.summary.result).toBe("succeeded");
-        // The deb is built again (to the same bytes), the static image pushed; ralph's push is its own, adopted.
+        // The static image is pushed; ralph's and inkpy's pushes are their own, adopted.
         expect(resumed.ran).toContain("ralph-images-ralph-static-nginx-push");
         expect(resumed.ran).not.toContain("ralph-images-ralph-push");
-        expect(resumed.result.outputs.debSha256.value).toBe(released().outputs.debSha256.value);
+        expect(resumed.ran).not.toContain("ralph-images-inkpy-push");
+        // Their images came back from the registry by digest, the very images the first run built.
+        const freshState = fresh.exportState("release").deployment.resources as StateResource[];
+        for (const image of ["ralph", "inkpy"]) {
+          const digest = await registry.digest(`${resumeNamespace}/${image}`, "20241124.1");
+          expect(stepResult(freshState, `ralph-images-${image}`)).toMatchObject({
+            id: stepResult(diedState, `ralph-images-${image}`).id,
+            adopted: `${faulty.host}/${resumeNamespace}/${image}@${digest}`,
+          });
+        }
+        expect(stepResult(freshState, "ralph-images-ralph-static-nginx").adopted).toBeUndefined();
+        expect(resumed.result.outputs.debSha256.value).toBe(stepResult(diedState, "ralph-core-build").sha256);
         for (const image of images) {
           for (const tag of ["20241124.1", "latest"]) {
             expect([image, tag, tagPuts(`${resumeNamespace}/${image}`, [tag])]).toEqual([image, tag, 1]);
           }
         }
-        // The registry is this test's proxy: verify runs beside it, not blocking it.
-        const verified = await verifyCliAsync(fresh.dir);
+        const uploads = packagecloud.requests.filter((r) => r.route === "upload" && r.status === 201);
+        expect(uploads).toHaveLength(1);
+        expect(packagecloud.packages.map((p) => p.filename)).toEqual([debFile]);
+        // The registry is this test's proxy: verify runs beside it, not blocking it. A packagecloud-only
+        // release signs its sums with a throw-away key (#24), so the key beside them is the one checked.
+        const verified = await verifyCliAsync(fresh.dir, false);
         expect(verified.status, verified.stdout).toBe(0);
+
+        // Drift: the release's deb yanked on packagecloud by hand. What drift.yml runs names it, the
+        // refresh records it, and the next up refuses to send it again.
+        const yank = await fetch(`${packagecloud.url}/api/v1/repos/allegro/ralph/debian/bookworm/${debFile}`, {
+          method: "DELETE",
+          headers: { authorization: `Basic ${Buffer.from(`${packagecloud.token}:`).toString("base64")}` },
+        });
+        expect(yank.status).toBe(200);
+        const drift = await npmStatus(fresh, [
+          "run",
+          "--silent",
+          "release",
+          "--",
+          "release",
+          "refresh",
+          "--preview-only",
+          "--json",
+        ]);
+        expect(drift.status, drift.stderr).toBe(3);
+        expect(JSON.parse(drift.stdout).drifted).toEqual(["ralph-core-packagecloud"]);
+        const stack = await fresh.stack("release", settings, secrets);
+        await stack.refresh();
+        const refused = await stack.up().catch((error: Error) => error);
+        expect(String(refused)).toContain(
+          `${debFile} was yanked from allegro/ralph/debian/bookworm after this stack published it; a release's package is not sent again`,
+        );
+        expect(packagecloud.requests.filter((r) => r.route === "upload")).toHaveLength(1);
       } finally {
         await faulty.close();
-        await served.close();
+        await packagecloud.close();
       }
     },
     25 * MINUTES,
   );
 });
+
+interface StateResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly outputs: { readonly stdout: string };
+}
+
+/** The JSON result of the step named `name` in an exported state. */
+function stepResult(resources: StateResource[], name: string) {
+  const step = resources.find((r) => r.urn.endsWith(`::${name}`));
+  if (!step) throw new Error(`no ${name} in the state`);
+  return JSON.parse(step.outputs.stdout);
+}

@@ -6,10 +6,20 @@
  * Faults are queued per route: `fail("upload", { status: 503 }, 2)` answers the next two uploads with
  * 503; `hang` never answers; `acceptThenReset` stores the upload and drops the connection (the answer
  * is lost, the package is there).
+ *
+ * With `apt`, it also serves each repository as packagecloud's install instructions give it: the
+ * signing key at `/<user>/<repo>/gpgkey` and `deb <url>/<user>/<repo>/<distro>/ <release> main`
+ * (a signed `InRelease`, `Packages`, the pool), without a token, as a public repository. A package
+ * is listed once indexed: `indexDelayMs` after its upload (packagecloud indexes asynchronously).
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { signingKey } from "./aptRepo";
 
 export type Route = "distributions" | "upload" | "versions" | "show" | "yank";
 export type Fault = { status: number; body?: string } | { hang: true } | { acceptThenReset: true };
@@ -22,6 +32,8 @@ export interface StoredPackage {
   readonly bytes: Buffer;
   readonly sha256: string;
   indexed: boolean;
+  /** When the apt index lists it (ms since the epoch). */
+  indexedAt?: number;
 }
 
 export interface LoggedRequest {
@@ -31,6 +43,17 @@ export interface LoggedRequest {
   readonly status: number;
   readonly at: number;
   readonly authorization?: string;
+}
+
+/** A package's control stanza, as `dpkg-deb --field` reads it from the file. */
+function controlFields(bytes: Buffer): string {
+  const dir = mkdtempSync(join(tmpdir(), "ralph-release-pc-deb-"));
+  try {
+    writeFileSync(join(dir, "package.deb"), bytes);
+    return execFileSync("dpkg-deb", ["--field", join(dir, "package.deb")], { encoding: "utf8" }).trimEnd();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const DISTRIBUTIONS = {
@@ -57,6 +80,8 @@ export interface PackagecloudServer {
   readonly token: string;
   readonly packages: StoredPackage[];
   readonly requests: LoggedRequest[];
+  /** Paths of the apt tree served (with `apt`), in order. */
+  readonly aptRequests: string[];
   fail(route: Route, fault: Fault, times?: number): void;
   /** Adds an existing package, as if published earlier. */
   seed(pkg: Omit<StoredPackage, "sha256" | "indexed">): void;
@@ -64,13 +89,14 @@ export interface PackagecloudServer {
 }
 
 export async function startPackagecloudServer(
-  options: { token?: string; repositories?: string[]; pageSize?: number } = {},
+  options: { token?: string; repositories?: string[]; pageSize?: number; apt?: boolean; indexDelayMs?: number } = {},
 ): Promise<PackagecloudServer> {
   const token = options.token ?? "pc-token-0123456789abcdef";
   const repositories = new Set(options.repositories ?? ["allegro/ralph"]);
   const pageSize = options.pageSize ?? 30;
   const packages: StoredPackage[] = [];
   const requests: LoggedRequest[] = [];
+  const aptRequests: string[] = [];
   const faults: { route: Route; fault: Fault }[] = [];
   const distroId = new Map<number, { distro: string; release: string }>();
   for (const d of DISTRIBUTIONS.deb)
@@ -94,9 +120,80 @@ export async function startPackagecloudServer(
     package_url: showPath(p),
   });
 
+  const key = options.apt ? signingKey() : undefined;
+  const gpg = (args: string[], input?: string) =>
+    execFileSync("gpg", ["--homedir", key!.gnupgHome, "--batch", "--yes", ...args], { input, encoding: "utf8" });
+  const isIndexed = (p: StoredPackage) => p.indexed && (p.indexedAt ?? 0) <= Date.now();
+  const poolPath = (p: StoredPackage) =>
+    `pool/${p.release}/main/${p.filename[0]}/${parse(p.filename)!.name}/${p.filename}`;
+  const digest = (algorithm: string, data: Buffer | string) => createHash(algorithm).update(data).digest("hex");
+  /** `Packages` of one repository's distro/release: every indexed package, pool path and checksums. */
+  const packagesIndex = (repository: string, distro: string, release: string) =>
+    packages
+      .filter((p) => p.repository === repository && p.distro === distro && p.release === release && isIndexed(p))
+      .map((p) =>
+        [
+          controlFields(p.bytes),
+          `Filename: ${poolPath(p)}`,
+          `Size: ${p.bytes.length}`,
+          `MD5sum: ${digest("md5", p.bytes)}`,
+          `SHA256: ${p.sha256}`,
+        ].join("\n"),
+      )
+      .map((stanza) => `${stanza}\n\n`)
+      .join("");
+  const releaseFile = (repository: string, release: string, index: string) => {
+    const size = Buffer.byteLength(index);
+    return [
+      `Origin: packagecloud.io/${repository}`,
+      `Label: ${repository}`,
+      `Suite: ${release}`,
+      `Codename: ${release}`,
+      `Date: ${new Date().toUTCString()}`,
+      "Architectures: amd64",
+      "Components: main",
+      "MD5Sum:",
+      ` ${digest("md5", index)} ${size} main/binary-amd64/Packages`,
+      "SHA256:",
+      ` ${digest("sha256", index)} ${size} main/binary-amd64/Packages`,
+      "",
+    ].join("\n");
+  };
+  /** A public repository's apt tree; undefined for a path that is not one. */
+  const aptFile = (path: string): { body: string | Buffer; type: string } | undefined => {
+    const m =
+      /^\/([^/]+\/[^/]+)\/(gpgkey|([^/]+)\/(dists\/([^/]+)\/(InRelease|Release|main\/binary-amd64\/Packages)|pool\/.+))$/.exec(
+        path,
+      );
+    if (!key || !m || !repositories.has(m[1])) return undefined;
+    const [, repository, , distro, , release, file] = m;
+    if (m[2] === "gpgkey") return { body: gpg(["--armor", "--export", key.keyId]), type: "application/pgp-keys" };
+    if (!release) {
+      const p = packages.find(
+        (candidate) =>
+          candidate.repository === repository &&
+          candidate.distro === distro &&
+          isIndexed(candidate) &&
+          path.endsWith(`/${poolPath(candidate)}`),
+      );
+      return p && { body: p.bytes, type: "application/vnd.debian.binary-package" };
+    }
+    const index = packagesIndex(repository, distro, release);
+    if (file.endsWith("Packages")) return { body: index, type: "text/plain" };
+    const signed = releaseFile(repository, release, index);
+    if (file === "Release") return { body: signed, type: "text/plain" };
+    return { body: gpg(["--local-user", key.keyId, "--clearsign"], signed), type: "text/plain" };
+  };
+
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
+    const served = req.method === "GET" && !path.startsWith("/api/") ? aptFile(path) : undefined;
+    if (served) {
+      aptRequests.push(path);
+      res.writeHead(200, { "content-type": served.type, "content-length": Buffer.byteLength(served.body) });
+      return res.end(served.body);
+    }
     const routes: [Route, string, RegExp][] = [
       ["distributions", "GET", /^\/api\/v1\/distributions\.json$/],
       ["upload", "POST", /^\/api\/v1\/repos\/([^/]+\/[^/]+)\/packages\.json$/],
@@ -177,6 +274,7 @@ export async function startPackagecloudServer(
           bytes,
           sha256: createHash("sha256").update(bytes).digest("hex"),
           indexed: true,
+          indexedAt: Date.now() + (options.indexDelayMs ?? 0),
         });
         if (fault && "acceptThenReset" in fault) {
           log(0);
@@ -208,7 +306,7 @@ export async function startPackagecloudServer(
         return send(200, {
           ...summary(p),
           sha256sum: p.sha256,
-          indexed: p.indexed,
+          indexed: isIndexed(p),
           destroy_url: `/api/v1/repos/${p.repository}/${p.distro}/${p.release}/${p.filename}`,
         });
       }
@@ -230,6 +328,7 @@ export async function startPackagecloudServer(
     token,
     packages,
     requests,
+    aptRequests,
     fail: (route, fault, times = 1) => {
       for (let i = 0; i < times; i++) faults.push({ route, fault });
     },

@@ -91,14 +91,8 @@ function coordinates(inputs: ProviderInputs): DebCoordinates {
 export const packagecloudProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: ProviderOutputs, news: ProviderInputs): Promise<pulumi.dynamic.DiffResult> {
     const replaces = IDENTITY.filter((key) => olds[key] !== news[key]);
-    if (olds.yanked && replaces.length === 0) {
-      throw packagecloudError(
-        `${debFilename(news)} was yanked from ${news.repository}/${news.distro}/${news.release} after this stack ` +
-          "published it; a release's package is not sent again behind its maintainers' back. Fix: to leave it " +
-          "yanked, release a new version; to publish it again, forget it here (pulumi state delete the " +
-          "ralph-core-packagecloud resource: pulumi stack --show-urns names it) and run up.",
-      );
-    }
+    // Drift shows as an update (a preview, `refresh --preview-only`, still runs); the update refuses it.
+    if (olds.yanked && replaces.length === 0) return { changes: true, replaces: [], deleteBeforeReplace: false };
     if (replaces.length === 0 && olds.sha256 !== news.sha256) {
       throw packagecloudError(
         `${debFilename(news)} is published in ${news.repository}/${news.distro}/${news.release} with sha256 ` +
@@ -135,6 +129,14 @@ export const packagecloudProvider: pulumi.dynamic.ResourceProvider = {
     olds: ProviderOutputs,
     news: ProviderInputs,
   ): Promise<pulumi.dynamic.UpdateResult<ProviderOutputs>> {
+    if (olds.yanked) {
+      throw packagecloudError(
+        `${debFilename(news)} was yanked from ${news.repository}/${news.distro}/${news.release} after this stack ` +
+          "published it; a release's package is not sent again behind its maintainers' back. Fix: to leave it " +
+          "yanked, release a new version; to publish it again, forget it here (pulumi state delete the " +
+          "ralph-core-packagecloud resource: pulumi stack --show-urns names it) and run up.",
+      );
+    }
     // Only the token, the local path or the delete policy changed: nothing to do on packagecloud.
     return { outs: { ...olds, ...news } };
   },

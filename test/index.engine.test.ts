@@ -16,6 +16,7 @@ import { debOnlyConfig, type EngineProject, engineProject } from "./support/engi
 import { type GitRepo, removeTempDirs, tempDir } from "./support/gitRepo";
 import { type PackagecloudServer, startPackagecloudServer } from "./support/packagecloudServer";
 import { INKPY_CHECKOUT } from "./support/pulumi";
+import { aptlyPublicationFor } from "../lib/publish/aptly";
 import { ralphFixtureRepo } from "./support/ralphFixture";
 import { RegistryApi, startFaultyRegistry, tagPuts } from "./support/registry";
 import { identityToken, type MockSigstore, startMockSigstore } from "./support/sigstore";
@@ -620,6 +621,47 @@ describe("a released version is published once, under the real engine", () => {
       expect(verified.status, verified.stdout).toBe(0);
     },
     15 * MINUTES,
+  );
+
+  it(
+    "the release's package taken out of the aptly publication by hand: refresh --preview-only names the publish, up refuses to put it back; put back by hand, up changes nothing",
+    async () => {
+      released();
+      const { repository, prefix } = aptlyPublicationFor("release", "debian", "bookworm");
+      const aptly = (...args: string[]) =>
+        execFileSync("aptly", [`-config=${join(config.aptlyRoot, "aptly.conf")}`, ...args], {
+          env: { ...process.env, GNUPGHOME: key.gnupgHome },
+          stdio: "pipe",
+        });
+      aptly("repo", "remove", repository, "ralph-core");
+      aptly("publish", "update", `-gpg-key=${key.keyId}`, "bookworm", prefix);
+      const drift = await npmStatus(machine, [
+        "run",
+        "--silent",
+        "release",
+        "--",
+        "release",
+        "refresh",
+        "--preview-only",
+        "--json",
+      ]);
+      expect(drift.status, drift.stderr).toBe(3);
+      expect(JSON.parse(drift.stdout).drifted).toEqual(["ralph-core-aptly-publish"]);
+      const stack = await machine.stack("release", config);
+      await stack.refresh();
+      const refused = await stack.up().catch((error: Error) => error);
+      expect(String(refused)).toContain(
+        "ralph-core_20241124.1_amd64 is gone from the aptly publication debian bookworm; this stack published it",
+      );
+      expect(String(refused)).toContain("A release's package is not published again behind its maintainers' back");
+      // The maintainers put it back themselves (the deb this stack built): refresh sees it, nothing runs.
+      aptly("repo", "add", repository, value(released().outputs, "debPath"));
+      aptly("publish", "update", `-gpg-key=${key.keyId}`, "bookworm", prefix);
+      await stack.refresh();
+      const settled = await stack.up();
+      expect(Object.keys(settled.summary.resourceChanges ?? {})).toEqual(["same"]);
+    },
+    10 * MINUTES,
   );
 
   it(

@@ -103,7 +103,9 @@ describe("PackagecloudPackage's provider, serialised as Pulumi serialises it", (
     await provider.delete(created.id, { ...created.outs, yankOnDelete: true });
     const read = await provider.read(created.id, created.outs);
     expect(read).toMatchObject({ id: created.id, props: { yanked: true } });
-    await expect(provider.diff(created.id, read.props, props)).rejects.toThrow(
+    // A preview shows it as an update; the update refuses it.
+    expect(await provider.diff(created.id, read.props!, props)).toMatchObject({ changes: true, replaces: [] });
+    await expect(provider.update!(created.id, read.props, props)).rejects.toThrow(
       /ralph-core_20261124\.1_amd64\.deb was yanked from allegro\/ralph\/ubuntu\/jammy after this stack published it.*release a new version.*pulumi state delete/s,
     );
     expect(server.requests.filter((r) => r.route === "upload")).toHaveLength(1);

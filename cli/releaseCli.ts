@@ -278,6 +278,16 @@ const VERBS: Record<string, [string, string]> = {
 const nameOf = (urn: string) => urn.split("::").at(-1) ?? urn;
 
 /** Turns engine events into one readable line per resource step, timed; remembers the first failure. */
+/**
+ * What a refresh found that is drift: a published object read back changed (an update), or a
+ * provider's resource (the GitHub release) found deleted. Our steps' objects that are gone read as
+ * drift in their result (a release's tag, its yanked deb); a local artifact is never drift.
+ */
+function isDrift(op: string, type: string): boolean {
+  if (isLocalArtifactType(type)) return false;
+  return op === "update" || (op === "delete" && !type.startsWith("pulumi-nodejs:dynamic/"));
+}
+
 export class ProgressDisplay {
   private readonly started = new Map<string, number>();
   /** Errors reported for a resource, by URN. */
@@ -297,9 +307,7 @@ export class ProgressDisplay {
 
   readonly onEvent = (event: EngineEvent): void => {
     for (const step of [event.resourcePreEvent?.metadata, event.resOutputsEvent?.metadata]) {
-      if (step && step.op === "update" && !step.type.startsWith("pulumi:") && !isLocalArtifactType(step.type)) {
-        this.drifted.add(nameOf(step.urn));
-      }
+      if (step && !step.type.startsWith("pulumi:") && isDrift(step.op, step.type)) this.drifted.add(nameOf(step.urn));
     }
     const pre = event.resourcePreEvent;
     if (pre && !pre.planning && pre.metadata.op !== "same" && !pre.metadata.type.startsWith("pulumi:")) {

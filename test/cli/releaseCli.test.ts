@@ -315,6 +315,10 @@ describe("runRelease", () => {
       urn: URN("pulumi-nodejs:dynamic/images:Build", "ralph-images-ralph"),
       type: "pulumi-nodejs:dynamic/images:Build",
     };
+    const githubRelease = {
+      urn: URN("github:index/release:Release", "ralph-github-release"),
+      type: "github:index/release:Release",
+    };
     const events: EngineEvent[] = [
       { resourcePreEvent: { metadata: { ...BUILD, op: "refresh" } } },
       // A fresh runner has no build/: the deb reads as gone, which the next up rebuilds; not drift.
@@ -322,13 +326,15 @@ describe("runRelease", () => {
       { resOutputsEvent: { metadata: { ...push, op: "update" } } },
       // Nor is its image, missing from this runner's engine (the next up pulls it back).
       { resOutputsEvent: { metadata: { ...image, op: "update" } } },
+      // The GitHub release deleted by hand: its provider reads it as gone.
+      { resOutputsEvent: { metadata: { ...githubRelease, op: "delete" } } },
     ];
     const workspace = new RecordingWorkspace(events, { outputs: {}, changes: { same: 20, update: 2 } });
     const drift = await release(["release", "refresh", "--preview-only", "--json"], workspace);
     expect(drift.code).toBe(3);
     expect(workspace.calls).toEqual(["select release", "config", "refresh --preview-only"]);
     expect(JSON.parse(drift.result)).toMatchObject({
-      drifted: ["ralph-images-ralph-push"],
+      drifted: ["ralph-github-release", "ralph-images-ralph-push"],
       message: expect.stringMatching(/^drift: .*nothing was written/),
     });
     const calm = await release(

@@ -83,6 +83,7 @@ export class RalphImages extends pulumi.ComponentResource {
       from: { context: pulumi.Input<string>; dockerfile: pulumi.Input<string>; digest: pulumi.Input<string> },
       buildArgs: pulumi.Input<Record<string, pulumi.Input<string>>>,
       dependsOn: pulumi.Resource[],
+      builtOn: Record<string, ImageBuild> = {},
     ) =>
       new ImageBuild(
         `${name}-${image}`,
@@ -101,6 +102,7 @@ export class RalphImages extends pulumi.ComponentResource {
                 registryPassword: args.registryPassword,
               }
             : {}),
+          builtOn,
           request: pulumi
             .all([from.context, from.dockerfile, from.digest, pulumi.output(buildArgs)])
             .apply(([context, dockerfile, contextDigest, args]) => ({
@@ -137,23 +139,27 @@ export class RalphImages extends pulumi.ComponentResource {
       [stage, ...args.installableAfter],
     );
     // inkpy from its own checkout, when there is one (settings.notices says when it is left out).
-    const inkpy =
+    const unlabelled =
       images.inkpy &&
+      build(
+        "inkpy-unlabelled",
+        { ...images.inkpy, digest: directoryDigest(images.inkpy.context) },
+        { ...labels, BASE_IMAGE: settings.deb.baseImage },
+        [],
+      );
+    const inkpy =
+      unlabelled &&
       build(
         "inkpy",
         recipe("labels"),
         {
           ...labels,
-          IMAGE: build(
-            "inkpy-unlabelled",
-            { ...images.inkpy, digest: directoryDigest(images.inkpy.context) },
-            { ...labels, BASE_IMAGE: settings.deb.baseImage },
-            [],
-          ).imageId,
+          IMAGE: unlabelled.imageId,
           TITLE: "inkpy",
           DESCRIPTION: "Ralph's document rendering service",
         },
         [],
+        { IMAGE: unlabelled },
       );
     // static copies from exactly this ralph build, by id.
     const ralphSmoke = this.smoke(name, "ralph", ralph, roots);
@@ -166,6 +172,7 @@ export class RalphImages extends pulumi.ComponentResource {
         NGINX_IMAGE: images.nginxImage,
       },
       [ralphSmoke],
+      { RALPH_IMAGE: ralph },
     );
 
     const built: [ImageName, ImageBuild][] = [

@@ -73,17 +73,24 @@ export interface VersionTagTarget {
  * (written even when the update as a whole failed), then the file beside the deb (written the moment
  * the tag is), then the state of every push of the stack as this update began.
  */
-async function decide(session: RegistrySession, target: VersionTagTarget, facts: RegistryFacts): Promise<TagDecision> {
+async function decide(
+  session: RegistrySession,
+  target: VersionTagTarget,
+  facts: RegistryFacts,
+  localImage?: string,
+): Promise<TagDecision> {
   const reference = `${target.repository}:${target.tag}`;
   // The push step's own last result, when it was of this very tag (a new version's push is an update
   // of the same step, whose last result is the previous version's).
   const own = facts.previous?.tag === target.tag ? digestOfRef(facts.previous.ref, target.repository) : undefined;
-  return decideVersionTag({
-    reference,
-    published: await session.digestOf(reference),
-    recorded: own ?? readRecord(target.recordFile, reference) ?? facts.recordedTags[reference],
-    recordFile: target.recordFile,
-  });
+  const published = await session.digestOf(reference);
+  const recorded = own ?? readRecord(target.recordFile, reference) ?? facts.recordedTags[reference];
+  // A push that died between writing the tag and recording it left no record: the tag is still this
+  // push's when it serves the very image being pushed (the same id names the same config and layers).
+  if (published && published !== recorded && localImage && (await session.imageIdOf(reference)) === localImage) {
+    return { kind: "adopt", digest: published };
+  }
+  return decideVersionTag({ reference, published, recorded, recordFile: target.recordFile });
 }
 
 /** A release image's version tag, with the file its push is recorded in. */
@@ -187,7 +194,9 @@ export async function pushImage(
           "or release a new patch version (npm run release-new-version)",
       );
     }
-    const decision = request.versionTag ? await decide(session, request.versionTag, facts) : { kind: "push" as const };
+    const decision = request.versionTag
+      ? await decide(session, request.versionTag, facts, request.localImage)
+      : { kind: "push" as const };
     const latestStays = request.tags.includes("latest")
       ? newerLatest(request.tags[0], await session.versionLabelOf(`${request.repository}:latest`))
       : undefined;

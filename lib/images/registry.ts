@@ -131,9 +131,20 @@ export class RegistrySession {
     return labels?.split(" ").find((label) => label !== "" && label !== "<no value>");
   }
 
-  /** skopeo inspect's `format` of `reference`; undefined when the tag does not exist. */
-  private async inspect(reference: string, format: string): Promise<string | undefined> {
-    const args = ["inspect", "--format", format];
+  /**
+   * The image id (config digest) of the image `reference` points at: the id a local engine gives it.
+   * Undefined when the tag does not exist or points at a list of images.
+   */
+  async imageIdOf(reference: string): Promise<string | undefined> {
+    const raw = await this.inspect(reference, undefined);
+    if (raw === undefined) return undefined;
+    const config = (JSON.parse(raw) as { config?: { digest?: string } }).config;
+    return config?.digest;
+  }
+
+  /** skopeo inspect's `format` of `reference` (its raw manifest without one); undefined when the tag does not exist. */
+  private async inspect(reference: string, format: string | undefined): Promise<string | undefined> {
+    const args = ["inspect", ...(format === undefined ? ["--raw"] : ["--format", format])];
     if (this.username) args.push("--authfile", this.authFile());
     if (isLoopbackRegistry(registryHost(reference))) args.push("--tls-verify=false");
     const result = await runTool("skopeo", [...args, `docker://${reference}`], this.env());

@@ -136,6 +136,11 @@ describe("a release's version tags are written once", () => {
     await expect(ralph.push(`sha256:${"f".repeat(64)}`, { ...stale, previous: ofAnother })).rejects.toThrow(
       `is already published as ${died.digest}, and this stack recorded pushing sha256:${"0".repeat(64)}`,
     );
+    // Died between writing the tag and recording it (no state, no file, a stale record): the tag
+    // serves the very image being pushed, by id, so it is this push's; another build's is refused.
+    expect(await ralph.push(buildA, stale)).toMatchObject({ digest: died.digest, pushed: [] });
+    await expect(ralph.push(buildB, stale)).rejects.toThrow(`is already published as ${died.digest}`);
+    expect(manifestPuts(ralph.path)).toBe(puts + 1);
     // A refresh found the tag gone (deleted by hand): not pushed again, put back deliberately.
     const gone = {
       ...resumed,

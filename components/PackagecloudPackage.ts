@@ -86,22 +86,18 @@ function coordinates(inputs: ProviderInputs): DebCoordinates {
 
 /**
  * create = upload (or adopt the same file already there); read = show; delete = yank, only when
- * `yankOnDelete`. The file of a published version cannot change: diff refuses it before anything runs.
+ * `yankOnDelete`. The file of a published version cannot change: a different one is an update, which
+ * refuses it (so a preview, and a refresh that read a file replaced by hand, show it instead of failing).
  */
 export const packagecloudProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: ProviderOutputs, news: ProviderInputs): Promise<pulumi.dynamic.DiffResult> {
     const replaces = IDENTITY.filter((key) => olds[key] !== news[key]);
     // Drift shows as an update (a preview, `refresh --preview-only`, still runs); the update refuses it.
     if (olds.yanked && replaces.length === 0) return { changes: true, replaces: [], deleteBeforeReplace: false };
-    if (replaces.length === 0 && olds.sha256 !== news.sha256) {
-      throw packagecloudError(
-        `${debFilename(news)} is published in ${news.repository}/${news.distro}/${news.release} with sha256 ` +
-          `${olds.sha256}; this build is ${news.sha256}. A published version never changes. Fix: release a new ` +
-          "version (a new tag, or a new commit for a snapshot).",
-      );
-    }
     const changed =
-      replaces.length > 0 || (["debPath", "token", "yankOnDelete"] as const).some((k) => olds[k] !== news[k]);
+      replaces.length > 0 ||
+      olds.sha256 !== news.sha256 ||
+      (["debPath", "token", "yankOnDelete"] as const).some((k) => olds[k] !== news[k]);
     return { changes: changed, replaces, deleteBeforeReplace: false };
   },
 
@@ -135,6 +131,14 @@ export const packagecloudProvider: pulumi.dynamic.ResourceProvider = {
           "published it; a release's package is not sent again behind its maintainers' back. Fix: to leave it " +
           "yanked, release a new version; to publish it again, forget it here (pulumi state delete the " +
           "ralph-core-packagecloud resource: pulumi stack --show-urns names it) and run up.",
+      );
+    }
+    if (olds.sha256 !== news.sha256) {
+      // Another build of the version, or a file replaced on packagecloud by hand (a refresh read it).
+      throw packagecloudError(
+        `${debFilename(news)} is published in ${news.repository}/${news.distro}/${news.release} with sha256 ` +
+          `${olds.sha256}; this build is ${news.sha256}. A published version never changes. Fix: release a new ` +
+          "version (a new tag, or a new commit for a snapshot).",
       );
     }
     // Only the token, the local path or the delete policy changed: nothing to do on packagecloud.

@@ -123,9 +123,17 @@ describe("PackagecloudPackage's provider, serialised as Pulumi serialises it", (
       changes: true,
       replaces: [],
     });
-    await expect(provider.diff("id", outs, { ...props, sha256: "e".repeat(64) })).rejects.toThrow(
+    // A new file for the same version shows as an update (a preview still runs); the update refuses it.
+    const rebuilt = { ...props, sha256: "e".repeat(64) };
+    expect(await provider.diff("id", outs, rebuilt)).toMatchObject({ changes: true, replaces: [] });
+    await expect(provider.update!("id", outs, rebuilt)).rejects.toThrow(
       /ralph-core_20261124.1_amd64.deb is published in allegro\/ralph\/ubuntu\/jammy .* never changes/,
     );
+    // So does the file replaced on packagecloud by hand, once a refresh read it: named, then refused.
+    const replacedByHand = { ...outs, sha256: "f".repeat(64) };
+    expect(await provider.diff("id", replacedByHand, props)).toMatchObject({ changes: true });
+    await expect(provider.update!("id", replacedByHand, props)).rejects.toThrow(/with sha256 f{64}; this build is/);
+    expect(server.requests.filter((r) => r.route === "upload")).toHaveLength(1);
   });
 
   it("an up re-run after a lost answer adopts the package instead of failing", async () => {

@@ -28,13 +28,19 @@ export interface StackInputs {
   readonly recorded: StackRecord;
 }
 
+/** A program run under `pulumi.runtime.setMocks` (tests, `npm run plan`): it has no stack state to read. */
+function underMocks(): boolean {
+  const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (...args: never[]) => unknown };
+  return pulumi.runtime.getMonitor() instanceof MockMonitor;
+}
+
 /**
  * What this very stack published, from its resources' state (lib/steps/stateRecord): read through
  * the Pulumi CLI that runs this program, once, before anything is declared. Snapshots keep no record
  * (they overwrite their own tags freely); a program under mocks (tests, `npm run plan`) has no state.
  */
 function recordInState(mode: Settings["mode"], projectDir: string, debianVersion: string): StackRecord {
-  if (mode !== "release" || !pulumi.runtime.hasEngine()) return NO_RECORD;
+  if (mode !== "release" || underMocks()) return NO_RECORD;
   const stack = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
   const failures: string[] = [];
   // The CLI on PATH (the one running this program, as a rule), else the one `npm run engine` built.
@@ -47,7 +53,13 @@ function recordInState(mode: Settings["mode"], projectDir: string, debianVersion
         maxBuffer: 512 * 1024 * 1024,
         stdio: ["ignore", "pipe", "pipe"],
       });
-      return recordFromDeployment(JSON.parse(exported), debianVersion);
+      const record = recordFromDeployment(JSON.parse(exported), debianVersion);
+      const tags = Object.keys(record.versionTags).length;
+      pulumi.log.info(
+        `this stack's state records ${tags} version tag${tags === 1 ? "" : "s"} pushed` +
+          (record.debSha256 ? ` and ralph-core ${debianVersion} (sha256 ${record.debSha256})` : ""),
+      );
+      return record;
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr?.trim();
       failures.push(`${pulumiCli}: ${stderr || (error as Error).message}`);

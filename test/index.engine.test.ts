@@ -426,7 +426,8 @@ describe("a released version is published once, under the real engine", () => {
         (step) => step && !["same", "refresh"].includes(step.op) && step.type.startsWith("pulumi-nodejs:dynamic/"),
       )
       .map((step) => step?.urn.split("::").at(-1) as string);
-    return { result, ran };
+    const said = events.flatMap((event) => (event.diagnosticEvent ? [event.diagnosticEvent.message] : []));
+    return { result, ran, said };
   };
   // Tags written; the attestations' manifests (pushed by digest) are not pushes of an image.
   const puts = () => images.reduce((sum, image) => sum + tagPuts(`${namespace}/${image}`, ["20241124.1", "latest"]), 0);
@@ -714,6 +715,12 @@ describe("a released version is published once, under the real engine", () => {
         const resumed = await releaseOn(fresh, settings, { refresh: true, secrets });
         if (resumed.result instanceof Error) throw resumed.result;
         expect(resumed.result.summary.result).toBe("succeeded");
+        // The record the program read from the state as it began, after the refresh dropped the deb
+        // build (gone from build/): the two version tags the died run wrote, the deb packagecloud got.
+        const debSha256 = stepResult(diedState, "ralph-core-build").sha256;
+        expect(resumed.said.join("")).toContain(
+          `this stack's state records 2 version tags pushed and ralph-core 20241124.1 (sha256 ${debSha256})`,
+        );
         // The static image is pushed; ralph's and inkpy's pushes are their own, adopted.
         expect(resumed.ran).toContain("ralph-images-ralph-static-nginx-push");
         expect(resumed.ran).not.toContain("ralph-images-ralph-push");
@@ -728,7 +735,7 @@ describe("a released version is published once, under the real engine", () => {
           });
         }
         expect(stepResult(freshState, "ralph-images-ralph-static-nginx").adopted).toBeUndefined();
-        expect(resumed.result.outputs.debSha256.value).toBe(stepResult(diedState, "ralph-core-build").sha256);
+        expect(resumed.result.outputs.debSha256.value).toBe(debSha256);
         for (const image of images) {
           for (const tag of ["20241124.1", "latest"]) {
             expect([image, tag, tagPuts(`${resumeNamespace}/${image}`, [tag])]).toEqual([image, tag, 1]);

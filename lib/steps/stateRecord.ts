@@ -6,7 +6,7 @@
  */
 import type { DebArtifact } from "../deb/build";
 import type { PushResult } from "../images/publish";
-import { STEP_KINDS, stepType } from "./kinds";
+import { LEGACY_STEP_TYPE, STEP_KINDS, type StepKind, stepCommandLine, stepType } from "./kinds";
 
 /** A release stack's record of what it published. */
 export interface StackRecord {
@@ -20,8 +20,17 @@ export const NO_RECORD: StackRecord = { versionTags: {} };
 
 interface ExportedResource {
   readonly type?: string;
-  readonly outputs?: { readonly stdout?: unknown };
+  /** The inputs the resource was last given (a packagecloud package's: the deb this stack sent). */
+  readonly inputs?: { readonly version?: unknown; readonly sha256?: unknown };
+  readonly outputs?: { readonly stdout?: unknown; readonly create?: unknown };
 }
+
+const PACKAGECLOUD_TYPE = "pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage";
+
+/** A step of the kind `kind`: by its type, or, in a stack written before kinds had types, by its command. */
+const isStep = (resource: ExportedResource, kind: StepKind) =>
+  resource.type === stepType(kind) ||
+  (resource.type === LEGACY_STEP_TYPE && resource.outputs?.create === stepCommandLine(kind));
 
 function resultOf<T>(resource: ExportedResource): T | undefined {
   const stdout = resource.outputs?.stdout;
@@ -43,15 +52,19 @@ export function recordFromDeployment(exported: unknown, debianVersion: string): 
   const versionTags: Record<string, string> = {};
   let debSha256: string | undefined;
   for (const resource of resources) {
-    if (resource.type === stepType(STEP_KINDS.imagePush)) {
+    if (isStep(resource, STEP_KINDS.imagePush)) {
       const pushed = resultOf<PushResult>(resource);
       // A tag a refresh found moved stays recorded as what this stack pushed: the refusal names it.
       if (!pushed?.tag || !pushed.digest) continue;
       const repository = pushed.ref.slice(0, pushed.ref.lastIndexOf("@"));
       versionTags[`${repository}:${pushed.tag}`] = pushed.digest;
-    } else if (resource.type === stepType(STEP_KINDS.debBuild)) {
+    } else if (isStep(resource, STEP_KINDS.debBuild)) {
       const built = resultOf<DebArtifact>(resource);
       if (built?.version === debianVersion) debSha256 = built.sha256;
+    } else if (resource.type === PACKAGECLOUD_TYPE && resource.inputs?.version === debianVersion) {
+      // What this stack sent (its inputs; a refresh rewrites the outputs with what packagecloud holds):
+      // the record on a runner whose refresh dropped the deb build, gone from its build/.
+      if (typeof resource.inputs.sha256 === "string") debSha256 ??= resource.inputs.sha256;
     }
   }
   return { versionTags, ...(debSha256 ? { debSha256 } : {}) };

@@ -49,6 +49,28 @@ describe("a release's record is its resources' state", () => {
     });
   });
 
+  it("without the deb build in the state (a fresh runner's refresh dropped it): the deb packagecloud was sent, from its inputs", () => {
+    const sent = {
+      type: "pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage",
+      inputs: { version: "20241124.1", sha256: "e".repeat(64) },
+      // A refresh rewrote the outputs with what packagecloud holds now (a file replaced by hand).
+      outputs: { sha256: "f".repeat(64) },
+    };
+    const legacyBuild = {
+      type: "pulumi-nodejs:dynamic/pipeline:PipelineStep",
+      outputs: {
+        create: "npm run --silent cli -- deb build",
+        stdout: JSON.stringify({ version: "20241124.1", sha256: "a".repeat(64) }),
+      },
+    };
+    expect(recordFromDeployment({ deployment: { resources: [sent] } }, "20241124.1").debSha256).toBe("e".repeat(64));
+    expect(recordFromDeployment({ deployment: { resources: [sent] } }, "20241125.1").debSha256).toBeUndefined();
+    // A stack written before each kind had its type: its deb build found by its command.
+    expect(recordFromDeployment({ deployment: { resources: [sent, legacyBuild] } }, "20241124.1").debSha256).toBe(
+      "a".repeat(64),
+    );
+  });
+
   it("the deb of another version is no record of this one's; an empty stack records nothing", () => {
     expect(recordFromDeployment(deployment, "20241125.1").debSha256).toBeUndefined();
     expect(recordFromDeployment({ version: 3, deployment: {} }, "20241124.1")).toEqual({ versionTags: {} });

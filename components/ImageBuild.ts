@@ -41,16 +41,15 @@ export class ImageBuild extends PipelineStep {
     const fingerprint = pulumi
       .all([args.request, builtOn])
       .apply(([request, on]) => imageFingerprint(request as ImageBuildRequest, args.roots, on));
-    const adoptFrom = args.adoptFrom;
     super(
       name,
       {
         kind: args.purpose === "deb builder" ? STEP_KINDS.debBuilder : STEP_KINDS.imageBuild,
         request: args.request,
         roots: args.roots,
-        runtimeEnvironment: adoptFrom && {
+        runtimeEnvironment: args.adoptFrom && {
           RALPH_IMAGE_ADOPT: pulumi
-            .all([adoptFrom, fingerprint])
+            .all([args.adoptFrom, fingerprint])
             .apply(([from, print]) => JSON.stringify({ ...from, fingerprint: print } satisfies ImageAdoption)),
           RALPH_REGISTRY_PASSWORD: args.registryPassword ?? "",
         },

@@ -240,15 +240,10 @@ describe("snapshot stack, deb only, under the real engine", () => {
 });
 
 /** `npm …` in the project copy with the engine's environment; resolves with stdout. */
-function npm(project: EngineProject, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npm", args, { cwd: project.dir, env: { ...process.env, ...project.env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`npm ${args.join(" ")}: ${stderr}`))));
-  });
+async function npm(project: EngineProject, args: string[]): Promise<string> {
+  const { status, stdout, stderr } = await npmStatus(project, args);
+  if (status !== 0) throw new Error(`npm ${args.join(" ")}: ${stderr}`);
+  return stdout;
 }
 
 /** `npm …` in the project copy, leaving this process free to serve what it asks (servers in the test). */
@@ -265,6 +260,10 @@ function npmStatus(
     child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
 }
+
+/** What drift.yml runs in the project copy: `npm run release -- release refresh --preview-only --json`. */
+const driftReport = (project: EngineProject) =>
+  npmStatus(project, ["run", "--silent", "release", "--", "release", "refresh", "--preview-only", "--json"]);
 
 /**
  * `pulumi up` as a user runs it, interrupted with Ctrl-C (SIGINT to its process group, as a terminal
@@ -556,11 +555,7 @@ describe("a released version is published once, under the real engine", () => {
       expect(moved).not.toBe(ours);
       const stack = await machine.stack("release", config);
       // What drift.yml runs: names the push, writes nothing, exits 3.
-      const drift = spawnSync(
-        "npm",
-        ["run", "--silent", "release", "--", "release", "refresh", "--preview-only", "--json"],
-        { cwd: machine.dir, env: { ...process.env, ...machine.env }, encoding: "utf8" },
-      );
+      const drift = await driftReport(machine);
       expect(drift.status, drift.stderr).toBe(3);
       expect(JSON.parse(drift.stdout).drifted).toEqual(["ralph-images-ralph-push"]);
       const refreshEvents: EngineEvent[] = [];
@@ -636,16 +631,7 @@ describe("a released version is published once, under the real engine", () => {
         });
       aptly("repo", "remove", repository, "ralph-core");
       aptly("publish", "update", `-gpg-key=${key.keyId}`, "bookworm", prefix);
-      const drift = await npmStatus(machine, [
-        "run",
-        "--silent",
-        "release",
-        "--",
-        "release",
-        "refresh",
-        "--preview-only",
-        "--json",
-      ]);
+      const drift = await driftReport(machine);
       expect(drift.status, drift.stderr).toBe(3);
       expect(JSON.parse(drift.stdout).drifted).toEqual(["ralph-core-aptly-publish"]);
       const stack = await machine.stack("release", config);
@@ -756,16 +742,7 @@ describe("a released version is published once, under the real engine", () => {
           headers: { authorization: `Basic ${Buffer.from(`${packagecloud.token}:`).toString("base64")}` },
         });
         expect(yank.status).toBe(200);
-        const drift = await npmStatus(fresh, [
-          "run",
-          "--silent",
-          "release",
-          "--",
-          "release",
-          "refresh",
-          "--preview-only",
-          "--json",
-        ]);
+        const drift = await driftReport(fresh);
         expect(drift.status, drift.stderr).toBe(3);
         expect(JSON.parse(drift.stdout).drifted).toEqual(["ralph-core-packagecloud"]);
         const stack = await fresh.stack("release", settings, secrets);

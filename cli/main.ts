@@ -28,6 +28,7 @@ import {
   type RegistryFacts,
 } from "../lib/images/publish";
 import { attest, type AttestRequest } from "../lib/supply/attest";
+import { type GithubReleaseRequest, type GithubReleaseResult, publishRelease } from "../lib/github/releaseClient";
 import { expandPaths, type MachineRoots, tokenizePaths } from "../lib/steps/machineRoots";
 import { readStep, type StepReadRequest } from "../lib/steps/read";
 import { tagNewVersion } from "../lib/version/releaseTag";
@@ -40,6 +41,7 @@ const USAGE = `usage: npm run --silent cli -- version show|generate [--source DI
        npm run --silent cli -- image stage|build|smoke|check|push
        npm run --silent cli -- apt aptly|wait
        npm run --silent cli -- supply attest
+       npm run --silent cli -- github release
        npm run --silent cli -- step read
 
   version show       the checkout's version: its release tag, or <next>-<branch>-SNAPSHOT
@@ -60,6 +62,9 @@ const USAGE = `usage: npm run --silent cli -- version show|generate [--source DI
   apt wait           wait until RALPH_APT_WAIT's version is in its apt index (AptIndexWait runs it)
   supply attest      SBOMs, provenance, Sigstore bundles (attached to pushed images), SHA256SUMS and its
                      signature for RALPH_SUPPLY_ATTEST (Attestations runs it; npm run verify checks them)
+  github release     the tag's GitHub release from RALPH_GITHUB_RELEASE: drafted or adopted, every asset
+                     uploaded once (by name and sha256), published last (GithubRelease runs it;
+                     RALPH_GITHUB_TOKEN)
   step read          whether what a step made is still there, for RALPH_STEP_READ (pulumi refresh runs it)
 
   A step's request names paths from a root ({project}/build/…, {checkout}); RALPH_MACHINE_ROOTS says
@@ -149,7 +154,7 @@ function registryFacts(): RegistryFacts {
 async function step(action: string | undefined): Promise<string> {
   if (action !== "read") throw new UsageError(USAGE);
   const read = jsonRequest<StepReadRequest>("RALPH_STEP_READ");
-  const reading = await readStep(read, registryFacts());
+  const reading = await readStep(read, registryFacts(), process.env.RALPH_GITHUB_TOKEN || undefined);
   const result = reading.result === undefined ? undefined : stepResult(JSON.stringify(reading.result));
   return JSON.stringify({ present: reading.present, result });
 }
@@ -229,9 +234,21 @@ async function supply(action: string | undefined): Promise<string> {
     jsonRequest<AttestRequest>("RALPH_SUPPLY_ATTEST"),
     {
       signingKey: process.env.RALPH_SIGNING_KEY || undefined,
+      gpgSigningKey: process.env.RALPH_GPG_SIGNING_KEY || undefined,
       registryPassword: process.env.RALPH_REGISTRY_PASSWORD || undefined,
       env: process.env,
     },
+    progress,
+  );
+  return JSON.stringify(result);
+}
+
+async function github(action: string | undefined): Promise<string> {
+  if (action !== "release") throw new UsageError(USAGE);
+  const result = await publishRelease(
+    jsonRequest<GithubReleaseRequest>("RALPH_GITHUB_RELEASE"),
+    process.env.RALPH_GITHUB_TOKEN ?? "",
+    previousResult<GithubReleaseResult>(),
     progress,
   );
   return JSON.stringify(result);
@@ -257,6 +274,7 @@ export async function run(argv: string[]): Promise<string> {
   if (command === "image") return stepResult(await image(action));
   if (command === "apt") return stepResult(await apt(action));
   if (command === "supply") return stepResult(await supply(action));
+  if (command === "github") return stepResult(await github(action));
   if (command === "step") return step(action);
   if (command !== "version") throw new UsageError(USAGE);
   const options = {

@@ -3,6 +3,8 @@
  * resources the program declared under mocks (cli/plan.ts). Pure.
  */
 import type { PushRequest } from "../lib/images/publish";
+import type { GithubReleaseRequest } from "../lib/github/releaseClient";
+import type { AttestRequest } from "../lib/supply/attest";
 import { stepRequestOf } from "./predictedOutputs";
 
 export interface PlannedResource {
@@ -173,28 +175,40 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
     publishes.push(`images stay local (publishImages is off)`);
   }
   publishes.forEach((text, i) => (i === 0 ? line("publish", text) : more(text)));
-  const attest = plan.resources.map((r) => environmentOf(r, "RALPH_SUPPLY_ATTEST")).find((a) => a !== undefined);
+  const attest = plan.resources
+    .map((r) => environmentOf(r, "RALPH_SUPPLY_ATTEST") as AttestRequest | undefined)
+    .find((a) => a !== undefined);
   if (attest) {
     const attached = pushes.length > 0 ? ", each image's attached to it in the registry" : "";
-    line(
-      "attest",
-      `SBOMs, SLSA provenance, Sigstore bundles (keyless in CI, else signingKey or a throw-away key)${attached}`,
-    );
+    const { bundles, checksums } = attest.signing ?? { bundles: "throw-away", checksums: "throw-away" };
+    const bundleSigner = {
+      keyless: "keyless, with the publish workflow's identity",
+      key: "with signingKey",
+      "throw-away": "with a throw-away key (a snapshot's: it shows the files intact, not who made them)",
+    }[bundles];
+    const sumsSigner = {
+      key: "gpgSigningKey",
+      keyring: `GPG key ${attest.gpgKey} (aptlyGpgKey)`,
+      "throw-away": "a throw-away key (a snapshot's)",
+    }[checksums];
+    line("attest", `SBOMs, SLSA provenance, Sigstore bundles signed ${bundleSigner}${attached}`);
     more(
-      `SHA256SUMS over all of it, signed by ${attest.gpgKey ?? "a throw-away key"}; checked by npm run verify -- ${outputString(plan, "version")}`,
+      `SHA256SUMS over all of it, signed by ${sumsSigner}; checked by npm run verify -- ${outputString(plan, "version")} --gpg-key <its public key>`,
     );
   }
 
-  const releases = ofType("github:index/release:Release");
+  const releases = plan.resources
+    .map((r) => environmentOf(r, "RALPH_GITHUB_RELEASE") as GithubReleaseRequest | undefined)
+    .filter((release): release is GithubReleaseRequest => release !== undefined);
   const environments = ofType("github:index/repositoryEnvironment:RepositoryEnvironment");
   if (releases.length === 0 && environments.length === 0) line("github", "nothing (githubRelease off)");
   const owner = plan.resources.find((r) => r.type === "pulumi:providers:github")?.inputs.owner;
   const inRepository = (r: PlannedResource) => (owner ? `${owner}/${r.inputs.repository}` : `${r.inputs.repository}`);
-  for (const r of releases) {
-    const adopt = r.importId ? `adopting release ${r.importId}` : "new";
+  for (const release of releases) {
+    const adopt = release.releaseId ? `adopting release ${release.releaseId}` : "the one there adopted, else drafted";
     line(
       "github",
-      `release '${r.inputs.name}' of tag ${r.inputs.tagName} in ${inRepository(r)} (${adopt})${retained(r)}`,
+      `release of tag ${release.tag} in ${release.repository} (${adopt}): ${release.files.length} assets uploaded once, published last; never deleted`,
     );
   }
   for (const r of environments) {

@@ -3,6 +3,7 @@
  * pipeline's commands print, image ids, digests. The offline plan and the tests run the program
  * with these; values only a real run can know come from `unknowns`. Pure.
  */
+import type { GithubReleaseRequest } from "../lib/github/releaseClient";
 import type { AttestRequest } from "../lib/supply/attest";
 import { FILES } from "../lib/supply/files";
 import { expandPaths, type MachineRoots } from "../lib/steps/machineRoots";
@@ -40,9 +41,6 @@ export function stepRequestOf(
 
 export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns): Record<string, unknown> {
   const { type, inputs } = resource;
-  if (type === "github:index/release:Release") {
-    return { htmlUrl: `https://github.com/<owner>/${inputs.repository}/releases/tag/${inputs.tagName}`, releaseId: 0 };
-  }
   if (type === "pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage") {
     const filename = `${inputs.packageName}_${inputs.version}_${inputs.architecture}.deb`;
     return { filename, packageUrl: `/api/v1/package/${filename}.json`, adopted: false };
@@ -109,11 +107,31 @@ export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns)
     return {
       stdout: JSON.stringify({
         artifactDir: attest.artifactDir,
-        sigstoreSigning: "throw-away key",
-        checksumsSigning: attest.gpgKey ?? "throw-away key",
+        sigstoreSigning: { keyless: "keyless", key: "key", "throw-away": "throw-away key" }[
+          attest.signing?.bundles ?? "throw-away"
+        ],
+        sigstoreSigner: attest.signing?.bundles === "keyless" ? "<the CI's identity>" : "key <hint>",
+        checksumsSigning: { key: "gpgSigningKey", keyring: attest.gpgKey, "throw-away": "throw-away key" }[
+          attest.signing?.checksums ?? "throw-away"
+        ],
+        checksumsFingerprint: "<fingerprint>",
         files,
         debSbom: FILES.debSbom(debFile),
         attached: Object.fromEntries(attached),
+      }),
+    };
+  }
+  if (variable === "RALPH_GITHUB_RELEASE") {
+    const release = request as GithubReleaseRequest;
+    return {
+      stdout: JSON.stringify({
+        releaseId: release.releaseId ?? 0,
+        url: `https://github.com/${release.repository}/releases/tag/${release.tag}`,
+        tag: release.tag,
+        prerelease: false,
+        adopted: release.releaseId !== undefined,
+        assets: {},
+        uploaded: release.files,
       }),
     };
   }

@@ -71,6 +71,8 @@ export class Attestations extends pulumi.ComponentResource {
         gpgKey: settings.aptly.gpgKey,
         sigstore: settings.sigstore,
         registryUsername: settings.images.username,
+        release: settings.mode === "release",
+        signing: settings.signing,
       }));
     const step = new PipelineStep(
       `${name}-attest`,
@@ -80,6 +82,7 @@ export class Attestations extends pulumi.ComponentResource {
         roots: args.roots,
         runtimeEnvironment: {
           RALPH_SIGNING_KEY: args.secrets.signingKey ?? "",
+          RALPH_GPG_SIGNING_KEY: args.secrets.gpgSigningKey ?? "",
           RALPH_REGISTRY_PASSWORD: args.secrets.registryPassword ?? "",
         },
         triggers: {

@@ -1,60 +1,79 @@
-import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { releaseImportId, splitRepository } from "../lib/github/release";
+import type { GithubReleaseRequest, GithubReleaseResult } from "../lib/github/releaseClient";
+import { STEP_KINDS } from "../lib/steps/kinds";
+import type { MachineRoots } from "../lib/steps/machineRoots";
+import { PipelineStep } from "./PipelineStep";
 
 export interface GithubReleaseArgs {
+  /** GitHub's REST API base (githubApiUrl). */
+  readonly apiUrl: string;
   /** `owner/repo` that gets the release. */
   readonly repository: string;
   /** The release tag (Ralph's version); it already exists in the repository. */
   readonly tag: string;
   /** Full id of the tagged commit. */
   readonly commit: string;
-  /** The release's text: changelog entry and artifacts (lib/github/release.ts renderReleaseNotes). */
+  /** This pipeline's section of the release text: changelog entry, artifacts, how to verify. */
   readonly notes: pulumi.Input<string>;
-  /** Id of a release made by hand for this tag: adopted, keeping its title and text. */
-  readonly adoptReleaseId?: string;
+  /** `build/<version>/` and the files of it that become the release's assets. */
+  readonly artifactDir: pulumi.Input<string>;
+  readonly assets: pulumi.Input<string[]>;
+  /** The deb's file name among them. */
+  readonly debFile: pulumi.Input<string>;
+  /** Id of a release made by hand for this tag (githubReleaseId); else it is found by its tag. */
+  readonly releaseId?: string;
+  /** The token; a secret, never compared. */
+  readonly token: pulumi.Input<string>;
   /** What must be published before the release is announced. */
   readonly after: pulumi.Resource[];
-  /** GitHub provider for the repository's owner, with the token. */
-  readonly provider: github.Provider;
+  readonly roots: MachineRoots;
 }
 
 /**
- * The GitHub release of a tag: the last step, once everything it announces is published. Retained
- * on destroy: a release is history, not infrastructure.
+ * The GitHub release of a tag, the last step: drafted (or a maintainer's adopted, title and text
+ * kept), every supply-chain file uploaded as an asset once, published when all are there. A step of
+ * the pipeline's own (GitHub's REST API through @octokit/rest): no provider plugin. Its delete
+ * leaves the release alone: a release is history, not infrastructure.
  */
 export class GithubRelease extends pulumi.ComponentResource {
   /** The release page. */
   readonly url: pulumi.Output<string>;
   /** GitHub's id of the release. */
   readonly releaseId: pulumi.Output<number>;
+  /** name → sha256 of each asset. */
+  readonly assets: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: GithubReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ralph:github:GithubRelease", name, {}, opts);
-    const adopting = args.adoptReleaseId !== undefined;
-    const release = new github.Release(
-      name,
+    const request = pulumi
+      .all([args.notes, args.artifactDir, args.assets, args.debFile])
+      .apply(([notes, artifactDir, files, debFile]): GithubReleaseRequest => ({
+        apiUrl: args.apiUrl,
+        repository: args.repository,
+        tag: args.tag,
+        commit: args.commit,
+        title: `Ralph ${args.tag}`,
+        notes,
+        artifactDir,
+        files,
+        debFile,
+        ...(args.releaseId ? { releaseId: Number(args.releaseId) } : {}),
+      }));
+    const step = new PipelineStep(
+      `${name}-publish`,
       {
-        repository: splitRepository(args.repository).name,
-        tagName: args.tag,
-        targetCommitish: args.commit,
-        name: `Ralph ${args.tag}`,
-        body: args.notes,
-        draft: false,
-        prerelease: false,
+        kind: STEP_KINDS.githubRelease,
+        request,
+        roots: args.roots,
+        // No triggers: a changed text or file set is an update, which sees what it published before.
+        runtimeEnvironment: { RALPH_GITHUB_TOKEN: args.token },
       },
-      {
-        parent: this,
-        provider: args.provider,
-        dependsOn: args.after,
-        retainOnDelete: true,
-        // A maintainer's own title and text win over the generated ones; the tag never moves.
-        ignoreChanges: adopting ? ["name", "body", "targetCommitish"] : ["targetCommitish"],
-        import: adopting ? releaseImportId(args.repository, args.adoptReleaseId as string) : undefined,
-      },
+      { parent: this, dependsOn: args.after },
     );
-    this.url = release.htmlUrl;
-    this.releaseId = release.releaseId;
-    this.registerOutputs({ url: this.url, releaseId: this.releaseId });
+    const result = step.result<GithubReleaseResult>();
+    this.url = result.url;
+    this.releaseId = result.releaseId;
+    this.assets = result.assets as pulumi.Output<Record<string, string>>;
+    this.registerOutputs({ url: this.url, releaseId: this.releaseId, assets: this.assets });
   }
 }

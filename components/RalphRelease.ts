@@ -16,6 +16,7 @@ import type { CheckoutVersion, Mode } from "../lib/version/version";
 import { aptlyPublicationFor } from "../lib/publish/aptly";
 import type { MachineRoots } from "../lib/steps/machineRoots";
 import { outDirFor } from "../lib/deb/build";
+import { SUMS, SUMS_KEY, SUMS_SIGNATURE } from "../lib/supply/checksums";
 import { AptIndexWait } from "./AptIndexWait";
 import { AptlyRepository } from "./AptlyRepository";
 import { Attestations } from "./Attestations";
@@ -27,6 +28,9 @@ import { RalphImages } from "./RalphImages";
 import { ReleaseEnvironment } from "./ReleaseEnvironment";
 import type { StackRecord } from "../lib/steps/stateRecord";
 import type { StackSecrets } from "./stackInputs";
+
+/** SHA256SUMS, its signature and the signing key's public half: assets beside what SHA256SUMS lists. */
+const SIGNED_SUMS = [SUMS, SUMS_SIGNATURE, SUMS_KEY];
 
 export interface RalphReleaseArgs {
   /** Validated stack settings (lib/config). */
@@ -250,27 +254,23 @@ export class RalphRelease extends pulumi.ComponentResource {
       },
       { parent: this, aliases: names.supplyChain.aliases },
     );
-    // release: the GitHub release, last, announcing every artifact by checksum and digest.
+    // release: the GitHub release, last: drafted or adopted, every artifact and attestation uploaded
+    // once, published when all are there.
     const { github: gh } = settings;
-    const githubProvider =
-      (settings.publish.githubRelease || gh.environment !== undefined) &&
-      new github.Provider(
-        names.github.name,
-        { owner: splitRepository(gh.repository).owner, token: args.secrets.githubToken },
-        { parent: this, aliases: names.github.aliases },
-      );
-    if (githubProvider && settings.publish.githubRelease) {
+    if (settings.publish.githubRelease) {
       const changes = changesSince(settings.source, checkout.commit);
       const tags = imageTags(settings.mode, checkout.version, checkout.newestOnMain);
+      const attested = this.attestations.result;
       this.githubRelease = new GithubRelease(
         names.githubRelease.name,
         {
+          apiUrl: gh.apiUrl,
           repository: gh.repository,
           tag: checkout.version,
           commit: checkout.commit,
           notes: pulumi
-            .all([artifact, this.deb.verifiedSha256, this.imageRefs, this.attestations.result])
-            .apply(([deb, sha256, imageRefs, attested]) =>
+            .all([artifact, this.deb.verifiedSha256, this.imageRefs, attested])
+            .apply(([deb, sha256, imageRefs, result]) =>
               renderReleaseNotes({
                 version: checkout.version,
                 changes,
@@ -280,16 +280,29 @@ export class RalphRelease extends pulumi.ComponentResource {
                 debLocations: this.debLocations,
                 imageRefs,
                 imageTags: tags,
-                supplyChainFiles: [...attested.files.filter((file) => file !== deb.fileName), "SHA256SUMS.asc"],
+                supplyChainFiles: [...result.files.filter((file) => file !== deb.fileName), ...SIGNED_SUMS],
+                signing: result,
+                repository: gh.repository,
               }),
             ),
-          adoptReleaseId: gh.releaseId,
+          artifactDir: attested.artifactDir,
+          assets: attested.files.apply((files) => [...files, ...SIGNED_SUMS]),
+          debFile: artifact.fileName,
+          releaseId: gh.releaseId,
+          token: args.secrets.githubToken ?? pulumi.secret(""),
           after: [...published, ...(this.images ? [this.images] : []), this.attestations],
-          provider: githubProvider,
+          roots,
         },
         { parent: this, aliases: names.githubRelease.aliases },
       );
     }
+    const githubProvider =
+      gh.environment !== undefined &&
+      new github.Provider(
+        names.github.name,
+        { owner: splitRepository(gh.repository).owner, token: args.secrets.githubToken },
+        { parent: this, aliases: names.github.aliases },
+      );
     // The publish workflow's environment: what `up` of this stack needs, for release tags only.
     if (githubProvider && gh.environment !== undefined) {
       const stored = publishWorkflowEnvironment(settings);

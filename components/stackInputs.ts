@@ -3,6 +3,7 @@
  * checkout's version. The rules live in lib/; this file only connects them to the Pulumi runtime.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { hasCiIdentity } from "../lib/supply/ciIdentity";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -91,6 +92,7 @@ export function readStackInputs(): StackInputs {
       projectDir: process.cwd(),
       values,
       secretKeys: new Set(Object.keys(values).filter((key) => isSecret(key))),
+      ciIdentity: hasCiIdentity(process.env),
     });
     const checkout = checkoutForMode(settings.mode, { source: settings.source, mainBranch: settings.mainBranch });
     const latestStays =

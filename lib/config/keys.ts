@@ -207,6 +207,13 @@ export const KEYS = {
     doc: "GitHub token (secret); needed with `githubRelease` or `githubEnvironment`. Environments and their secrets need a token with admin rights on the repository.",
     example: "<GitHub token>",
   },
+  githubApiUrl: {
+    kind: "string",
+    doc: "GitHub's REST API: https://api.github.com, or a GitHub Enterprise Server's https://<host>/api/v3. Assets go to the uploads host the release names, only on GitHub's own or the API's host.",
+    default: both("https://api.github.com"),
+    example: "https://api.github.com",
+    check: checkHttpsUrl,
+  },
   githubReleaseId: {
     kind: "string",
     doc: "Id of a GitHub release already made for this tag (by hand; the publish workflow passes it): the stack adopts it instead of making a second one, and keeps its title and text.",
@@ -295,9 +302,18 @@ export const KEYS = {
   },
   signingKey: {
     kind: "secret",
-    doc: "PEM private key (ECDSA P-256, secret) the Sigstore bundles are signed with where no CI identity is at hand; in GitHub Actions (`id-token: write`) they are signed keyless with the workflow's identity. Unset: a throw-away key per build, its public half written beside the build. A key file goes in on standard input.",
+    doc: "PEM private key (ECDSA P-256, secret) the Sigstore bundles are signed with where no CI identity is at hand; in GitHub Actions (`id-token: write`) they are signed keyless with the workflow's identity. Unset: a snapshot signs with a throw-away key per build (its public half written beside the build); a release outside the publish workflow is refused. A key file goes in on standard input.",
     example: "<PEM private key>",
     check: (v) => (/-----BEGIN (EC )?PRIVATE KEY-----/.test(v) ? undefined : "is not a PEM private key"),
+  },
+  gpgSigningKey: {
+    kind: "secret",
+    doc: "The release's OpenPGP signing key (armored secret key without a passphrase, secret): SHA256SUMS is signed with it, and users check with its public half (`npm run verify -- <version> --gpg-key`). A release needs it, or `aptlyGpgKey` (a key in this machine's keyring); snapshots without either sign with a throw-away key and say so. It goes in on standard input: `gpg --armor --export-secret-keys <id> | pulumi config set --secret gpgSigningKey`.",
+    example: "<armored OpenPGP secret key>",
+    check: (v) =>
+      /-----BEGIN PGP PRIVATE KEY BLOCK-----/.test(v)
+        ? undefined
+        : "is not an armored OpenPGP secret key (gpg --armor --export-secret-keys)",
   },
   sigstoreFulcioUrl: {
     kind: "string",

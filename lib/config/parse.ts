@@ -10,6 +10,7 @@ import { readDeb } from "./readers/deb";
 import { readGithub } from "./readers/github";
 import { readImages } from "./readers/images";
 import { readPublish } from "./readers/publish";
+import { readSigning } from "./readers/signing";
 import { readSource } from "./readers/source";
 import { ConfigError, type ConfigProblem, type RawConfig, type SecretValues, type Settings } from "./settings";
 
@@ -26,12 +27,16 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
   const { debTargets, aptly, packagecloud, indexWaitSeconds } = readPublish(r);
   const { github, release } = readGithub(r);
   const sigstore = { fulcioUrl: r.text("sigstoreFulcioUrl"), rekorUrl: r.text("sigstoreRekorUrl") };
+  const signing = readSigning(r, raw.ciIdentity ?? false);
   const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, r.optional(key)])) as SecretValues;
 
   if (r.problems.length > 0) throw new ConfigError(inTableOrder(r.problems), raw.stack);
   const publish = { debTargets, images: push, githubRelease: release };
   const settings = { mode: r.mode, source, mainBranch, distribution, deb, images, notices };
-  return { settings: { ...settings, publish, aptly, packagecloud, indexWaitSeconds, github, sigstore }, secrets };
+  return {
+    settings: { ...settings, publish, aptly, packagecloud, indexWaitSeconds, github, sigstore, signing },
+    secrets,
+  };
 }
 
 /** `mode` when set (a bad value is reported by its check), else the stack's name when it is a mode. */

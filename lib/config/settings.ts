@@ -42,6 +42,8 @@ export interface Settings {
   readonly packagecloud: { readonly repository: string; readonly url: string };
   readonly github: {
     readonly repository: string;
+    /** REST API base (githubApiUrl). */
+    readonly apiUrl: string;
     /** A release made by hand for this tag, to adopt. */
     readonly releaseId?: string;
     /** Environment for the publish workflow; undefined when managed by hand. */
@@ -63,6 +65,15 @@ export interface Settings {
   };
   /** Sigstore's services for keyless signing (the key, when there is one, is a secret). */
   readonly sigstore: { readonly fulcioUrl: string; readonly rekorUrl: string };
+  /**
+   * Who signs: SHA256SUMS with `gpgSigningKey` (key), `aptlyGpgKey` (keyring) or a throw-away key;
+   * the Sigstore bundles keyless (the CI's identity), with `signingKey` (key) or a throw-away key.
+   * A release never signs with a throw-away key.
+   */
+  readonly signing: {
+    readonly checksums: "key" | "keyring" | "throw-away";
+    readonly bundles: "keyless" | "key" | "throw-away";
+  };
   /** What the stack leaves out and why (shown by `up` and the plan). */
   readonly notices: readonly string[];
   /** Deadline of the wait for the apt index, in seconds. */
@@ -93,4 +104,6 @@ export interface RawConfig {
   readonly values: Readonly<Record<string, string>>;
   /** Full keys Pulumi holds as secrets. */
   readonly secretKeys: ReadonlySet<string>;
+  /** Whether an OIDC identity is at hand to sign keyless (GitHub Actions' `id-token: write`, SIGSTORE_ID_TOKEN). */
+  readonly ciIdentity?: boolean;
 }

@@ -20,6 +20,14 @@ export interface ReleaseNotesRequest {
   readonly imageTags: readonly string[];
   /** The supply-chain files beside the deb (SBOMs, provenance, bundles, SHA256SUMS); none when not made. */
   readonly supplyChainFiles?: readonly string[];
+  /** Who signed them (the attest step's result), for the check users run. */
+  readonly signing?: {
+    readonly checksumsFingerprint: string;
+    readonly sigstoreSigning: string;
+    readonly sigstoreSigner: string;
+  };
+  /** `owner/repo` of the release: `npm run verify -- <version> --github <repository>`. */
+  readonly repository?: string;
 }
 
 export function renderReleaseNotes(request: ReleaseNotesRequest): string {
@@ -50,13 +58,25 @@ function supplyChain(request: ReleaseNotesRequest): string[] {
   const files = request.supplyChainFiles ?? [];
   if (files.length === 0) return [];
   const named = (suffix: string) => files.filter((file) => file.endsWith(suffix)).map((file) => `\`${file}\``);
+  const { signing } = request;
+  const keyless = signing?.sigstoreSigning === "keyless";
+  const gpg = signing ? `GPG key \`${signing.checksumsFingerprint}\`` : "the release's GPG key";
+  const bundleSigner = keyless
+    ? `keyless, by \`${signing!.sigstoreSigner}\``
+    : signing
+      ? `with Sigstore ${signing.sigstoreSigner.replace(/^key /, "key hint ")}`
+      : "with Sigstore";
+  const anchor = keyless
+    ? `--identity ${signing!.sigstoreSigner} --trusted-root trusted_root.json`
+    : "--key <the release's Sigstore public key>";
+  const where = request.repository ? ` --github ${request.repository}` : "";
   return [
     "",
-    "Supply chain:",
+    "Supply chain (assets of this release):",
     `- SBOMs (CycloneDX): ${named(".cdx.json").join(", ")}`,
-    `- Provenance (SLSA v1, in-toto): ${named(".intoto.json").join(", ")}; Sigstore bundles: ${named(".sigstore.json").join(", ")} (each image's is attached to it in the registry)`,
-    "- `SHA256SUMS`, signed in `SHA256SUMS.asc` with the apt repository's key",
-    `- Check before installing, with ralph-release: \`npm run verify -- ${request.version}\` (\`--dir\` for a copy of these files)`,
+    `- Provenance (SLSA v1, in-toto): ${named(".intoto.json").join(", ")}; Sigstore bundles: ${named(".sigstore.json").join(", ")}, signed ${bundleSigner} (each image's is attached to it in the registry)`,
+    `- \`SHA256SUMS\`, signed in \`SHA256SUMS.asc\` by ${gpg}`,
+    `- Check before installing, with ralph-release: \`npm run verify -- ${request.version}${where} --gpg-key <the release key, fingerprint ${signing?.checksumsFingerprint ?? "above"}> ${anchor}\``,
   ];
 }
 
@@ -64,9 +84,4 @@ function supplyChain(request: ReleaseNotesRequest): string[] {
 export function splitRepository(repository: string): { owner: string; name: string } {
   const [owner, name] = repository.split("/");
   return { owner, name };
-}
-
-/** Pulumi import id of an existing GitHub release: `<repo name>:<release id>` (pulumi-github docs). */
-export function releaseImportId(repository: string, releaseId: string): string {
-  return `${splitRepository(repository).name}:${releaseId}`;
 }

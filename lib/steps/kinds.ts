@@ -6,7 +6,7 @@
 
 export interface StepKind {
   /** `pulumi-nodejs:dynamic/<module>:<type>`: dynamic resources are served by the Node.js provider. */
-  readonly module: "deb" | "images" | "publish" | "supply";
+  readonly module: "deb" | "images" | "publish" | "supply" | "github";
   readonly type: string;
   /** The CLI's words: `npm run --silent cli -- <command>`. */
   readonly command: string;
@@ -40,6 +40,7 @@ export const STEP_KINDS = {
   aptlyPublish: kind("publish", "Aptly", "apt aptly", "RALPH_APTLY_PUBLISH", ["debSha256"]),
   aptIndexWait: kind("publish", "IndexWait", "apt wait", "RALPH_APT_WAIT", ["debSha256"]),
   attest: kind("supply", "Attest", "supply attest", "RALPH_SUPPLY_ATTEST", ["debSha256", "imageIds", "imageRefs"]),
+  githubRelease: kind("github", "Release", "github release", "RALPH_GITHUB_RELEASE"),
 } as const satisfies Record<string, StepKind>;
 
 /** The one type every step had before each kind got its own: existing stacks alias from it. */

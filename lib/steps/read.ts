@@ -13,6 +13,7 @@ import type { StagedContext } from "../images/build";
 import { type PushRequest, type PushResult, openRegistrySession, type RegistryFacts } from "../images/publish";
 import { type AptlyPublication, type AptlyPublishRequest, publishedSha256 } from "../publish/aptly";
 import { UserError } from "../errors";
+import { type GithubReleaseRequest, type GithubReleaseResult, readRelease } from "../github/releaseClient";
 import { runStep, tail } from "../runner";
 import type { AttestResult } from "../supply/attest";
 
@@ -80,7 +81,11 @@ function readAptly(request: AptlyPublishRequest, result: AptlyPublication): Step
   );
 }
 
-export async function readStep(read: StepReadRequest, facts: RegistryFacts): Promise<StepReading> {
+export async function readStep(
+  read: StepReadRequest,
+  facts: RegistryFacts,
+  githubToken?: string,
+): Promise<StepReading> {
   if (read.result === undefined) return { present: false };
   switch (read.command) {
     case "deb build":
@@ -104,6 +109,11 @@ export async function readStep(read: StepReadRequest, facts: RegistryFacts): Pro
       return readPush(read.request as PushRequest, read.result as PushResult, facts);
     case "apt aptly":
       return readAptly(read.request as AptlyPublishRequest, read.result as AptlyPublication);
+    case "github release": {
+      const published = read.result as GithubReleaseResult;
+      const drift = await readRelease(read.request as GithubReleaseRequest, githubToken ?? "", published);
+      return withDrift(published, drift);
+    }
     case "supply attest": {
       const attested = read.result as AttestResult;
       return { present: attested.files.every((file) => existsSync(join(attested.artifactDir, file))) };

@@ -4,13 +4,15 @@
  * and its GPG signature. Written beside the deb, in `build/<debianVersion>/`. No Pulumi.
  */
 import { execFileSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import type { Settings } from "../config";
 import { digestOfRef } from "../images/immutable";
 import type { ImageName } from "../images/names";
 import { FILES, LOCAL_ONLY } from "./files";
 import { sha256File } from "../deb/build";
-import { signChecksums, throwAwayGpgKey, writeChecksums } from "./checksums";
+import { fingerprintOf, importedGpgKey, signChecksums, throwAwayGpgKey, writeChecksums } from "./checksums";
+import { UserError } from "../errors";
 import { readDebContents } from "./debContents";
 import { readImageContents } from "./imageContents";
 import { type ProvenanceFacts, forSubject, provenanceStatement, sha256Hex, type Subject } from "./provenance";
@@ -19,6 +21,7 @@ import { OciRepository } from "./referrers";
 import { debSbomContents, renderSbom } from "./sbom";
 import {
   BUNDLE_MEDIA_TYPE,
+  certificateSubjectOf,
   hasCiIdentity,
   publicKeyPemOf,
   type SigningMethod,
@@ -51,12 +54,18 @@ export interface AttestRequest {
   readonly gpgKey?: string;
   readonly sigstore: { readonly fulcioUrl: string; readonly rekorUrl: string };
   readonly registryUsername?: string;
+  /** A release: signing with a throw-away key is refused, whatever the plan expected. */
+  readonly release?: boolean;
+  /** Who the configuration says signs (the plan shows it; the step signs with what it is given). */
+  readonly signing?: Settings["signing"];
 }
 
 /** Secrets the step gets from its runtime environment. */
 export interface AttestSecrets {
   /** PEM private key for Sigstore bundles outside CI. */
   readonly signingKey?: string;
+  /** Armored OpenPGP secret key SHA256SUMS is signed with (gpgSigningKey). */
+  readonly gpgSigningKey?: string;
   readonly registryPassword?: string;
   readonly env: NodeJS.ProcessEnv;
 }
@@ -65,8 +74,12 @@ export interface AttestResult {
   readonly artifactDir: string;
   /** What signed the bundles: `keyless`, `key` (configured) or `throw-away key`. */
   readonly sigstoreSigning: string;
-  /** What signed SHA256SUMS: the key id, or `throw-away key`. */
+  /** Who: the certificate's subject (keyless), or the key's hint (sha256 of its public key). */
+  readonly sigstoreSigner: string;
+  /** What signed SHA256SUMS: the key id (aptlyGpgKey), `gpgSigningKey`, or `throw-away key`. */
   readonly checksumsSigning: string;
+  /** The fingerprint of the key SHA256SUMS.asc is made with. */
+  readonly checksumsFingerprint: string;
   /** Every file SHA256SUMS lists. */
   readonly files: readonly string[];
   readonly debSbom: string;
@@ -77,7 +90,22 @@ export interface AttestResult {
 function signingMethod(request: AttestRequest, secrets: AttestSecrets): { method: SigningMethod; label: string } {
   if (hasCiIdentity(secrets.env)) return { method: { kind: "keyless", ...request.sigstore }, label: "keyless" };
   if (secrets.signingKey) return { method: { kind: "key", privateKeyPem: secrets.signingKey }, label: "key" };
+  if (request.release)
+    throw new UserError(
+      "a release's Sigstore bundles need a signer, and none is here: no CI identity (id-token: write) and no " +
+        "signingKey. Fix: run the release from publish.yml, or set signingKey (a PEM EC P-256 key, on standard input).",
+    );
   return { method: { kind: "key", privateKeyPem: throwAwayKey().privateKeyPem }, label: "throw-away key" };
+}
+
+/** Who signed the bundle: its certificate's subject (keyless), or `key <hint>`. */
+function signerOf(bundleFile: string | undefined): string {
+  if (!bundleFile) return "";
+  const bundle = JSON.parse(readFileSync(bundleFile, "utf8")) as {
+    verificationMaterial?: { publicKey?: { hint?: string } };
+  };
+  const hint = bundle.verificationMaterial?.publicKey?.hint;
+  return hint ? `key ${hint}` : (certificateSubjectOf(readFileSync(bundleFile, "utf8")) ?? "");
 }
 
 /** This project's commit, and whether its tree had changes (`unknown` outside a git checkout). */
@@ -97,6 +125,13 @@ export async function attest(
   log: (line: string) => void,
 ): Promise<AttestResult> {
   const startedOn = new Date().toISOString();
+  // Who signs is settled before anything is written or attached.
+  const { method, label } = signingMethod(request, secrets);
+  if (request.release && !secrets.gpgSigningKey && !request.gpgKey)
+    throw new UserError(
+      "a release's SHA256SUMS needs the release's GPG key, and none is set. Fix: set gpgSigningKey (on standard input) or aptlyGpgKey.",
+    );
+
   const dir = request.artifactDir;
   const write = (name: string, text: string) => {
     writeFileSync(join(dir, name), text);
@@ -149,7 +184,6 @@ export async function attest(
   });
   files.push(write(FILES.provenance, `${JSON.stringify(statement, null, 2)}\n`));
 
-  const { method, label } = signingMethod(request, secrets);
   log(`sign: provenance (Sigstore, ${label})`);
   files.push(write(FILES.provenanceBundle, await signStatement(statement, method)));
   if (method.kind === "key") files.push(write(FILES.sigstoreKey, publicKeyPemOf(method.privateKeyPem)));
@@ -177,17 +211,27 @@ export async function attest(
   }
 
   await writeChecksums(dir, files);
-  const gpgKey = request.gpgKey ? { keyId: request.gpgKey } : throwAwayGpgKey(request.provenance.stack);
+  const checksumsSigning = secrets.gpgSigningKey ? "gpgSigningKey" : (request.gpgKey ?? "throw-away key");
+  const gpgKey = secrets.gpgSigningKey
+    ? importedGpgKey(secrets.gpgSigningKey)
+    : request.gpgKey
+      ? { keyId: request.gpgKey }
+      : throwAwayGpgKey(request.provenance.stack);
+  let checksumsFingerprint: string;
   try {
+    checksumsFingerprint = fingerprintOf(gpgKey);
     signChecksums(dir, gpgKey);
   } finally {
-    if (!request.gpgKey && gpgKey.gnupgHome) rmSync(gpgKey.gnupgHome, { recursive: true, force: true });
+    // A home made for this signing (the imported key, a throw-away one) goes with it.
+    if (gpgKey.gnupgHome) rmSync(gpgKey.gnupgHome, { recursive: true, force: true });
   }
-  log(`sign: SHA256SUMS (GPG ${request.gpgKey ?? "throw-away key"})`);
+  log(`sign: SHA256SUMS (GPG ${checksumsSigning}, ${checksumsFingerprint})`);
   return {
     artifactDir: dir,
     sigstoreSigning: label,
-    checksumsSigning: request.gpgKey ?? "throw-away key",
+    sigstoreSigner: signerOf(files.includes(FILES.provenanceBundle) ? join(dir, FILES.provenanceBundle) : undefined),
+    checksumsSigning,
+    checksumsFingerprint,
     files,
     debSbom: FILES.debSbom(debFile),
     attached,

@@ -76,6 +76,33 @@ export function throwAwayGpgKey(label: string): GpgKey {
   return { keyId, gnupgHome };
 }
 
+/** The armored secret key (gpgSigningKey) in a new GnuPG home of its own, for one signing. */
+export function importedGpgKey(armoredSecretKey: string): GpgKey {
+  const gnupgHome = mkdtempSync(join(tmpdir(), "ralph-release-gpg-"));
+  const home = { keyId: "", gnupgHome };
+  try {
+    execFileSync("gpg", ["--batch", "--quiet", "--import"], {
+      env: { ...process.env, GNUPGHOME: gnupgHome },
+      input: armoredSecretKey,
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+  } catch (error) {
+    rmSync(gnupgHome, { recursive: true, force: true });
+    const said = ((error as { stderr?: Buffer }).stderr?.toString() ?? "").trim().split("\n").pop();
+    throw new Error(`gpgSigningKey could not be imported (${said}): give an armored secret key without a passphrase`);
+  }
+  const keyId = fingerprintOf(home, "");
+  return { keyId, gnupgHome };
+}
+
+/** The fingerprint of the (first) secret key `keyId` names in the key's GnuPG home. */
+export function fingerprintOf(key: GpgKey, keyId = key.keyId): string {
+  const listed = gpg(key, ["--with-colons", "--list-secret-keys", ...(keyId ? [keyId] : [])]);
+  const fingerprint = /^fpr:+([0-9A-F]+):/m.exec(listed)?.[1];
+  if (!fingerprint) throw new Error(`gpg has no secret key ${keyId || "at all"}`);
+  return fingerprint;
+}
+
 /** Signs SHA256SUMS (detached, armored) and writes the key's public half beside it. */
 export function signChecksums(dir: string, key: GpgKey): { signature: string; publicKey: string } {
   const signature = join(dir, SUMS_SIGNATURE);

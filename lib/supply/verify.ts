@@ -8,25 +8,31 @@ import { basename, join } from "node:path";
 import { UserError } from "../errors";
 import { FILES, LOCAL_ONLY } from "./files";
 import { sha256File } from "../deb/build";
-import { checkSums, SUMS, SUMS_KEY, SUMS_SIGNATURE, verifyChecksumsSignature } from "./checksums";
+import { checkSums, SUMS, SUMS_SIGNATURE, verifyChecksumsSignature } from "./checksums";
 import { readDebContents } from "./debContents";
-import type { Statement, Subject } from "./provenance";
+import { parseStatement, type Statement, type Subject } from "./provenance";
 import { dockerConfigLogin, type RegistryLogin } from "../images/registry";
 import { OciRepository } from "./referrers";
 import { debSbomContents, parseSbom, sbomDifferences } from "./sbom";
-import { BUNDLE_MEDIA_TYPE, type ExpectedSigner, verifyStatementBundle } from "./sigstore";
+import { BUNDLE_MEDIA_TYPE, type ExpectedSigner, GITHUB_OIDC_ISSUER, verifyStatementBundle } from "./sigstore";
 
 export interface VerifyOptions {
-  /** `build/<debianVersion>/` of the version. */
+  /** The build's directory (`build/<debianVersion>/`, or the release's downloaded assets). */
   readonly dir: string;
-  /** Armored public GPG key SHA256SUMS.asc must be made with; default: the one written beside it. */
+  /** The version asked for: the provenance must be of it. */
+  readonly version: string;
+  /** Armored public GPG key SHA256SUMS.asc must be made with (the release's, from its maintainers). */
   readonly gpgKeyFile?: string;
-  /** PEM public key the bundles must be signed with; default: `sigstore.pub` beside them. */
+  /** PEM public key the bundles must be signed with. */
   readonly sigstoreKeyFile?: string;
-  /** Keyless: the identity (certificate subject) the bundles must carry, and the trusted root. */
+  /** Keyless: the certificate subject the bundles must carry, exactly, or a pattern it must match whole. */
   readonly identity?: string;
+  readonly identityRegexp?: string;
+  /** Keyless: the OIDC issuer the certificate must name; default GitHub Actions'. */
   readonly issuer?: string;
   readonly trustedRootFile?: string;
+  /** `owner/repo` the release is of: a keyless certificate must name it and the version's tag. */
+  readonly repository?: string;
   readonly registryLogin?: RegistryLogin;
 }
 
@@ -34,9 +40,22 @@ export interface CheckLine {
   readonly check: string;
   readonly ok: boolean;
   readonly detail: string;
+  /** Not made, for a reason the detail gives (another anchor carries the trust): counts as no failure. */
+  readonly skipped?: boolean;
 }
 
-const BESIDE = "from the build directory: shows integrity, not who signed; pass";
+const NO_ANCHOR =
+  "no trust anchor: keys beside a build show only that its files agree with each other (whoever swapped " +
+  "them put their own keys there). Pass the release's key (--gpg-key FILE, --key FILE) or its signer " +
+  "(--identity, with --trusted-root)";
+
+const readJson = (file: string, what: string): unknown => {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`${what} ${basename(file)} is not readable JSON (${(error as Error).message.split("\n")[0]})`);
+  }
+};
 
 /** The directory in `dir` holding the attested build of `version`: by name, else by what its provenance says. */
 function attestedBuildIn(dir: string, version: string): string | undefined {
@@ -44,12 +63,19 @@ function attestedBuildIn(dir: string, version: string): string | undefined {
   const found = (existsSync(dir) ? readdirSync(dir) : []).find((entry) => {
     const file = join(dir, entry, FILES.provenance);
     if (!existsSync(file)) return false;
-    const statement = JSON.parse(readFileSync(file, "utf8")) as Statement;
-    const parameters = (statement.predicate.buildDefinition as { externalParameters?: { version?: string } })
-      .externalParameters;
-    return parameters?.version === version;
+    try {
+      return statementVersion(JSON.parse(readFileSync(file, "utf8")) as Statement) === version;
+    } catch {
+      return false;
+    }
   });
   return found && join(dir, found);
+}
+
+function statementVersion(statement: Statement): string | undefined {
+  const parameters = (statement.predicate?.buildDefinition as { externalParameters?: { version?: unknown } })
+    ?.externalParameters;
+  return typeof parameters?.version === "string" ? parameters.version : undefined;
 }
 
 /**
@@ -60,29 +86,63 @@ export function artifactDirFor(buildDir: string, version: string): string {
   const found = attestedBuildIn(buildDir, version) ?? attestedBuildIn(join(buildDir, "snapshots"), version);
   if (!found)
     throw new UserError(
-      `No attested build of ${version} in ${buildDir}. Fix: run the pipeline for it (npm run up), or give the directory with --dir.`,
+      `No attested build of ${version} in ${buildDir}. Fix: run the pipeline for it (npm run up), give the ` +
+        "directory with --dir, or check a GitHub release's assets with --github <owner/repo>.",
     );
   return found;
 }
 
-function expectedSigner(options: VerifyOptions): { signer?: ExpectedSigner; note: string } {
-  if (options.identity) {
-    if (!options.trustedRootFile) return { note: "--identity needs --trusted-root (Sigstore's trusted_root.json)" };
+/** Whether any key or signer was given to check against. */
+const anchored = (options: VerifyOptions) =>
+  Boolean(options.gpgKeyFile || options.sigstoreKeyFile || options.identity || options.identityRegexp);
+
+/**
+ * Who the bundles must be signed by: the signer given; else, once SHA256SUMS is proven by --gpg-key,
+ * the key it lists beside the build. Undefined with the reason (a failure, or a skip another anchor covers).
+ */
+function expectedSigner(
+  options: VerifyOptions,
+  sumsVouchFor: (file: string) => boolean,
+): { signer?: ExpectedSigner; note: string; skip?: boolean } {
+  if (options.identity || options.identityRegexp) {
+    if (!options.trustedRootFile)
+      return {
+        note: "--identity needs --trusted-root (Sigstore's trusted_root.json: `cosign trusted-root create`, or sigstore/root-signing's)",
+      };
+    const issuer = options.issuer ?? GITHUB_OIDC_ISSUER;
     return {
       signer: {
         kind: "identity",
         identity: options.identity,
-        issuer: options.issuer,
-        trustedRoot: JSON.parse(readFileSync(options.trustedRootFile, "utf8")),
+        identityRegexp: options.identityRegexp,
+        issuer,
+        sourceRepository: options.repository && `https://github.com/${options.repository}`,
+        sourceRef: options.repository && `refs/tags/${options.version}`,
+        trustedRoot: readJson(options.trustedRootFile, "--trusted-root"),
       },
-      note: `identity ${options.identity}`,
+      note: `identity ${options.identity ?? `matching ^(?:${options.identityRegexp})$`}, issuer ${issuer}`,
     };
   }
-  const keyFile = options.sigstoreKeyFile ?? join(options.dir, FILES.sigstoreKey);
-  if (!existsSync(keyFile))
-    return { note: "keyless bundle: pass --identity <certificate subject> --trusted-root <file>" };
-  const note = options.sigstoreKeyFile ? `key ${options.sigstoreKeyFile}` : `key ${BESIDE} --key`;
-  return { signer: { kind: "key", publicKeyPem: readFileSync(keyFile, "utf8") }, note };
+  if (options.sigstoreKeyFile)
+    return {
+      signer: { kind: "key", publicKeyPem: readFileSync(options.sigstoreKeyFile, "utf8") },
+      note: `key ${options.sigstoreKeyFile}`,
+    };
+  if (!options.gpgKeyFile) return { note: NO_ANCHOR };
+  const beside = join(options.dir, FILES.sigstoreKey);
+  if (existsSync(beside) && sumsVouchFor(FILES.sigstoreKey))
+    return {
+      signer: { kind: "key", publicKeyPem: readFileSync(beside, "utf8") },
+      note: `key ${FILES.sigstoreKey}, listed in SHA256SUMS signed by --gpg-key`,
+    };
+  if (existsSync(beside))
+    return {
+      note: `${FILES.sigstoreKey} is not vouched for: SHA256SUMS's signature by --gpg-key or its sum of it failed`,
+    };
+  return {
+    note: "keyless bundle, not checked: pass --identity (the publish workflow) and --trusted-root to check who signed it; SHA256SUMS, signed by --gpg-key, covers it",
+    skip: true,
+  };
 }
 
 /** Runs one check: its line says what it found, or the first line of why it failed. */
@@ -107,7 +167,7 @@ async function checkImage(
   options: VerifyOptions,
   subject: Subject,
   version: string,
-  signer: ExpectedSigner | undefined,
+  bundleSigner: { signer?: ExpectedSigner; note: string; skip?: boolean },
 ): Promise<CheckLine[]> {
   const image = subject.name.split("/").pop()!;
   const digest = `sha256:${subject.digest.sha256}`;
@@ -128,8 +188,11 @@ async function checkImage(
     if (now.digest !== digest) throw new Error(`the registry serves ${now.digest}, the provenance names ${digest}`);
     return `the registry serves ${digest}`;
   });
+  const { signer } = bundleSigner;
+  if (!signer && bundleSigner.skip)
+    return [served, { check: `bundle ${image}`, ok: true, skipped: true, detail: bundleSigner.note }, sbom];
   const bundle = await attempt(`bundle ${image}`, async () => {
-    if (!signer) throw new Error("no signer to check against");
+    if (!signer) throw new Error(bundleSigner.note);
     const referrers = (await repository.referrers(digest)).filter((d) => d.artifactType === BUNDLE_MEDIA_TYPE);
     if (referrers.length === 0) throw new Error(`no Sigstore bundle attached to ${subject.name}@${digest}`);
     const failures: string[] = [];
@@ -154,31 +217,57 @@ async function checkImage(
 export async function verifyRelease(options: VerifyOptions): Promise<CheckLine[]> {
   const { dir } = options;
   const lines: CheckLine[] = [];
-  const gpgKeyFile = options.gpgKeyFile ?? join(dir, SUMS_KEY);
-  lines.push(
-    await attempt(`signature ${SUMS_SIGNATURE}`, () => {
-      const fingerprint = verifyChecksumsSignature(dir, gpgKeyFile);
-      return options.gpgKeyFile ? `good, by ${fingerprint}` : `good, by ${fingerprint} (key ${BESIDE} --gpg-key)`;
-    }),
-  );
+  if (!anchored(options)) lines.push({ check: "trust anchor", ok: false, detail: NO_ANCHOR });
+  const { gpgKeyFile } = options;
+  const sumsSignature: CheckLine = gpgKeyFile
+    ? await attempt(`signature ${SUMS_SIGNATURE}`, () => `good, by ${verifyChecksumsSignature(dir, gpgKeyFile)}`)
+    : {
+        check: `signature ${SUMS_SIGNATURE}`,
+        ok: true,
+        skipped: true,
+        detail: "not checked: no --gpg-key (the key beside it proves nothing)",
+      };
+  lines.push(sumsSignature);
+  const sums = existsSync(join(dir, SUMS)) ? await checkSums(dir) : [];
   if (!existsSync(join(dir, SUMS))) lines.push({ check: `sha256 ${SUMS}`, ok: false, detail: "missing" });
-  else
-    for (const sum of await checkSums(dir))
-      lines.push({ check: `sha256 ${sum.file}`, ok: sum.problem === undefined, detail: sum.problem ?? "matches" });
+  for (const sum of sums)
+    lines.push({ check: `sha256 ${sum.file}`, ok: sum.problem === undefined, detail: sum.problem ?? "matches" });
+  const sumsVouchFor = (file: string) =>
+    Boolean(gpgKeyFile) && sumsSignature.ok && sums.some((sum) => sum.file === file && sum.problem === undefined);
 
-  const { signer, note } = expectedSigner(options);
+  let bundleSigner: ReturnType<typeof expectedSigner> = { note: NO_ANCHOR };
   let statement: Statement | undefined;
   lines.push(
     await attempt(`signature ${FILES.provenanceBundle}`, () => {
-      if (!signer) throw new Error(note);
-      statement = verifyStatementBundle(readFileSync(join(dir, FILES.provenanceBundle), "utf8"), signer);
-      return `good, ${note}`;
+      bundleSigner = expectedSigner(options, sumsVouchFor);
+      if (!bundleSigner.signer) throw new Error(bundleSigner.note);
+      statement = verifyStatementBundle(readFileSync(join(dir, FILES.provenanceBundle), "utf8"), bundleSigner.signer);
+      return `good, ${bundleSigner.note}`;
     }),
   );
+  if (!bundleSigner.signer && bundleSigner.skip) {
+    const line = lines.pop()!;
+    lines.push({ ...line, ok: true, skipped: true, detail: bundleSigner.note });
+  }
   // Unverified, the plain statement still says what to compare (SHA256SUMS covers it): every check reports.
   if (!statement && !existsSync(join(dir, FILES.provenance))) return lines;
-  statement ??= JSON.parse(readFileSync(join(dir, FILES.provenance), "utf8")) as Statement;
-  const debSubject = statement.subject.find((s) => s.name.endsWith(".deb"));
+  if (!statement) {
+    const read = await attempt(`provenance ${FILES.provenance}`, () => {
+      statement = parseStatement(readFileSync(join(dir, FILES.provenance)));
+      return "readable";
+    });
+    if (!statement) return [...lines, read];
+  }
+  const provenance: Statement = statement!;
+  lines.push(
+    await attempt("provenance version", () => {
+      const stated = statementVersion(provenance);
+      if (stated !== options.version)
+        throw new Error(`the provenance is of ${stated ?? "no version"}, ${options.version} was asked for`);
+      return `of ${stated}`;
+    }),
+  );
+  const debSubject = provenance.subject.find((s) => s.name.endsWith(".deb"));
   const debPath = debSubject && join(dir, basename(debSubject.name));
   // Read once: the provenance and the SBOM are both checked against the deb as it is.
   const debSha256 = debPath && existsSync(debPath) ? await sha256File(debPath) : undefined;
@@ -200,13 +289,11 @@ export async function verifyRelease(options: VerifyOptions): Promise<CheckLine[]
       return `lists what the deb holds (${actual.python.length} Python distributions, ${actual.depends?.length ?? 0} Depends)`;
     }),
   );
-  const version = (statement.predicate.buildDefinition as { externalParameters: { version: string } })
-    .externalParameters.version;
-  for (const subject of statement.subject.filter((s) => s !== debSubject))
-    lines.push(...(await checkImage(options, subject, version, signer)));
+  for (const subject of provenance.subject.filter((s) => s !== debSubject))
+    lines.push(...(await checkImage(options, subject, options.version, bundleSigner)));
   return lines;
 }
 
 export function renderCheckLines(lines: readonly CheckLine[]): string {
-  return lines.map((line) => `${line.ok ? "✓" : "✗"} ${line.check}: ${line.detail}`).join("\n");
+  return lines.map((line) => `${line.skipped ? "–" : line.ok ? "✓" : "✗"} ${line.check}: ${line.detail}`).join("\n");
 }

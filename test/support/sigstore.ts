@@ -18,9 +18,13 @@ export interface MockSigstore {
 }
 
 /** An OIDC token as a CI hands it out (unsigned: the mock Fulcio reads, does not check, it). */
-export function identityToken(subject: string, issuer = "https://token.actions.githubusercontent.com"): string {
+export function identityToken(
+  subject: string,
+  issuer = "https://token.actions.githubusercontent.com",
+  claims: Record<string, string> = {},
+): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  return `${part({ alg: "none", typ: "JWT" })}.${part({ sub: subject, iss: issuer, aud: "sigstore" })}.`;
+  return `${part({ alg: "none", typ: "JWT" })}.${part({ ...claims, sub: subject, iss: issuer, aud: "sigstore" })}.`;
 }
 
 const der = (key: import("node:crypto").KeyObject) => key.export({ type: "spki", format: "der" });

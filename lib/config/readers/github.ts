@@ -6,6 +6,7 @@ export function readGithub(r: ConfigReader): { github: Settings["github"]; relea
   const environment = r.text("githubEnvironment");
   const github = {
     repository: r.text("githubRepository"),
+    apiUrl: r.text("githubApiUrl"),
     releaseId: r.optional("githubReleaseId"),
     environment: environment === "none" ? undefined : environment,
     ciBackendUrl: r.optional("ciPulumiBackendUrl"),

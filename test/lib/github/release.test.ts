@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { changesSince } from "../../../lib/version/changelog";
-import { releaseImportId, renderReleaseNotes } from "../../../lib/github/release";
+import { renderReleaseNotes } from "../../../lib/github/release";
 import { GitRepo, removeTempDirs } from "../../support/gitRepo";
 
 afterAll(removeTempDirs);
@@ -39,7 +39,33 @@ describe("renderReleaseNotes", () => {
     );
   });
 
-  it("import ids name the repository without its owner, as pulumi-github expects", () => {
-    expect(releaseImportId("allegro/ralph", "42")).toBe("ralph:42");
+  it("names who signed the supply chain and gives the check with those anchors", () => {
+    const notes = renderReleaseNotes({
+      version: "20241121.1",
+      changes: { subjects: ["Add DC view"] },
+      distribution: "ubuntu/jammy",
+      debFileName: "ralph-core_20241121.1_amd64.deb",
+      debSha256: "ab".repeat(32),
+      debLocations: [],
+      imageRefs: {},
+      imageTags: ["20241121.1"],
+      supplyChainFiles: ["provenance.intoto.json", "provenance.sigstore.json", "SHA256SUMS", "SHA256SUMS.asc"],
+      signing: {
+        checksumsFingerprint: "0123456789ABCDEF0123456789ABCDEF01234567",
+        sigstoreSigning: "keyless",
+        sigstoreSigner: "https://github.com/allegro/ralph/.github/workflows/publish.yml@refs/tags/20241121.1",
+      },
+      repository: "allegro/ralph",
+    });
+    expect(notes).toContain(
+      "- `SHA256SUMS`, signed in `SHA256SUMS.asc` by GPG key `0123456789ABCDEF0123456789ABCDEF01234567`",
+    );
+    expect(notes).toContain(
+      "signed keyless, by `https://github.com/allegro/ralph/.github/workflows/publish.yml@refs/tags/20241121.1`",
+    );
+    expect(notes).toContain(
+      "`npm run verify -- 20241121.1 --github allegro/ralph --gpg-key <the release key, fingerprint 0123456789ABCDEF0123456789ABCDEF01234567> --identity https://github.com/allegro/ralph/.github/workflows/publish.yml@refs/tags/20241121.1 --trusted-root trusted_root.json`",
+    );
+    expect(notes).not.toContain("throw-away");
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provenanceStatement } from "../../../lib/supply/provenance";
-import { signStatement, throwAwayKey, verifyStatementBundle } from "../../../lib/supply/sigstore";
+import { GITHUB_OIDC_ISSUER, signStatement, throwAwayKey, verifyStatementBundle } from "../../../lib/supply/sigstore";
 import { identityToken, type MockSigstore, startMockSigstore } from "../../support/sigstore";
 
 const WORKFLOW = "https://github.com/allegro/ralph/.github/workflows/publish.yml@refs/tags/20241124.1";
@@ -38,26 +38,55 @@ describe("Sigstore bundles signed with a key", () => {
 
 describe("keyless Sigstore bundles (mock Fulcio and Rekor on loopback)", () => {
   let sigstore: MockSigstore;
+  /** A bundle signed keyless for the token's claims, as Fulcio issues them. */
+  const signedAs = async (subject: string, issuer?: string, claims: Record<string, string> = {}) => {
+    process.env.SIGSTORE_ID_TOKEN = identityToken(subject, issuer, claims);
+    return signStatement(statement, { kind: "keyless", fulcioUrl: sigstore.fulcioUrl, rekorUrl: sigstore.rekorUrl });
+  };
+  const release = { repository: "allegro/ralph", ref: "refs/tags/20241124.1" };
+  const expected = () =>
+    ({
+      kind: "identity",
+      identity: WORKFLOW,
+      issuer: GITHUB_OIDC_ISSUER,
+      sourceRepository: "https://github.com/allegro/ralph",
+      sourceRef: "refs/tags/20241124.1",
+      trustedRoot: sigstore.trustedRoot,
+    }) as const;
   beforeAll(async () => {
     sigstore = await startMockSigstore();
-    process.env.SIGSTORE_ID_TOKEN = identityToken(WORKFLOW);
   });
   afterAll(async () => {
     delete process.env.SIGSTORE_ID_TOKEN;
     await sigstore.close();
   });
 
-  it("carry the workflow's identity, are logged in Rekor, and verify only for that identity", async () => {
-    const bundle = await signStatement(statement, {
-      kind: "keyless",
-      fulcioUrl: sigstore.fulcioUrl,
-      rekorUrl: sigstore.rekorUrl,
-    });
+  it("carry the workflow's identity, are logged in Rekor, and verify for exactly that identity, issuer, repository and ref", async () => {
+    const bundle = await signedAs(WORKFLOW, undefined, release);
     expect(sigstore.requests).toEqual(["/api/v2/signingCert", "/api/v1/log/entries"]);
-    const expected = { kind: "identity", identity: WORKFLOW, trustedRoot: sigstore.trustedRoot } as const;
-    expect(verifyStatementBundle(bundle, expected)).toEqual(statement);
-    expect(() => verifyStatementBundle(bundle, { ...expected, identity: WORKFLOW.replace("ralph/", "fork/") })).toThrow(
-      `certificate identity error - expected ${WORKFLOW.replace("ralph/", "fork/")}, got ${WORKFLOW}`,
+    expect(verifyStatementBundle(bundle, expected())).toEqual(statement);
+    expect(() => verifyStatementBundle(bundle, { ...expected(), identity: WORKFLOW.replace("ralph/", "fork/") })).toThrow(
+      `signed by ${WORKFLOW}, expected exactly ${WORKFLOW.replace("ralph/", "fork/")}`,
     );
+  });
+
+  it("an identity that only starts like the release's, an attacker's issuer, another repository or ref: each refused", async () => {
+    const evil = `${WORKFLOW}0-evil`;
+    const longer = await signedAs(evil, "https://attacker-issuer.example", release);
+    expect(() => verifyStatementBundle(longer, expected())).toThrow(`signed by ${evil}, expected exactly ${WORKFLOW}`);
+    // A pattern (its dots unescaped, as users write them) must match the whole subject.
+    const pattern = { ...expected(), identity: undefined, identityRegexp: WORKFLOW };
+    expect(() => verifyStatementBundle(longer, pattern)).toThrow("does not match ^(?:");
+    const issuer = await signedAs(WORKFLOW, "https://attacker-issuer.example", release);
+    expect(() => verifyStatementBundle(issuer, expected())).toThrow(
+      `certificate issued for https://attacker-issuer.example, expected ${GITHUB_OIDC_ISSUER}`,
+    );
+    const fork = await signedAs(WORKFLOW, undefined, { ...release, repository: "someone/ralph" });
+    expect(() => verifyStatementBundle(fork, expected())).toThrow(
+      "certificate's source repository is https://github.com/someone/ralph, expected https://github.com/allegro/ralph",
+    );
+    const branch = await signedAs(WORKFLOW, undefined, { ...release, ref: "refs/heads/evil" });
+    expect(() => verifyStatementBundle(branch, expected())).toThrow("certificate's source ref is refs/heads/evil");
+    expect(verifyStatementBundle(await signedAs(WORKFLOW, undefined, release), pattern)).toEqual(statement);
   });
 });

@@ -106,7 +106,13 @@ describe("a build's supply chain: signed, attached, verified; each tampering fai
   let trustedKey = "";
   let image: Awaited<ReturnType<typeof pushedImage>>;
   const verify = (options: Partial<VerifyOptions> = {}) =>
-    verifyRelease({ dir, gpgKeyFile: trustedKey, sigstoreKeyFile: join(dir, FILES.sigstoreKey), ...options });
+    verifyRelease({
+      dir,
+      version: VERSION,
+      gpgKeyFile: trustedKey,
+      sigstoreKeyFile: join(dir, FILES.sigstoreKey),
+      ...options,
+    });
 
   const gnupgHome = process.env.GNUPGHOME;
   afterAll(() => {
@@ -208,6 +214,55 @@ describe("a build's supply chain: signed, attached, verified; each tampering fai
     expect(failing(await verify({ dir: copy, gpgKeyFile: join(copy, SUMS_KEY) }))).toEqual([]);
   });
 
+  it("a swapped deb, attested again with new keys put beside it: fails without an anchor, with the release's GPG key, with its Sigstore key", async () => {
+    const forged = copyOf(dir);
+    const deb = venvDeb(forged, "forged");
+    await attest({ ...attestRequest(forged, deb, image, namespace) }, { env: {} }, () => undefined);
+    // What the old release notes told users to run: every check passed.
+    const unanchored = await verifyRelease({ dir: forged, version: VERSION });
+    expect(unanchored.find((l) => l.check === "trust anchor")).toMatchObject({ ok: false });
+    expect(unanchored.find((l) => l.check === "trust anchor")?.detail).toMatch(/^no trust anchor: keys beside a build/);
+    expect(failing(await verifyRelease({ dir: forged, version: VERSION, gpgKeyFile: trustedKey }))).toContain(
+      "signature SHA256SUMS.asc",
+    );
+    const releaseKey = join(tempDir(), "release.pub");
+    cpSync(join(dir, FILES.sigstoreKey), releaseKey);
+    // The image is the release's, and so is a bundle attached to it: only the forged provenance fails.
+    expect(failing(await verifyRelease({ dir: forged, version: VERSION, sigstoreKeyFile: releaseKey }))).toContain(
+      `signature ${FILES.provenanceBundle}`,
+    );
+    // The release's GPG key alone vouches for the Sigstore key SHA256SUMS lists: the real build passes.
+    const byGpg = await verifyRelease({ dir, version: VERSION, gpgKeyFile: trustedKey });
+    expect(failing(byGpg)).toEqual([]);
+    expect(byGpg.find((l) => l.check === `signature ${FILES.provenanceBundle}`)?.detail).toBe(
+      `good, key ${FILES.sigstoreKey}, listed in SHA256SUMS signed by --gpg-key`,
+    );
+  }, 300_000);
+
+  it("another version asked for, a corrupt provenance or trusted root: failing lines, never a stack trace", async () => {
+    const otherVersion = await verify({ version: "20241124.2" });
+    expect(failing(otherVersion)).toContain("provenance version");
+    expect(otherVersion.find((l) => l.check === "provenance version")?.detail).toBe(
+      `the provenance is of ${VERSION}, 20241124.2 was asked for`,
+    );
+    const copy = copyOf(dir);
+    writeFileSync(join(copy, FILES.provenance), "{ not json");
+    writeFileSync(join(copy, FILES.provenanceBundle), "{ not json");
+    const lines = await verify({ dir: copy });
+    expect(failing(lines)).toEqual([
+      `sha256 ${FILES.provenance}`,
+      `sha256 ${FILES.provenanceBundle}`,
+      `signature ${FILES.provenanceBundle}`,
+      `provenance ${FILES.provenance}`,
+    ]);
+    const root = join(tempDir(), "trusted_root.json");
+    writeFileSync(root, "<html>");
+    const keyless = await verify({ sigstoreKeyFile: undefined, identity: "x", trustedRootFile: root });
+    expect(keyless.find((l) => l.check === `signature ${FILES.provenanceBundle}`)?.detail).toMatch(
+      /^--trusted-root trusted_root.json is not readable JSON/,
+    );
+  });
+
   it("bundles checked against another Sigstore key: both bundle lines fail", async () => {
     const { throwAwayKey } = await import("../../../lib/supply/sigstore");
     const keyFile = join(tempDir(), "other.pub");
@@ -249,7 +304,7 @@ describe("keyless: bundles carry the CI's identity (mock Fulcio and Rekor on loo
   afterAll(() => sigstore.close());
 
   it("verify for the workflow's identity; a bundle made for another identity fails both bundle lines", async () => {
-    const options = { dir, gpgKeyFile: join(dir, SUMS_KEY), trustedRootFile: trustedRoot };
+    const options = { dir, version: VERSION, trustedRootFile: trustedRoot };
     expect(failing(await verifyRelease({ ...options, identity: WORKFLOW }))).toEqual([]);
     expect(sigstore.requests.filter((r) => r === "/api/v1/log/entries")).toHaveLength(2);
     const lines = await verifyRelease({ ...options, identity: FORK });
@@ -272,17 +327,13 @@ describe("npm run verify <version> finds the build", () => {
     expect(artifactDirFor(build, "20241124.1")).toBe(join(build, "20241124.1"));
     expect(artifactDirFor(build, snapshot)).toBe(join(build, "20261126.1~feature.ABC.12.SNAPSHOT.3"));
     expect(() => artifactDirFor(build, "20241124.2")).toThrow(
-      `No attested build of 20241124.2 in ${build}. Fix: run the pipeline for it (npm run up), or give the directory with --dir.`,
+      `No attested build of 20241124.2 in ${build}. Fix: run the pipeline for it (npm run up), give the directory with --dir, or check a GitHub release's assets with --github <owner/repo>.`,
     );
   });
 
   it("a directory with nothing attested fails each check it cannot make, and says so", async () => {
-    const lines = await verifyRelease({ dir: tempDir("ralph-release-empty-") });
-    expect(failing(lines)).toEqual([
-      "signature SHA256SUMS.asc",
-      "sha256 SHA256SUMS",
-      `signature ${FILES.provenanceBundle}`,
-    ]);
-    expect(lines[1].detail).toBe("missing");
+    const lines = await verifyRelease({ dir: tempDir("ralph-release-empty-"), version: VERSION });
+    expect(failing(lines)).toEqual(["trust anchor", "sha256 SHA256SUMS", `signature ${FILES.provenanceBundle}`]);
+    expect(lines[2].detail).toBe("missing");
   });
 });

@@ -157,7 +157,9 @@ function passphraseCheck(stack: string, env: NodeJS.ProcessEnv): Check {
 
 function configChecks(request: DoctorRequest): { checks: Check[]; settings?: Settings } {
   try {
-    const { settings } = parseConfig(rawConfig(request.stack, request.projectDir, request.settings));
+    const { settings } = parseConfig(
+      rawConfig(request.stack, request.projectDir, request.settings, request.scope !== "up"),
+    );
     const detail = `${settings.mode}: ${settings.distribution.name}, deb to ${settings.publish.debTargets.join(", ") || "nowhere"}, images ${settings.images.build ? (settings.publish.images ? `pushed to ${settings.images.registry}` : "built, not pushed") : "off"}`;
     const notices = settings.notices.map((notice) => warn("config", notice));
     return { checks: [ok("config", detail), ...notices], settings };

@@ -6,7 +6,7 @@
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, isSecretKey, KEYS, PROJECT, parseConfig } from "../lib/config";
+import { ConfigError, isSecretKey, KEYS, PLAN_PLACEHOLDERS, PROJECT, parseConfig } from "../lib/config";
 import { isUserFacing, UserError } from "../lib/errors";
 import { CI_VARIABLES } from "../lib/github/environment";
 import { type Plan, type PlannedResource, renderPlan } from "./planReport";
@@ -21,8 +21,7 @@ environment variables (${CI_VARIABLES.map((v) => v.env).join(", ")}), then --sou
 Credentials that are not set are filled in for the plan and listed.`;
 
 const PROJECT_DIR = resolve(__dirname, "..");
-const SECRET_SET = "<secret: set, not read by the plan>";
-const NOT_SET = "<not set: offline plan>";
+const [SECRET_SET, NOT_SET] = PLAN_PLACEHOLDERS;
 
 /** Registrations as the engine would see them: type, name, parent, what each waits for. */
 function recordRegistrations(): PlannedResource[] {

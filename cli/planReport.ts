@@ -181,13 +181,16 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
   if (attest) {
     const attached = pushes.length > 0 ? ", each image's attached to it in the registry" : "";
     const { bundles, checksums } = attest.signing ?? { bundles: "throw-away", checksums: "throw-away" };
+    const unset = (key: string) => (plan.standIns.includes(key) ? " (not set here)" : "");
     const bundleSigner = {
       keyless: "keyless, with the publish workflow's identity",
-      key: "with signingKey",
+      key: plan.standIns.includes("signingKey")
+        ? "keyless in the publish workflow (its identity), else with signingKey (not set here)"
+        : "with signingKey",
       "throw-away": "with a throw-away key (a snapshot's: it shows the files intact, not who made them)",
     }[bundles];
     const sumsSigner = {
-      key: "gpgSigningKey",
+      key: `gpgSigningKey${unset("gpgSigningKey")}`,
       keyring: `GPG key ${attest.gpgKey} (aptlyGpgKey)`,
       "throw-away": "a throw-away key (a snapshot's)",
     }[checksums];

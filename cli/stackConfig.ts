@@ -3,6 +3,7 @@
  * variables and `--set key=value` flags. The release CLI and the offline plan both use these, so a
  * setting means the same in either.
  */
+import { hasCiIdentity } from "../lib/supply/ciIdentity";
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
@@ -139,11 +140,18 @@ export function stackSettings(request: StackSettingsRequest): StackSettings {
 }
 
 /** Settings by short key → what parseConfig reads (full keys, as Pulumi passes them). */
-export function rawConfig(stack: string, projectDir: string, settings: StackSettings): RawConfig {
+export function rawConfig(
+  stack: string,
+  projectDir: string,
+  settings: StackSettings,
+  previewOnly = false,
+): RawConfig {
   return {
     stack,
     projectDir,
     values: Object.fromEntries(Object.entries(settings.values).map(([k, v]) => [`${PROJECT}:${k}`, v])),
     secretKeys: new Set([...settings.secretKeys].map((k) => `${PROJECT}:${k}`)),
+    ciIdentity: hasCiIdentity(process.env),
+    previewOnly,
   };
 }

@@ -93,6 +93,7 @@ export function readStackInputs(): StackInputs {
       values,
       secretKeys: new Set(Object.keys(values).filter((key) => isSecret(key))),
       ciIdentity: hasCiIdentity(process.env),
+      previewOnly: pulumi.runtime.isDryRun(),
     });
     const checkout = checkoutForMode(settings.mode, { source: settings.source, mainBranch: settings.mainBranch });
     const latestStays =

@@ -2,7 +2,7 @@ import { RunError } from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
 import { GitRepo, removeTempDirs } from "./support/gitRepo";
 import { vi } from "vitest";
-import { runProgram, useStack, RELEASE_SETTINGS, SECRET_KEYS } from "./support/pulumi";
+import { runProgram, useStack, RELEASE_SETTINGS, RELEASE_SIGNING, SECRET_KEYS } from "./support/pulumi";
 
 afterAll(removeTempDirs);
 
@@ -101,7 +101,7 @@ describe("deb-only stack (images false)", () => {
     repo.checkout("--detach", "20241121.1");
     const { resources } = await runProgram(
       "release",
-      { source: repo.dir, images: "false", githubRelease: "false", packagecloudToken: "pc-4711" },
+      { source: repo.dir, images: "false", githubRelease: "false", packagecloudToken: "pc-4711", ...RELEASE_SIGNING },
       SECRET_KEYS,
     );
     const custom = resources.filter((r) => !r.type.startsWith("ralph:")).map((r) => r.name);

@@ -333,6 +333,9 @@ export const KEYS = {
 
 export type ConfigKey = keyof typeof KEYS;
 
+/** What the offline plan puts in place of a secret it does not read (or that is not set): never checked as a value. */
+export const PLAN_PLACEHOLDERS = ["<secret: set, not read by the plan>", "<not set: offline plan>"];
+
 /** Whether `key` is a setting held as a Pulumi secret. */
 export function isSecretKey(key: string): key is SecretKey {
   return key in KEYS && KEYS[key as ConfigKey].kind === "secret";

@@ -27,7 +27,7 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
   const { debTargets, aptly, packagecloud, indexWaitSeconds } = readPublish(r);
   const { github, release } = readGithub(r);
   const sigstore = { fulcioUrl: r.text("sigstoreFulcioUrl"), rekorUrl: r.text("sigstoreRekorUrl") };
-  const signing = readSigning(r, raw.ciIdentity ?? false);
+  const signing = readSigning(r, raw.ciIdentity ?? false, raw.previewOnly ?? false);
   const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, r.optional(key)])) as SecretValues;
 
   if (r.problems.length > 0) throw new ConfigError(inTableOrder(r.problems), raw.stack);

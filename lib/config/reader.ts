@@ -5,7 +5,7 @@
 import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { Mode } from "../version/version";
-import { type ConfigKey, type DefaultedKey, type FlagKey, KEYS, type KeySpec, PROJECT } from "./keys";
+import { type ConfigKey, type DefaultedKey, type FlagKey, KEYS, type KeySpec, PLAN_PLACEHOLDERS, PROJECT } from "./keys";
 import type { ConfigProblem, RawConfig } from "./settings";
 
 export const fullKey = (key: string) => `${PROJECT}:${key}`;
@@ -72,8 +72,9 @@ export class ConfigReader {
         );
       }
       if (value.trim() === "") this.problem(key, "is empty", this.setCommand(key));
-      // A secret's check never quotes the value.
-      else if (spec.check?.(value)) this.problem(key, spec.check(value)!, this.setCommand(key));
+      // A secret's check never quotes the value; the offline plan's stand-ins are not values to check.
+      else if (!PLAN_PLACEHOLDERS.includes(value) && spec.check?.(value))
+        this.problem(key, spec.check(value)!, this.setCommand(key));
       return value;
     }
     if (spec.kind === "boolean") {

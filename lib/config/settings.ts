@@ -106,4 +106,6 @@ export interface RawConfig {
   readonly secretKeys: ReadonlySet<string>;
   /** Whether an OIDC identity is at hand to sign keyless (GitHub Actions' `id-token: write`, SIGSTORE_ID_TOKEN). */
   readonly ciIdentity?: boolean;
+  /** Whether the run only previews (nothing is signed, so no signer need be at hand). */
+  readonly previewOnly?: boolean;
 }

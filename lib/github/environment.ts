@@ -16,6 +16,7 @@ export const CI_VARIABLES = [
   { env: "REGISTRY_PASSWORD", key: "registryPassword", stored: true },
   { env: "PACKAGECLOUD_TOKEN", key: "packagecloudToken", stored: true },
   { env: "RALPH_RELEASE_GITHUB_TOKEN", key: "githubToken", stored: true },
+  { env: "RELEASE_GPG_SIGNING_KEY", key: "gpgSigningKey", stored: true },
 ] as const;
 
 export type CiVariable = (typeof CI_VARIABLES)[number];

@@ -60,6 +60,9 @@ describe("npm run doctor", () => {
       REGISTRY_PASSWORD: "pw",
       PACKAGECLOUD_TOKEN: "pc",
       RALPH_RELEASE_GITHUB_TOKEN: "gh",
+      RELEASE_GPG_SIGNING_KEY: "-----BEGIN PGP PRIVATE KEY BLOCK-----\nk\n-----END PGP PRIVATE KEY BLOCK-----",
+      // The publish workflow's identity: its bundles are signed keyless.
+      SIGSTORE_ID_TOKEN: "oidc-token",
     };
     const release = doctor({ ...bare, ...credentials }, "release", "--source", repo.dir, "--set", "inkpy=false");
     expect(release.stdout).toMatch(

@@ -71,8 +71,14 @@ describe("npm run plan", () => {
     const { stdout } = await plan("release", "--source", repo.dir, ...INKPY, "--json", "--set", "githubRelease=false");
     const parsed = JSON.parse(stdout);
     expect(parsed.outputs).toMatchObject({ version: "20991231.1", imageTags: ["20991231.1", "latest"] });
-    expect(parsed.standIns).toEqual(["registryUsername", "registryPassword", "packagecloudToken"]);
-    expect(parsed.resources.some((r: { type: string }) => r.type.startsWith("github:"))).toBe(false);
+    expect(parsed.standIns).toEqual([
+      "registryUsername",
+      "registryPassword",
+      "packagecloudToken",
+      "signingKey",
+      "gpgSigningKey",
+    ]);
+    expect(parsed.resources.some((r: { type: string }) => r.type.includes("github"))).toBe(false);
   });
 
   it("a release older than the newest on ng (a patch of an earlier line): its version tags only, and why latest stays", async () => {
@@ -114,12 +120,13 @@ describe("npm run plan", () => {
     );
     expect(code).toBe(0);
     expect(stdout).toContain(
-      "github    release 'Ralph 20991231.1' of tag 20991231.1 in allegro/ralph (adopting release ralph:77), retained on destroy\n" +
+      "github    release of tag 20991231.1 in allegro/ralph (adopting release 77): 14 assets uploaded once, published last; never deleted\n" +
         "          environment 'release' in allegro/ralph for the publish workflow: PACKAGECLOUD_TOKEN, " +
-        "PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, RALPH_RELEASE_GITHUB_TOKEN, REGISTRY_PASSWORD, REGISTRY_USERNAME\n",
+        "PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, RALPH_RELEASE_GITHUB_TOKEN, REGISTRY_PASSWORD, REGISTRY_USERNAME, " +
+        "RELEASE_GPG_SIGNING_KEY\n",
     );
     expect(stdout).toMatch(
-      /not set +registryUsername, registryPassword, packagecloudToken, githubToken, ciPulumiPassphrase:/,
+      /not set +registryUsername, registryPassword, packagecloudToken, githubToken, ciPulumiPassphrase, signingKey, gpgSigningKey:/,
     );
   });
 
@@ -136,8 +143,8 @@ describe("npm run plan", () => {
     expect(code).toBe(0);
     expect(stdout).not.toMatch(/secret-4711/);
     const parsed = JSON.parse(stdout);
-    // Given, so not stood in for; the GitHub token was not.
-    expect(parsed.standIns).toEqual(["githubToken"]);
+    // Given, so not stood in for; the GitHub token and the signing keys were not.
+    expect(parsed.standIns).toEqual(["githubToken", "signingKey", "gpgSigningKey"]);
     const upload = parsed.resources.find((r: { name: string }) => r.name === "ralph-core-packagecloud");
     expect(upload.inputs.token.value).toBe("<secret: set, not read by the plan>");
   });

@@ -137,44 +137,64 @@ describe("RalphRelease: GitHub", () => {
     ciPulumiPassphrase: "pass-4711",
   };
 
-  it("release: the GitHub release comes last, retained on destroy, announcing each artifact", async () => {
+  it("release: the GitHub release is our own step, last, uploading every supply-chain file and naming its signers", async () => {
     const { named, declared, dependsOn } = await declare("release", {});
-    const release = named("ralph-github-release");
-    expect(release.opts.retainOnDelete).toBe(true);
-    expect(release.opts.import).toBeUndefined();
-    expect(release.props).toMatchObject({ repository: "ralph", tagName: "20241120.1", name: "Ralph 20241120.1" });
-    // Published first: the deb target and every pushed image.
-    expect(await dependsOn("ralph-github-release")).toEqual([
+    const step = named("ralph-github-release-publish");
+    expect(step.props.create).toBe("npm run --silent cli -- github release");
+    // Published first: the deb target, every pushed image, the attestations.
+    expect(await dependsOn("ralph-github-release-publish")).toEqual([
       "ralph-core-packagecloud",
       "ralph-images",
       "ralph-supply-chain",
     ]);
-    const body = await resolve(release.props.body as pulumi.Output<string>);
-    expect(body).toContain("Changes:\n- initial");
-    expect(body).toMatch(
+    const request = await requestOf(step);
+    expect(request).toMatchObject({
+      apiUrl: "https://api.github.com",
+      repository: "allegro/ralph",
+      tag: "20241120.1",
+      title: "Ralph 20241120.1",
+      debFile: "ralph-core_20241120.1_amd64.deb",
+    });
+    expect(request.releaseId).toBeUndefined();
+    expect(request.artifactDir).toBe(`${PROJECT_DIR}/build/20241120.1`);
+    expect(request.files).toEqual(
+      expect.arrayContaining([
+        "ralph-core_20241120.1_amd64.deb",
+        "provenance.intoto.json",
+        "provenance.sigstore.json",
+        "ralph.sigstore.json",
+        "SHA256SUMS",
+        "SHA256SUMS.asc",
+      ]),
+    );
+    const notes: string = request.notes;
+    expect(notes).toContain("Changes:\n- initial");
+    expect(notes).toMatch(
       /`ralph-core_20241120\.1_amd64\.deb` for ubuntu\/jammy \(https:\/\/packagecloud\.io\/allegro\/ralph\), sha256 `c{64}`/,
     );
-    expect(body).toContain(
+    expect(notes).toContain(
       "`docker.io/allegro/ralph:20241120.1`, `docker.io/allegro/ralph:latest` — `docker.io/allegro/ralph@sha256:",
     );
-    expect(body).toContain(
-      "Supply chain:\n- SBOMs (CycloneDX): `ralph-core_20241120.1_amd64.cdx.json`, `ralph.cdx.json`",
-    );
-    expect(body).toContain("`SHA256SUMS.asc`");
-    expect(body).toContain("`npm run verify -- 20241120.1`");
-    // The provider holds the token as a secret, for the repository's owner.
-    const provider = named("ralph-github");
-    expect(provider.props.owner).toBe("allegro");
-    expect(await isSecret(provider.props.token as pulumi.Output<string>)).toBe(true);
-    expect(declared.some((d) => d.name.startsWith("ralph-github-environment"))).toBe(false);
+    expect(notes).toContain("signed in `SHA256SUMS.asc` by GPG key `<fingerprint>`");
+    expect(notes).toContain("`npm run verify -- 20241120.1 --github allegro/ralph --gpg-key <the release key");
+    // The token reaches the step only, as a secret; no GitHub provider without an environment to manage.
+    const runtime = step.props.runtimeEnvironment as pulumi.Output<Record<string, string>>;
+    expect(await isSecret(runtime)).toBe(true);
+    expect(await resolve(runtime)).toEqual({ RALPH_GITHUB_TOKEN: "gh-4711" });
+    expect(declared.some((d) => d.name === "ralph-github")).toBe(false);
   });
 
-  it("adopts a release made by hand for the tag, keeping its title and text", async () => {
-    const { named } = await declare("release", { githubReleaseId: "123456", githubRepository: "my-org/ralph-fork" });
-    const release = named("ralph-github-release");
-    expect(release.opts.import).toBe("ralph-fork:123456");
-    expect(release.opts.ignoreChanges).toEqual(expect.arrayContaining(["name", "body"]));
-    expect(named("ralph-github").props.owner).toBe("my-org");
+  it("adopts a release made by hand for the tag by its id, on the configured API", async () => {
+    const { named } = await declare("release", {
+      githubReleaseId: "123456",
+      githubRepository: "my-org/ralph-fork",
+      githubApiUrl: "https://ghe.example/api/v3",
+    });
+    expect(await requestOf(named("ralph-github-release-publish"))).toMatchObject({
+      releaseId: 123456,
+      repository: "my-org/ralph-fork",
+      apiUrl: "https://ghe.example/api/v3",
+    });
   });
 
   it("switched off, nothing on GitHub is declared, not even the provider", async () => {
@@ -197,6 +217,7 @@ describe("RalphRelease: GitHub", () => {
       "PULUMI_CONFIG_PASSPHRASE",
       "RALPH_RELEASE_GITHUB_TOKEN",
       "REGISTRY_PASSWORD",
+      "RELEASE_GPG_SIGNING_KEY",
     ]);
     for (const secret of secrets) {
       expect(await isSecret(secret.props.plaintextValue as pulumi.Output<string>)).toBe(true);

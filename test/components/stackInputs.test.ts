@@ -29,43 +29,33 @@ describe("readStackInputs", () => {
     }
   });
 
-  it("keeps credentials out of stack outputs and every resource but the publishing steps and GitHub's provider", async () => {
+  it("keeps credentials out of stack outputs and every resource but the steps that use them", async () => {
     const repo = taggedCheckout();
     const { outputs, resources } = await runProgram("release", { source: repo.dir, ...RELEASE_SETTINGS }, SECRET_KEYS);
     const UPLOAD = "pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage";
-    const GITHUB = "pulumi:providers:github";
-    const [upload, github, ...others] = [
+    const [upload, ...others] = [
       ...resources.filter((r) => r.type === UPLOAD),
-      ...resources.filter((r) => r.type === GITHUB),
-      ...resources.filter((r) => ![UPLOAD, GITHUB].includes(r.type)),
+      ...resources.filter((r) => r.type !== UPLOAD),
     ];
     const { token, ...uploadInputs } = upload.inputs;
-    const { token: githubToken, ...githubInputs } = github.inputs;
-    const registrySteps = others.filter((r) => r.inputs.runtimeEnvironment !== undefined);
+    const stepsWithSecrets = others.filter((r) => r.inputs.runtimeEnvironment !== undefined);
     const othersWithoutRuntime = others.map(({ inputs: { runtimeEnvironment, ...inputs }, ...r }) => ({
       ...r,
       inputs,
     }));
-    expect(JSON.stringify({ outputs, othersWithoutRuntime, uploadInputs, githubInputs })).not.toMatch(
-      /pw-4711|pc-4711|gh-4711/,
-    );
-    // The GitHub token reaches only GitHub's provider, as a secret.
-    expect(githubToken).toEqual({
-      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-      value: "gh-4711",
-    });
+    const SECRET_VALUES = /pw-4711|pc-4711|gh-4711|gpg-4711|sig-4711/;
+    expect(JSON.stringify({ outputs, othersWithoutRuntime, uploadInputs })).not.toMatch(SECRET_VALUES);
     // The packagecloud token reaches only the upload, as a secret.
     expect(token).toEqual({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "pc-4711" });
-    // The registry password reaches only the steps that talk to the registry (the release's check,
-    // each push and its image's build, the attachments), the packagecloud token also the check of the deb targets: in their runtime
-    // environment, as a secret (Pulumi's secret signature wraps it, so state holds it encrypted),
-    // never on a command line.
+    // Every other credential reaches only the steps that use it (the release's checks, each push and
+    // its image's build, the attestations, the GitHub release): in their runtime environment, as a
+    // secret (Pulumi's secret signature wraps it, so state holds it encrypted), never on a command line.
     const runtimeSecrets = Object.fromEntries(
-      registrySteps.map((r) => {
+      stepsWithSecrets.map((r) => {
         const wrapped = r.inputs.runtimeEnvironment as Record<string, unknown>;
         expect(wrapped["4dabf18193072939515e22adb298388d"]).toBe("1b47061264138c4ac30d75fd1eb44270");
         const values = wrapped.value as Record<string, string>;
-        return [r.name, Object.keys(values).filter((key) => /pw-4711|pc-4711/.test(values[key]))];
+        return [r.name, Object.keys(values).filter((key) => SECRET_VALUES.test(values[key]))];
       }),
     );
     expect(runtimeSecrets).toEqual({
@@ -78,8 +68,9 @@ describe("readStackInputs", () => {
       "ralph-images-ralph": ["RALPH_REGISTRY_PASSWORD"],
       "ralph-images-ralph-static-nginx": ["RALPH_REGISTRY_PASSWORD"],
       "ralph-images-inkpy": ["RALPH_REGISTRY_PASSWORD"],
-      // Attaching each image's Sigstore bundle writes to the registry too.
-      "ralph-supply-chain-attest": ["RALPH_REGISTRY_PASSWORD"],
+      // The signing keys, and the registry (each image's Sigstore bundle is attached to it).
+      "ralph-supply-chain-attest": ["RALPH_GPG_SIGNING_KEY", "RALPH_REGISTRY_PASSWORD", "RALPH_SIGNING_KEY"],
+      "ralph-github-release-publish": ["RALPH_GITHUB_TOKEN"],
     });
   });
 

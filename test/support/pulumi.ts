@@ -28,6 +28,12 @@ export interface ProgramRun {
 /** inkpy's checkout for the tests (inkpy is its own project): a stand-in recipe. */
 export const INKPY_CHECKOUT = join(__dirname, "..", "fixtures", "inkpy");
 
+/** A release signs with real keys only: these pass the key checks (the mocks never sign). Secrets. */
+export const RELEASE_SIGNING = {
+  gpgSigningKey: "-----BEGIN PGP PRIVATE KEY BLOCK-----\ngpg-4711\n-----END PGP PRIVATE KEY BLOCK-----",
+  signingKey: "-----BEGIN PRIVATE KEY-----\nsig-4711\n-----END PRIVATE KEY-----",
+};
+
 /**
  * What a release stack needs besides its checkout: inkpy's checkout and credentials, with
  * recognisable values to look for in outputs.
@@ -38,6 +44,7 @@ export const RELEASE_SETTINGS = {
   registryPassword: "pw-4711",
   packagecloudToken: "pc-4711",
   githubToken: "gh-4711",
+  ...RELEASE_SIGNING,
 };
 /** The keys of RELEASE_SETTINGS set with --secret. */
 export const SECRET_KEYS = [
@@ -47,6 +54,7 @@ export const SECRET_KEYS = [
   "ciPulumiPassphrase",
   "ciPulumiAccessToken",
   "signingKey",
+  "gpgSigningKey",
 ];
 
 /** The image id the mocked Docker provider reports for the local image built by resource `name`. */

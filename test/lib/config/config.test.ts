@@ -8,13 +8,29 @@ import { INKPY_CHECKOUT } from "../../support/pulumi";
 afterAll(removeTempDirs);
 
 const source = tempDir();
-const raw = (stack: string, values: Record<string, string> = {}, secretKeys: string[] = []): RawConfig => ({
+const GPG_KEY = "-----BEGIN PGP PRIVATE KEY BLOCK-----\nkey\n-----END PGP PRIVATE KEY BLOCK-----";
+/**
+ * A stack's raw configuration. A release signs as the publish workflow does (its OIDC identity, the
+ * release's GPG key) unless `realKeys` is false.
+ */
+const raw = (
+  stack: string,
+  values: Record<string, string> = {},
+  secretKeys: string[] = [],
+  realKeys = stack === "release",
+): RawConfig => ({
   stack,
   projectDir: "/nowhere",
   values: Object.fromEntries(
-    Object.entries({ source, inkpySource: INKPY_CHECKOUT, ...values }).map(([k, v]) => [`ralph-release:${k}`, v]),
+    Object.entries({
+      source,
+      inkpySource: INKPY_CHECKOUT,
+      ...(realKeys ? { gpgSigningKey: GPG_KEY } : {}),
+      ...values,
+    }).map(([k, v]) => [`ralph-release:${k}`, v]),
   ),
-  secretKeys: new Set(secretKeys.map((k) => `ralph-release:${k}`)),
+  secretKeys: new Set([...secretKeys, ...(realKeys ? ["gpgSigningKey"] : [])].map((k) => `ralph-release:${k}`)),
+  ciIdentity: realKeys,
 });
 
 function problemsOf(config: RawConfig): ConfigError {
@@ -44,11 +60,18 @@ describe("parseConfig", () => {
         inkpy: { context: INKPY_CHECKOUT, dockerfile: `${INKPY_CHECKOUT}/Dockerfile` },
       },
       packagecloud: { repository: "allegro/ralph-snapshots", url: "https://packagecloud.io" },
-      github: { repository: "allegro/ralph", releaseId: undefined, environment: undefined, ciBackendUrl: undefined },
+      github: {
+        repository: "allegro/ralph",
+        apiUrl: "https://api.github.com",
+        releaseId: undefined,
+        environment: undefined,
+        ciBackendUrl: undefined,
+      },
       publish: { debTargets: ["aptly"], images: false, githubRelease: false },
       aptly: { root: resolve("/nowhere", "build/aptly"), url: undefined, gpgKey: undefined },
       indexWaitSeconds: 600,
       sigstore: { fulcioUrl: "https://fulcio.sigstore.dev", rekorUrl: "https://rekor.sigstore.dev" },
+      signing: { checksums: "throw-away", bundles: "throw-away" },
       deb: {
         builder: "container",
         baseImage: "ubuntu:jammy",
@@ -125,6 +148,7 @@ describe("parseConfig", () => {
     );
     expect(settings.github).toEqual({
       repository: "allegro/ralph",
+      apiUrl: "https://api.github.com",
       releaseId: undefined,
       environment: "publish",
       ciBackendUrl: "s3://bucket/state",
@@ -150,7 +174,42 @@ describe("parseConfig", () => {
     expect(settings.mode).toBe("release");
     expect(settings.images.registry).toBe("docker.io");
     expect(JSON.stringify(settings)).not.toMatch(/pw-123|pc-456|gh-789/);
-    expect(secrets).toEqual({ registryPassword: "pw-123", packagecloudToken: "pc-456", githubToken: "gh-789" });
+    expect(secrets).toEqual({
+      registryPassword: "pw-123",
+      packagecloudToken: "pc-456",
+      githubToken: "gh-789",
+      gpgSigningKey: GPG_KEY,
+    });
+  });
+
+  it("a release never signs with a throw-away key: no GPG key, no signer outside the workflow, each refused with the fix", () => {
+    const credentials = { registryUsername: "bot", registryPassword: "pw", packagecloudToken: "pc", githubToken: "gh" };
+    const secretKeys = ["registryPassword", "packagecloudToken", "githubToken"];
+    const error = problemsOf(raw("release", credentials, secretKeys, false));
+    expect(error.problems.map((p) => p.key)).toEqual(["ralph-release:signingKey", "ralph-release:gpgSigningKey"]);
+    expect(error.message).toContain(
+      "gpg --armor --export-secret-keys <key id> | pulumi config set --stack release --secret gpgSigningKey",
+    );
+    expect(error.message).toContain(
+      "run the release from publish.yml (keyless), or pulumi config set --stack release --secret signingKey < cosign.key",
+    );
+    // A key in the keyring (aptlyGpgKey) and a configured Sigstore key will do; the settings say who signs.
+    const pem = "-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----";
+    const { settings } = parseConfig(
+      raw(
+        "release",
+        { ...credentials, aptlyGpgKey: "0123ABCD", signingKey: pem },
+        [...secretKeys, "signingKey"],
+        false,
+      ),
+    );
+    expect(settings.signing).toEqual({ checksums: "keyring", bundles: "key" });
+    expect(parseConfig(raw("release", credentials, secretKeys)).settings.signing).toEqual({
+      checksums: "key",
+      bundles: "keyless",
+    });
+    // A snapshot may, and its settings say so.
+    expect(parseConfig(raw("snapshot")).settings.signing).toEqual({ checksums: "throw-away", bundles: "throw-away" });
   });
 
   it("lists every problem in one error, in the configuration table's order, each with key and fix", () => {

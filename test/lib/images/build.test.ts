@@ -9,7 +9,14 @@ import { publishToAptly } from "../../../lib/publish/aptly";
 import { serveDirectory, signingKey } from "../../support/aptRepo";
 import { BASE_IMAGE, docker, useContainerEngine } from "../../support/containers";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
-import { imageBuildOf, INKPY_CHECKOUT, mockImageId, runProgram, stepRequest } from "../../support/pulumi";
+import {
+  imageBuildOf,
+  INKPY_CHECKOUT,
+  mockImageId,
+  RELEASE_SIGNING,
+  runProgram,
+  stepRequest,
+} from "../../support/pulumi";
 import { ralphFixtureRepo } from "../../support/ralphFixture";
 import { RegistryApi } from "../../support/registry";
 
@@ -154,14 +161,19 @@ describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program d
     const gnupgHome = process.env.GNUPGHOME;
     process.env.GNUPGHOME = key.gnupgHome;
     try {
-      const release = await runProgram("release", {
-        ...common,
-        debTargets: "aptly",
-        aptlyRoot,
-        aptlyUrl: apt.url,
-        aptlyGpgKey: key.keyId,
-        githubRelease: "false",
-      });
+      const release = await runProgram(
+        "release",
+        {
+          ...common,
+          debTargets: "aptly",
+          aptlyRoot,
+          aptlyUrl: apt.url,
+          aptlyGpgKey: key.keyId,
+          githubRelease: "false",
+          signingKey: RELEASE_SIGNING.signingKey,
+        },
+        ["signingKey"],
+      );
       const ids = await carryOut(release.resources as Resource[]);
       expect(apt.requested).toContain("/debian/dists/bookworm/InRelease");
       expect(apt.requested.some((path) => path.startsWith("/debian/pool/main/r/ralph-core/"))).toBe(true);

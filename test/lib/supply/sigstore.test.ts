@@ -65,9 +65,9 @@ describe("keyless Sigstore bundles (mock Fulcio and Rekor on loopback)", () => {
     const bundle = await signedAs(WORKFLOW, undefined, release);
     expect(sigstore.requests).toEqual(["/api/v2/signingCert", "/api/v1/log/entries"]);
     expect(verifyStatementBundle(bundle, expected())).toEqual(statement);
-    expect(() => verifyStatementBundle(bundle, { ...expected(), identity: WORKFLOW.replace("ralph/", "fork/") })).toThrow(
-      `signed by ${WORKFLOW}, expected exactly ${WORKFLOW.replace("ralph/", "fork/")}`,
-    );
+    expect(() =>
+      verifyStatementBundle(bundle, { ...expected(), identity: WORKFLOW.replace("ralph/", "fork/") }),
+    ).toThrow(`signed by ${WORKFLOW}, expected exactly ${WORKFLOW.replace("ralph/", "fork/")}`);
   });
 
   it("an identity that only starts like the release's, an attacker's issuer, another repository or ref: each refused", async () => {

@@ -4,7 +4,8 @@
  * Automation API implements it in cli/automation.ts), so everything here runs without a Pulumi CLI.
  */
 import { spawnSync } from "node:child_process";
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { SUMS_KEY } from "../lib/supply/checksums";
 import { parseArgs } from "node:util";
 import { isSecretKey, KEYS, MODES, PROJECT } from "../lib/config";
 import { type Mode, snapshotStackName } from "../lib/version/version";
@@ -361,7 +362,14 @@ export interface ReleaseSummary {
   readonly targets?: readonly string[];
   readonly githubRelease?: string;
   /** Where the SBOMs, provenance and signatures are, and what signed them. */
-  readonly attested?: { readonly dir: string; readonly sigstoreSigning: string; readonly checksumsSigning: string };
+  readonly attested?: {
+    readonly dir: string;
+    readonly sigstoreSigning: string;
+    readonly checksumsSigning: string;
+    /** The GPG key's fingerprint and the bundles' signer (certificate identity or key hint), when known. */
+    readonly checksumsFingerprint?: string;
+    readonly sigstoreSigner?: string;
+  };
   readonly changes?: Readonly<Record<string, number>>;
   /** refresh: the resources whose published or built object changed outside the stack, or is gone. */
   readonly drifted?: readonly string[];
@@ -403,8 +411,20 @@ function summarize(
 
 function attestedOf(result: AttestResult | undefined): ReleaseSummary["attested"] {
   if (!result) return undefined;
-  const { artifactDir: dir, sigstoreSigning, checksumsSigning } = result;
-  return { dir, sigstoreSigning, checksumsSigning };
+  const { artifactDir: dir, sigstoreSigning, checksumsSigning, checksumsFingerprint, sigstoreSigner } = result;
+  return { dir, sigstoreSigning, checksumsSigning, checksumsFingerprint, sigstoreSigner };
+}
+
+/** The check to run on what was attested, with the anchor that fits who signed it. */
+function verifyCommand(version: string | undefined, attested: NonNullable<ReleaseSummary["attested"]>): string {
+  const command = `npm run verify -- ${version}`;
+  if (attested.checksumsSigning === "throw-away key") {
+    const key = relative(process.cwd(), join(attested.dir, SUMS_KEY));
+    return `${command} --gpg-key ${key.startsWith("..") ? join(attested.dir, SUMS_KEY) : key} (this build's throw-away key: shows its files intact, not who made them)`;
+  }
+  const gpg = `--gpg-key <the release key${attested.checksumsFingerprint ? `, ${attested.checksumsFingerprint}` : ""}>`;
+  const keyless = attested.sigstoreSigning === "keyless" && attested.sigstoreSigner;
+  return `${command} ${gpg}${keyless ? ` --identity ${attested.sigstoreSigner} --trusted-root trusted_root.json` : ""}`;
 }
 
 export function renderSummary(summary: ReleaseSummary): string {
@@ -427,7 +447,7 @@ export function renderSummary(summary: ReleaseSummary): string {
   row(
     "attested",
     attested &&
-      `SBOMs, provenance, bundles (${attested.sigstoreSigning}), SHA256SUMS.asc (${attested.checksumsSigning}); check: npm run verify -- ${summary.version}`,
+      `SBOMs, provenance, bundles (${attested.sigstoreSigning}), SHA256SUMS.asc (${attested.checksumsSigning}); check: ${verifyCommand(summary.version, attested)}`,
   );
   for (const [index, note] of (summary.notes ?? []).entries()) row(index === 0 ? "notes" : "", note);
   row("drifted", summary.drifted && summary.drifted.length > 0 ? summary.drifted.join(", ") : undefined);

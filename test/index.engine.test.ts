@@ -10,7 +10,8 @@ import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } fr
 import { dirname, join } from "node:path";
 import type { EngineEvent, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveDirectory, signingKey } from "./support/aptRepo";
+import { armoredSecretKey, publicKeyFile, serveDirectory, signingKey } from "./support/aptRepo";
+import { startGithubServer } from "./support/githubServer";
 import { BASE_IMAGE, docker, useContainerEngine } from "./support/containers";
 import { debOnlyConfig, type EngineProject, engineProject } from "./support/engine";
 import { type GitRepo, removeTempDirs, tempDir } from "./support/gitRepo";
@@ -297,43 +298,151 @@ function interruptDuringBuild(
 
 describe("release stack, deb only, under the real engine", () => {
   it(
-    "publishes the tag's deb; destroy forgets the package and leaves it on packagecloud",
+    "publishes the tag's deb and its GitHub release: a maintainer's draft pre-release adopted, a run that dies after two uploads finished by the next, published last; npm run verify --github passes with the anchors and fails without; an asset replaced on GitHub refused; destroy forgets both and removes neither",
     async () => {
-      const project = engineProject();
-      const repo = ralphFixtureRepo();
-      const stack = await project.stack(
-        "release",
-        {
-          ...debOnlyToBoth(repo),
-          debTargets: "packagecloud",
-          packagecloudRepository: "allegro/ralph-releases",
-          githubRelease: "false",
-        },
-        { packagecloudToken: server.token },
-      );
-      const result = await stack.up();
-      expect(result.summary.result).toBe("succeeded");
-      expect(value(result.outputs, "version")).toBe("20241124.1");
-      const debFile = "ralph-core_20241124.1_amd64.deb";
-      const isRelease = (p: { filename: string; repository: string }) =>
-        p.filename === debFile && p.repository === "allegro/ralph-releases";
-      expect(server.packages.filter(isRelease).map((p) => p.sha256)).toEqual([value(result.outputs, "debSha256")]);
+      const WORKFLOW = "https://github.com/allegro/ralph/.github/workflows/publish.yml@refs/tags/20241124.1";
+      const github = await startGithubServer();
+      const sigstore = await startMockSigstore();
+      try {
+        const project = engineProject();
+        const repo = ralphFixtureRepo();
+        const key = signingKey();
+        const armored = armoredSecretKey(key);
+        // A line of the secret key's material: it must appear nowhere in plain text.
+        const keyMaterial = armored.split("\n").find((line) => line.length === 64) ?? expect.fail("no key material");
+        // Keyless as in the publish workflow: its token names the repository and the tag's ref.
+        project.env.SIGSTORE_ID_TOKEN = identityToken(WORKFLOW, undefined, {
+          repository: "allegro/ralph",
+          ref: "refs/tags/20241124.1",
+        });
+        // The maintainer drafted the release by hand, as a pre-release, with their own words.
+        const drafted = github.seedRelease({
+          tag_name: "20241124.1",
+          target_commitish: "ng",
+          name: "Ralph 20241124.1 — racks and DC views",
+          body: "Highlights, by hand.",
+          draft: true,
+          prerelease: true,
+        });
+        // The third upload fails past every retry: the first up dies with two assets up.
+        github.fail("upload-asset", { status: 502 }, 4, 2);
+        const stack = await project.stack(
+          "release",
+          {
+            ...debOnlyToBoth(repo),
+            debTargets: "packagecloud",
+            packagecloudRepository: "allegro/ralph-releases",
+            githubApiUrl: github.url,
+            sigstoreFulcioUrl: sigstore.fulcioUrl,
+            sigstoreRekorUrl: sigstore.rekorUrl,
+          },
+          { packagecloudToken: server.token, githubToken: github.token, gpgSigningKey: armored },
+        );
+        const died = await stack.up().catch((error: Error) => error);
+        expect(String(died)).toMatch(/GitHub: uploading \S+ failed \(502/);
+        expect(drafted).toMatchObject({ draft: true, prerelease: true });
+        expect(drafted.assets).toHaveLength(2);
 
-      const destroyed = await stack.destroy();
-      expect(destroyed.summary.result).toBe("succeeded");
-      expect(server.packages.filter(isRelease)).toHaveLength(1);
-      const releaseYanks = server.requests.filter(
-        (r) => r.route === "yank" && r.path.startsWith("/api/v1/repos/allegro/ralph-releases/"),
-      );
-      expect(releaseYanks).toEqual([]);
-      const state = project.exportState("release");
-      expect(state.deployment.resources ?? []).toEqual([]);
-      expect(state.text).not.toContain(server.token);
-      for (const file of filesUnder(project.stateDir)) {
-        expect([file, readFileSync(file, "utf8").includes(server.token)]).toEqual([file, false]);
+        const writesBefore = github.requests.filter((r) => r.method !== "GET").length;
+        const result = await stack.up();
+        expect(result.summary.result).toBe("succeeded");
+        expect(value(result.outputs, "version")).toBe("20241124.1");
+        const debFile = "ralph-core_20241124.1_amd64.deb";
+        const isRelease = (p: { filename: string; repository: string }) =>
+          p.filename === debFile && p.repository === "allegro/ralph-releases";
+        expect(server.packages.filter(isRelease).map((p) => p.sha256)).toEqual([value(result.outputs, "debSha256")]);
+        // Every asset once, the five the first run did not get uploaded by the second, then published.
+        const assets = drafted.assets.map((asset) => asset.name).sort();
+        expect(assets).toEqual(
+          [
+            debFile,
+            "ralph-core_20241124.1_amd64.cdx.json",
+            "provenance.intoto.json",
+            "provenance.sigstore.json",
+            "SHA256SUMS",
+            "SHA256SUMS.asc",
+            "SHA256SUMS.key.asc",
+          ].sort(),
+        );
+        const writes = github.requests.filter((r) => r.method !== "GET").slice(writesBefore);
+        expect(writes.map((r) => `${r.route} ${r.status}`)).toEqual([
+          ...Array(5).fill("upload-asset 201"),
+          "update-release 200",
+        ]);
+        expect(writes.at(-1)?.body).toMatchObject({ draft: false });
+        expect(drafted).toMatchObject({
+          draft: false,
+          prerelease: true,
+          name: "Ralph 20241124.1 — racks and DC views",
+        });
+        expect(drafted.body).toMatch(/^Highlights, by hand\.\n\n<!-- ralph-release:artifacts -->\nRalph 20241124\.1\n/);
+        expect(drafted.body).toContain(`--identity ${WORKFLOW} --trusted-root trusted_root.json`);
+        expect(value(result.outputs, "githubReleaseUrl")).toBe(`${github.url}/allegro/ralph/releases/tag/20241124.1`);
+
+        // A user with none of build/: the release's assets, checked against the release key and the workflow.
+        const trustedRoot = join(tempDir(), "trusted_root.json");
+        writeFileSync(trustedRoot, JSON.stringify(sigstore.trustedRoot));
+        const verifyGithub = (anchors: string[]) =>
+          npmStatus({ ...project, env: { ...project.env, GITHUB_API_URL: github.url } }, [
+            "run",
+            "--silent",
+            "verify",
+            "--",
+            "20241124.1",
+            "--github",
+            "allegro/ralph",
+            ...anchors,
+          ]);
+        const verified = await verifyGithub([
+          ...["--gpg-key", publicKeyFile(key), "--identity", WORKFLOW, "--trusted-root", trustedRoot],
+        ]);
+        expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+        expect(verified.stdout).toMatch(/^All \d+ checks passed: the GitHub release allegro\/ralph 20241124\.1$/m);
+        expect(verified.stdout).toContain("✓ provenance version: of 20241124.1");
+        const unanchored = await verifyGithub([]);
+        expect(unanchored.status).toBe(1);
+        expect(unanchored.stdout).toMatch(/^✗ trust anchor: no trust anchor/m);
+        const fork = await verifyGithub([
+          ...["--identity", WORKFLOW.replace("allegro/", "someone/"), "--trusted-root", trustedRoot],
+        ]);
+        expect(fork.status).toBe(1);
+        expect(fork.stdout).toMatch(
+          /^✗ signature provenance\.sigstore\.json: signed by https:\/\/github\.com\/allegro/m,
+        );
+
+        // An asset replaced on GitHub by hand: the refresh records it, the next up refuses, naming it.
+        github.replaceAsset(drafted, "provenance.intoto.json", Buffer.from("{}"));
+        const drift = await driftReport(project);
+        expect(drift.status, drift.stderr).toBe(3);
+        expect(JSON.parse(drift.stdout).drifted).toEqual(["ralph-github-release-publish"]);
+        const refused = await stack.up({ refresh: true }).catch((error: Error) => error);
+        expect(String(refused)).toContain(
+          "provenance.intoto.json on the release is sha256 44136fa355b3…, this build's is",
+        );
+        expect(github.requests.filter((r) => r.route === "upload-asset" && r.status === 201)).toHaveLength(7);
+
+        const destroyed = await stack.destroy();
+        expect(destroyed.summary.result).toBe("succeeded");
+        expect(server.packages.filter(isRelease)).toHaveLength(1);
+        const releaseYanks = server.requests.filter(
+          (r) => r.route === "yank" && r.path.startsWith("/api/v1/repos/allegro/ralph-releases/"),
+        );
+        expect(releaseYanks).toEqual([]);
+        expect(github.releases).toHaveLength(1);
+        expect(github.requests.filter((r) => r.route === "delete-asset")).toEqual([]);
+        const state = project.exportState("release");
+        expect(state.deployment.resources ?? []).toEqual([]);
+        for (const file of filesUnder(project.stateDir)) {
+          const text = readFileSync(file, "utf8");
+          const leaked = [server.token, github.token, keyMaterial].filter((secret) => text.includes(secret));
+          expect([file, leaked]).toEqual([file, []]);
+        }
+      } finally {
+        await github.close();
+        await sigstore.close();
       }
     },
-    15 * MINUTES,
+    20 * MINUTES,
   );
 });
 
@@ -675,7 +784,8 @@ describe("a released version is published once, under the real engine", () => {
           imageNamespace: resumeNamespace,
           packagecloudUrl: packagecloud.url,
         };
-        const secrets = { packagecloudToken: packagecloud.token };
+        // Without aptly there is no keyring key to sign with: the release's own key, as a secret.
+        const secrets = { packagecloudToken: packagecloud.token, gpgSigningKey: armoredSecretKey(key) };
         const runner = engineProject();
         const died = await releaseOn(runner, settings, { secrets });
         expect(died.result).toBeInstanceOf(Error);
@@ -730,9 +840,9 @@ describe("a released version is published once, under the real engine", () => {
         const uploads = packagecloud.requests.filter((r) => r.route === "upload" && r.status === 201);
         expect(uploads).toHaveLength(1);
         expect(packagecloud.packages.map((p) => p.filename)).toEqual([debFile]);
-        // The registry is this test's proxy: verify runs beside it, not blocking it. A packagecloud-only
-        // release signs its sums with a throw-away key (#24), so the key beside them is the one checked.
-        const verified = await verifyCliAsync(fresh.dir, false);
+        // The registry is this test's proxy: verify runs beside it, not blocking it. The sums are
+        // signed with gpgSigningKey, the same key as aptly's here: checked with its public half.
+        const verified = await verifyCliAsync(fresh.dir);
         expect(verified.status, verified.stdout).toBe(0);
 
         // Drift: the release's deb yanked on packagecloud by hand. What drift.yml runs names it, the

@@ -45,13 +45,30 @@ describe("npm run release -- snapshot up, under the real engine", () => {
       join(project.dir, "build", "snapshots", "20241124.1", "ralph-core_20241124.1_amd64.deb"),
     );
     expect(existsSync(summary.deb.path)).toBe(true);
-    // Signed with throw-away keys (none configured); npm run verify checks it with their public halves.
-    expect(summary.attested).toEqual({
-      dir: join(project.dir, "build", "snapshots", "20241124.1"),
+    // Signed with throw-away keys (none configured): verify checks it with their public half only when
+    // told to, as the summary says (integrity, not who made it); with no anchor it fails.
+    const dir = join(project.dir, "build", "snapshots", "20241124.1");
+    expect(summary.attested).toMatchObject({
+      dir,
       sigstoreSigning: "throw-away key",
       checksumsSigning: "throw-away key",
     });
-    const verified = await run("npm", ["run", "--silent", "verify", "--", "20241124.1"], { cwd: project.dir, env });
+    const unanchored = await run("npm", ["run", "--silent", "verify", "--", "20241124.1"], {
+      cwd: project.dir,
+      env,
+    }).then(
+      () => ({ code: 0, stdout: "" }),
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect([unanchored.code, unanchored.stdout]).toEqual([
+      1,
+      expect.stringContaining("✗ trust anchor: no trust anchor"),
+    ]);
+    const verified = await run(
+      "npm",
+      ["run", "--silent", "verify", "--", "20241124.1", "--gpg-key", "build/snapshots/20241124.1/SHA256SUMS.key.asc"],
+      { cwd: project.dir, env },
+    );
     expect(verified.stdout).toContain("✓ signature SHA256SUMS.asc: good, by");
     expect(verified.stdout).toContain("✓ sbom ralph-core_20241124.1_amd64.cdx.json: lists what the deb holds");
     expect(verified.stdout).toMatch(/All \d+ checks passed/);

@@ -62,6 +62,25 @@ export function signingKey(): { gnupgHome: string; keyId: string } {
   return { gnupgHome, keyId };
 }
 
+/** The key's secret half, armored, as `gpgSigningKey` takes it (gpg --armor --export-secret-keys). */
+export function armoredSecretKey(key: { gnupgHome: string; keyId: string }): string {
+  return execFileSync(
+    "gpg",
+    ["--homedir", key.gnupgHome, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--armor"].concat([
+      "--export-secret-keys",
+      key.keyId,
+    ]),
+    { encoding: "utf8" },
+  );
+}
+
+/** The key's public half, armored, written to a file: what users are given to check with (--gpg-key). */
+export function publicKeyFile(key: { gnupgHome: string; keyId: string }): string {
+  const file = join(tempDir("ralph-release-pubkey-"), "release.asc");
+  writeFileSync(file, execFileSync("gpg", ["--homedir", key.gnupgHome, "--armor", "--export", key.keyId]));
+  return file;
+}
+
 /** A minimal real .deb (control file and one file under /usr/share), built with dpkg-deb. */
 export function tinyDeb(name: string, version: string, content = `${name} ${version}\n`): string {
   const root = tempDir("ralph-release-tinydeb-");

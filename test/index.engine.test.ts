@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import type { EngineEvent, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { armoredSecretKey, publicKeyFile, serveDirectory, signingKey } from "./support/aptRepo";
-import { startGithubServer } from "./support/githubServer";
+import { type GithubServer, startGithubServer } from "./support/githubServer";
 import { BASE_IMAGE, docker, useContainerEngine } from "./support/containers";
 import { debOnlyConfig, type EngineProject, engineProject } from "./support/engine";
 import { type GitRepo, removeTempDirs, tempDir } from "./support/gitRepo";
@@ -451,6 +451,7 @@ describe("a released version is published once, under the real engine", () => {
   const images = ["ralph", "ralph-static-nginx", "inkpy"];
   const namespace = `engine${Date.now()}`;
   let sigstore: MockSigstore;
+  let github: GithubServer;
   let apt: Awaited<ReturnType<typeof serveDirectory>>;
   let trustedRoot = "";
   let gpgPublicKey = "";
@@ -463,6 +464,7 @@ describe("a released version is published once, under the real engine", () => {
 
   beforeAll(async () => {
     sigstore = await startMockSigstore();
+    github = await startGithubServer();
     trustedRoot = join(tempDir(), "trusted_root.json");
     writeFileSync(trustedRoot, JSON.stringify(sigstore.trustedRoot));
     const repo = ralphFixtureRepo();
@@ -486,7 +488,8 @@ describe("a released version is published once, under the real engine", () => {
       aptlyRoot,
       aptlyUrl: apt.url,
       aptlyGpgKey: key.keyId,
-      githubRelease: "false",
+      // The GitHub release on the contract server: none there yet, so the pipeline drafts it.
+      githubApiUrl: github.url,
       // Keyless, as in the publish workflow: the CI's identity, Sigstore's services on loopback.
       sigstoreFulcioUrl: sigstore.fulcioUrl,
       sigstoreRekorUrl: sigstore.rekorUrl,
@@ -497,6 +500,7 @@ describe("a released version is published once, under the real engine", () => {
   afterAll(async () => {
     await apt?.close();
     await sigstore?.close();
+    await github?.close();
   });
 
   /** `npm run verify` as a user runs it in the project that built 20241124.1, with the apt key and the workflow's identity. */
@@ -521,9 +525,12 @@ describe("a released version is published once, under the real engine", () => {
     options: { refresh?: boolean; secrets?: Record<string, string> } = {},
   ) => {
     project.env.GNUPGHOME = key.gnupgHome;
-    project.env.SIGSTORE_ID_TOKEN = identityToken(WORKFLOW);
+    project.env.SIGSTORE_ID_TOKEN = identityToken(WORKFLOW, undefined, {
+      repository: "allegro/ralph",
+      ref: "refs/tags/20241124.1",
+    });
     const events: EngineEvent[] = [];
-    const stack = await project.stack("release", settings, options.secrets);
+    const stack = await project.stack("release", settings, { githubToken: github.token, ...options.secrets });
     const result = await stack
       .up({ onEvent: (event) => events.push(event), refresh: options.refresh })
       .catch((error: Error) => error);
@@ -558,7 +565,11 @@ describe("a released version is published once, under the real engine", () => {
       expect(puts()).toBe(6); // version and latest of each image
 
       // What a user runs before installing: every check passes, keyless bundles for the workflow.
-      const attested = first.outputs.attestations.value as { sigstoreSigning: string; attached: object };
+      const attested = first.outputs.attestations.value as {
+        sigstoreSigning: string;
+        attached: object;
+        files: string[];
+      };
       expect(attested.sigstoreSigning).toBe("keyless");
       expect(Object.keys(attested.attached).sort()).toEqual([...images].sort());
       const verified = verifyCli(machine.dir);
@@ -577,6 +588,18 @@ describe("a released version is published once, under the real engine", () => {
       const artifactDir = dirname(value(first.outputs, "debPath"));
       const ralphSbom = JSON.parse(readFileSync(join(artifactDir, "ralph.cdx.json"), "utf8"));
       expect(ralphSbom.components.map((c: { purl: string }) => c.purl)).toContain("pkg:pypi/ralph@3.0.0");
+
+      // The GitHub release: drafted, every supply-chain file uploaded once, published last.
+      const [release] = github.releases;
+      const writes = github.requests.filter((r) => r.method !== "GET");
+      expect(writes[0]).toMatchObject({ route: "create-release", status: 201, body: { draft: true } });
+      const uploads = writes.filter((r) => r.route === "upload-asset");
+      expect(uploads.map((r) => r.status)).toEqual(Array(13).fill(201));
+      expect(writes.at(-1)).toMatchObject({ route: "update-release", body: { draft: false } });
+      expect(release).toMatchObject({ tag_name: "20241124.1", name: "Ralph 20241124.1", draft: false });
+      expect(release.assets.map((asset) => asset.name).sort()).toEqual(
+        [...attested.files, "SHA256SUMS", "SHA256SUMS.asc", "SHA256SUMS.key.asc"].sort(),
+      );
     },
     25 * MINUTES,
   );
@@ -605,6 +628,11 @@ describe("a released version is published once, under the real engine", () => {
       expect(lostState.result.outputs.imageRefs.value).toEqual(refs);
       expect(lostState.result.outputs.debSha256.value).toBe(released().outputs.debSha256.value);
       expect(puts()).toBe(6);
+      // The GitHub release is found by its tag and its deb: its published set kept, nothing uploaded.
+      expect(lostState.ran).toContain("ralph-github-release-publish");
+      expect(github.releases).toHaveLength(1);
+      expect(github.requests.filter((r) => r.route === "upload-asset")).toHaveLength(13);
+      expect(lostState.said.join("")).toContain("published with this very deb; this run made the file again");
     },
     15 * MINUTES,
   );
@@ -780,6 +808,7 @@ describe("a released version is published once, under the real engine", () => {
         const { debTargets, aptlyRoot, aptlyUrl, aptlyGpgKey, ...defaults } = config;
         const settings = {
           ...defaults,
+          githubRelease: "false",
           registry: faulty.host,
           imageNamespace: resumeNamespace,
           packagecloudUrl: packagecloud.url,

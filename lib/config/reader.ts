@@ -5,7 +5,15 @@
 import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { Mode } from "../version/version";
-import { type ConfigKey, type DefaultedKey, type FlagKey, KEYS, type KeySpec, PLAN_PLACEHOLDERS, PROJECT } from "./keys";
+import {
+  type ConfigKey,
+  type DefaultedKey,
+  type FlagKey,
+  KEYS,
+  type KeySpec,
+  PLAN_PLACEHOLDERS,
+  PROJECT,
+} from "./keys";
 import type { ConfigProblem, RawConfig } from "./settings";
 
 export const fullKey = (key: string) => `${PROJECT}:${key}`;

@@ -3,9 +3,11 @@
  * has, and what this stack recorded when it last published. Pure.
  *
  * A published asset never changes. A draft's asset an earlier run uploaded (the record says so, or
- * the draft carries this pipeline's section) may be replaced: nobody outside could download it. On a release this stack
- * published, files made again on another runner (new timestamps, new signatures over the same deb
- * and images) leave the published set alone: that set is whole and was checked when it was made.
+ * the draft carries this pipeline's section) may be replaced: nobody outside could download it. On a
+ * published release whose deb is this build's (and whose assets match this stack's record, when it
+ * has one), files made again on another runner or after the state was lost (new timestamps, new
+ * signatures over the same deb and images) leave the published set alone: it is whole, and was
+ * checked when it was made.
  */
 
 export interface AssetSums {
@@ -42,15 +44,21 @@ const short = (sha: string) => `${sha.slice(0, 12)}…`;
 export function planAssets(sums: AssetSums): AssetPlan {
   const actions: AssetAction[] = [];
   const refusals: string[] = [];
-  const names = Object.keys(sums.local).sort();
+  const names = Object.keys(sums.local).sort(signedSumsLast);
+  // A release this pipeline is still filling (a draft, or a published release it adopted and has not
+  // completed once): an earlier run's uploads may be replaced, so a re-run always finishes it.
+  const incomplete = names.some((name) => sums.onRelease[name] === undefined);
+  const staging = sums.draft || (incomplete && sums.ours && sums.recorded === undefined);
+  // A published release whose deb is this build's holds this build's supply chain, made by an earlier
+  // run: this stack's record says so, or, with the record lost, the deb's sha256 does.
+  const sameDeb = sums.onRelease[sums.deb] !== undefined && sums.onRelease[sums.deb] === sums.local[sums.deb];
+  const publishedByUs = (name: string) =>
+    !staging &&
+    name !== sums.deb &&
+    sums.onRelease[name] !== undefined &&
+    (sums.recorded === undefined ? sameDeb : sums.recorded[name] === sums.onRelease[name]);
   // Files made again while the published set is kept must not be mixed into it.
-  const keepsPublishedSet = names.some(
-    (name) =>
-      !sums.draft &&
-      sums.onRelease[name] !== undefined &&
-      sums.onRelease[name] !== sums.local[name] &&
-      sums.recorded?.[name] === sums.onRelease[name],
-  );
+  const keepsPublishedSet = names.some((name) => publishedByUs(name) && sums.onRelease[name] !== sums.local[name]);
   for (const name of names) {
     const there = sums.onRelease[name];
     const mine = sums.local[name];
@@ -60,20 +68,26 @@ export function planAssets(sums: AssetSums): AssetPlan {
       continue;
     }
     if (there === undefined) {
-      if (keepsPublishedSet && recorded !== undefined && recorded !== mine)
+      if (keepsPublishedSet && recorded !== mine)
         refusals.push(
-          `${name} is gone from the published release (this stack published sha256 ${short(recorded)}); this ` +
-            `run's copy (${short(mine)}) belongs to another set of attestations and would not match the rest.`,
+          `${name} is missing from the published release, and this run's copy (${short(mine)}) belongs to ` +
+            "another set of attestations than the one published: it would not match the rest.",
         );
       else actions.push({ name, action: "upload" });
       continue;
     }
-    if (sums.draft && (recorded === there || (recorded === undefined && sums.ours))) {
-      actions.push({ name, action: "replace", why: "an earlier run's upload to the draft, never published" });
+    // The deb of a release anyone can see is never replaced, whoever put it there.
+    const replaceable = staging && (sums.draft || name !== sums.deb);
+    if (replaceable && (recorded === there || (recorded === undefined && sums.ours))) {
+      actions.push({ name, action: "replace", why: "an earlier run's upload, the release not yet complete" });
       continue;
     }
-    if (recorded === there && name !== sums.deb) {
-      actions.push({ name, action: "keep", why: "published by this stack; this run made the file again" });
+    if (publishedByUs(name)) {
+      const why =
+        recorded === undefined
+          ? "published with this very deb; this run made the file again"
+          : "published by this stack; this run made the file again";
+      actions.push({ name, action: "keep", why });
       continue;
     }
     refusals.push(
@@ -87,6 +101,12 @@ export function planAssets(sums: AssetSums): AssetPlan {
     );
   }
   return { actions, refusals };
+}
+
+/** SHA256SUMS and its signature go up last: until they are there, verify fails instead of passing a half set. */
+function signedSumsLast(a: string, b: string): number {
+  const rank = (name: string) => (name === "SHA256SUMS.asc" ? 2 : name.startsWith("SHA256SUMS") ? 1 : 0);
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** Markers around the section this pipeline writes into a release's text: a maintainer's text stays. */

@@ -1,6 +1,6 @@
 /**
- * The GitHub release as plain data: its text and how an existing one is adopted. Pure;
- * components/GithubRelease.ts declares it.
+ * The GitHub release's text: the changelog entry, every artifact by checksum or digest, who signed
+ * the supply chain and the check to run. Pure; lib/github/releaseClient.ts publishes it.
  */
 import type { Changes } from "../version/changelog";
 

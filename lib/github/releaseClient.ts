@@ -9,16 +9,15 @@
  * GET /repos/{o}/{r}/releases/{id}/assets, DELETE /repos/{o}/{r}/releases/assets/{id}, and POST
  * {uploads}/repos/{o}/{r}/releases/{id}/assets?name= on the uploads host the release names.
  */
-import { createWriteStream, readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Readable } from "node:stream";
 import { Octokit } from "@octokit/rest";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { UserError } from "../errors";
 import { sha256File } from "../deb/build";
 import { LOOPBACK_HOST } from "../config/checks";
+import { PLAIN_FILE_NAME } from "../supply/checksums";
 import { hasArtifactSection, planAssets, withArtifactSection } from "./assets";
 import { splitRepository } from "./release";
 
@@ -117,19 +116,39 @@ export function githubClient(connection: GithubConnection): Client {
   });
 }
 
+/** Whose token a message names, and what it needs: the release step's, or verify's (reading only). */
+interface TokenUse {
+  readonly token: string;
+  readonly repositoryKey: string;
+  readonly apiKey: string;
+  readonly needs: string;
+}
+const STEP_TOKEN: TokenUse = {
+  token: "githubToken",
+  repositoryKey: "githubRepository",
+  apiKey: "githubApiUrl",
+  needs: "contents: write",
+};
+const VERIFY_TOKEN: TokenUse = {
+  token: "GITHUB_TOKEN",
+  repositoryKey: "--github",
+  apiKey: "GITHUB_API_URL",
+  needs: "read access (contents: read), for a private repository",
+};
+
 /** GitHub's refusal as a line a user can act on; anything else as it came. */
-function explain(error: unknown, what: string, repository: string): Error {
+function explain(error: unknown, what: string, repository: string, use: TokenUse = STEP_TOKEN): Error {
   const status = (error as { status?: number }).status;
   const message = ((error as Error).message ?? String(error)).split("\n")[0];
   const fix =
     status === 401
-      ? "githubToken is refused (expired or mistyped): set a token that can write releases of the repository"
+      ? `${use.token} is refused (expired or mistyped): set a token with ${use.needs} on ${repository}`
       : status === 403
-        ? `the token may not write releases of ${repository}: it needs contents: write`
+        ? `the token may not do this on ${repository}: it needs ${use.needs}`
         : status === 404
-          ? `${repository} is not there, or the token cannot see it: check githubRepository and githubToken`
+          ? `${repository} is not there, or the token cannot see it: check ${use.repositoryKey} and ${use.token}`
           : status === undefined
-            ? "check githubApiUrl and the network, then run again: nothing is published half-way"
+            ? `check ${use.apiKey} and the network, then run again: nothing is published half-way`
             : "run again: every step checks what is already there";
   return new UserError(`GitHub: ${what} failed (${status ?? "no answer"}: ${message}). Fix: ${fix}.`);
 }
@@ -148,9 +167,13 @@ const isStatus = (error: unknown, status: number) => (error as { status?: number
 export function uploadOrigin(apiUrl: string, uploadUrl: string): string {
   const api = new URL(apiUrl);
   const upload = new URL(uploadUrl.replace(/\{[^}]*\}$/, ""));
+  const loopback = LOOPBACK_HOST.test(upload.host) && LOOPBACK_HOST.test(api.host);
   const sameService =
-    upload.hostname === api.hostname || (api.hostname === "api.github.com" && upload.hostname === "uploads.github.com");
-  const secure = upload.protocol === "https:" || (upload.protocol === "http:" && LOOPBACK_HOST.test(upload.host));
+    upload.host === api.host ||
+    (api.host === "api.github.com" && upload.host === "uploads.github.com") ||
+    // A contract server on loopback serves its uploads host on a port of its own, as tests run it.
+    loopback;
+  const secure = upload.protocol === "https:" || (upload.protocol === "http:" && loopback);
   if (!sameService || !secure)
     throw new UserError(
       `GitHub named ${upload.origin} as the uploads host of a release of ${apiUrl}: the token is not sent there. ` +
@@ -175,17 +198,33 @@ async function findRelease(
   }
   // Drafts are listed, never found by tag: look through the list (newest first), a bounded number of pages.
   let page = 0;
+  const found: ReleaseJson[] = [];
   const pages = gh.paginate.iterator(gh.rest.repos.listReleases, { owner, repo, per_page: 100 });
   try {
     for await (const { data } of pages) {
-      const found = (data as ReleaseJson[]).find((release) => release.tag_name === request.tag);
-      if (found) return found;
+      found.push(...(data as ReleaseJson[]).filter((release) => release.tag_name === request.tag));
       if (++page >= 10) break;
     }
   } catch (error) {
     throw explain(error, `listing the releases of ${request.repository}`, request.repository);
   }
-  return undefined;
+  return onlyRelease(found, request);
+}
+
+/**
+ * GitHub allows several drafts of one tag (a second "create" of a draft is no error): the published
+ * one, else the one this pipeline writes into, else the only one; more than that is for a person.
+ */
+function onlyRelease(found: ReleaseJson[], request: GithubReleaseRequest): ReleaseJson | undefined {
+  if (found.length <= 1) return found[0];
+  const published = found.filter((release) => !release.draft);
+  const ours = found.filter((release) => hasArtifactSection(release.body));
+  const pick = published.length === 1 ? published : ours.length === 1 ? ours : [];
+  if (pick.length === 1) return pick[0];
+  throw new UserError(
+    `${request.repository} has ${found.length} releases of tag ${request.tag} (ids ${found.map((r) => r.id).join(", ")}), ` +
+      "and which one is this version's is not clear. Fix: delete the drafts that are not, or set githubReleaseId to the one to use.",
+  );
 }
 
 async function listAssets(gh: Client, repository: string, releaseId: number): Promise<AssetJson[]> {
@@ -293,12 +332,14 @@ export async function publishRelease(
           body: withArtifactSection("", request.notes),
           draft: true,
           prerelease: false,
+          // Not retried blindly: a create whose answer was lost made a draft, and another would make a second.
+          request: { retries: 0 },
         })
       ).data as ReleaseJson;
     } catch (error) {
-      // Made meanwhile (by a maintainer, or an answer lost on the way): adopt it.
-      if (!isStatus(error, 422) || !(release = await findRelease(gh, request, undefined)))
-        throw explain(error, `drafting the release of ${request.tag}`, request.repository);
+      // Made meanwhile, or made and its answer lost: the list says, and what is there is adopted.
+      release = await findRelease(gh, request, undefined);
+      if (!release) throw explain(error, `drafting the release of ${request.tag}`, request.repository);
     }
   } else {
     const state = release.draft ? "draft" : release.prerelease ? "pre-release" : "published release";
@@ -439,7 +480,7 @@ export async function downloadRelease(
 ): Promise<string[]> {
   const gh = githubClient(connection);
   const { owner, name: repo } = splitRepository(repository);
-  let release: ReleaseJson & { assets: (AssetJson & { browser_download_url: string })[] };
+  let release: ReleaseJson & { assets: AssetJson[] };
   try {
     release = (await gh.rest.repos.getReleaseByTag({ owner, repo, tag })).data as typeof release;
   } catch (error) {
@@ -447,19 +488,28 @@ export async function downloadRelease(
       throw new UserError(
         `${repository} has no published release of ${tag} at ${connection.apiUrl}. Fix: check the version and --github (a draft is not a release yet).`,
       );
-    throw explain(error, `reading the release of ${tag}`, repository);
+    throw explain(error, `reading the release of ${tag}`, repository, VERIFY_TOKEN);
   }
   const names: string[] = [];
   for (const asset of release.assets) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._+~-]*$/.test(asset.name)) continue;
+    if (!PLAIN_FILE_NAME.test(asset.name)) continue;
     connection.log(`download: ${asset.name}`);
-    const response = await fetch(asset.browser_download_url, { redirect: "follow" });
-    if (!response.ok || !response.body)
-      throw new UserError(`GitHub: downloading ${asset.name} failed (${response.status}). Fix: run verify again.`);
-    await pipeline(
-      Readable.fromWeb(response.body as import("node:stream/web").ReadableStream),
-      createWriteStream(join(dir, asset.name)),
-    );
+    // Through the API, so a token reaches a private repository's asset; GitHub answers with a redirect
+    // to its storage, which fetch follows without the token.
+    let bytes: ArrayBuffer;
+    try {
+      bytes = (
+        await gh.rest.repos.getReleaseAsset({
+          owner,
+          repo,
+          asset_id: asset.id,
+          headers: { accept: "application/octet-stream" },
+        })
+      ).data as unknown as ArrayBuffer;
+    } catch (error) {
+      throw explain(error, `downloading ${asset.name}`, repository, VERIFY_TOKEN);
+    }
+    writeFileSync(join(dir, asset.name), Buffer.from(bytes));
     names.push(asset.name);
   }
   return names;

@@ -2,12 +2,14 @@
  * SHA256SUMS and its detached GPG signature (`SHA256SUMS.asc`), as Debian users check them. No Pulumi.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { sha256File } from "../deb/build";
 
 export const SUMS = "SHA256SUMS";
+/** What a file the supply chain names may be called: no directory, nothing hidden. */
+export const PLAIN_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/;
 export const SUMS_SIGNATURE = "SHA256SUMS.asc";
 /** The public half of the key SHA256SUMS.asc was made with, written beside it. */
 export const SUMS_KEY = "SHA256SUMS.key.asc";
@@ -37,7 +39,10 @@ export function checkSums(dir: string): Promise<SumCheck[]> {
       const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
       if (!match) return { file: line, problem: "not a SHA256SUMS line" };
       const [, listed, file] = match;
+      // Only files of this directory, by plain name: never a path out of it, a pipe or a device.
+      if (!PLAIN_FILE_NAME.test(file)) return { file, problem: "not a plain file name of this directory" };
       if (!existsSync(join(dir, file))) return { file, problem: "missing" };
+      if (!statSync(join(dir, file)).isFile()) return { file, problem: "not a regular file" };
       const actual = await sha256File(join(dir, file));
       return actual === listed ? { file } : { file, problem: `sha256 ${actual}, listed ${listed}` };
     }),
@@ -126,12 +131,13 @@ export function verifyChecksumsSignature(dir: string, publicKeyFile: string): st
       ["--status-fd", "1", "--keyring", keyring, join(dir, SUMS_SIGNATURE), join(dir, SUMS)],
       { encoding: "utf8" },
     );
-    const valid = /^\[GNUPG:\] VALIDSIG ([0-9A-F]+)/m.exec(result.stdout);
+    // VALIDSIG's last field is the primary key's fingerprint (the first is the signing subkey's).
+    const valid = /^\[GNUPG:\] VALIDSIG ([0-9A-F]+)(?: \S+)* ([0-9A-F]{40,64})$/m.exec(result.stdout);
     if (result.status !== 0 || !valid) {
       const why = result.stderr.trim().split("\n").pop() ?? `gpgv exited with ${result.status}`;
       throw new Error(why);
     }
-    return valid[1];
+    return valid[2];
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -78,7 +78,13 @@ export const forSubject = (statement: Statement, subject: Subject): Statement =>
 /** The statement inside a DSSE payload; throws when it is not an in-toto statement. */
 export function parseStatement(payload: Buffer): Statement {
   const statement = JSON.parse(payload.toString("utf8")) as Statement;
-  if (statement._type !== IN_TOTO_STATEMENT || !Array.isArray(statement.subject))
+  if (statement?._type !== IN_TOTO_STATEMENT || !Array.isArray(statement.subject))
     throw new Error("the payload is not an in-toto statement");
+  const wellFormed = (subject: unknown) => {
+    const s = subject as Subject | null;
+    return typeof s?.name === "string" && /^[0-9a-f]{64}$/.test(String(s.digest?.sha256));
+  };
+  if (!statement.subject.every(wellFormed))
+    throw new Error("the statement names a subject without a name and a sha256 digest");
   return statement;
 }

@@ -185,6 +185,8 @@ function checkCertificateIdentity(
   for (const [wanted, oid, what] of checks) {
     if (wanted === undefined) continue;
     const named = extensionText(certificate, oid);
-    if (named !== wanted) throw new Error(`certificate's ${what} is ${named ?? "not named"}, expected ${wanted}`);
+    // GitHub's owner and repository names are not case-sensitive; refs are.
+    const same = oid === OID.sourceRepositoryUri ? named?.toLowerCase() === wanted.toLowerCase() : named === wanted;
+    if (!same) throw new Error(`certificate's ${what} is ${named ?? "not named"}, expected ${wanted}`);
   }
 }

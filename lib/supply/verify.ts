@@ -3,7 +3,7 @@
  * signature and subjects against the deb and the registry as it is now, the SBOMs against what the
  * artifacts really hold, and each image's attached Sigstore bundle. One line per check. No Pulumi.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { UserError } from "../errors";
 import { FILES, LOCAL_ONLY } from "./files";
@@ -92,6 +92,20 @@ export function artifactDirFor(buildDir: string, version: string): string {
   return found;
 }
 
+/** A GitHub workflow's identity: `https://github.com/<owner>/<repo>/.github/workflows/<file>@<ref>`. */
+const WORKFLOW_IDENTITY = /^(https:\/\/github\.com\/[^/]+\/[^/]+)\/\.github\/workflows\/[^@]+@(refs\/\S+)$/;
+
+/**
+ * The repository and ref a keyless certificate must name: those of --github and the version's tag,
+ * else those an exact workflow identity names. A pattern alone pins neither.
+ */
+function expectedSource(options: VerifyOptions): { sourceRepository?: string; sourceRef?: string } {
+  if (options.repository)
+    return { sourceRepository: `https://github.com/${options.repository}`, sourceRef: `refs/tags/${options.version}` };
+  const workflow = options.identity ? WORKFLOW_IDENTITY.exec(options.identity) : null;
+  return workflow ? { sourceRepository: workflow[1], sourceRef: workflow[2] } : {};
+}
+
 /** Whether any key or signer was given to check against. */
 const anchored = (options: VerifyOptions) =>
   Boolean(options.gpgKeyFile || options.sigstoreKeyFile || options.identity || options.identityRegexp);
@@ -116,11 +130,12 @@ function expectedSigner(
         identity: options.identity,
         identityRegexp: options.identityRegexp,
         issuer,
-        sourceRepository: options.repository && `https://github.com/${options.repository}`,
-        sourceRef: options.repository && `refs/tags/${options.version}`,
+        ...expectedSource(options),
         trustedRoot: readJson(options.trustedRootFile, "--trusted-root"),
       },
-      note: `identity ${options.identity ?? `matching ^(?:${options.identityRegexp})$`}, issuer ${issuer}`,
+      note:
+        `identity ${options.identity ?? `matching ^(?:${options.identityRegexp})$`}, issuer ${issuer}` +
+        (options.repository ? `, from ${options.repository} at refs/tags/${options.version}` : ""),
     };
   }
   if (options.sigstoreKeyFile)
@@ -154,12 +169,14 @@ async function attempt(check: string, run: () => string | Promise<string>): Prom
   }
 }
 
-function checkImageSbom(dir: string, image: string, subject: Subject): Promise<CheckLine> {
+function checkImageSbom(dir: string, image: string, subject: Subject, sumsAnchored: boolean): Promise<CheckLine> {
   return attempt(`sbom ${image}`, () => {
     const sbom = parseSbom(readFileSync(join(dir, FILES.imageSbom(image)), "utf8"));
     if (sbom.subject.sha256 !== subject.digest.sha256)
       throw new Error(`describes sha256:${sbom.subject.sha256}, the image is sha256:${subject.digest.sha256}`);
-    return `describes sha256:${subject.digest.sha256.slice(0, 12)}… (${sbom.installed?.length ?? 0} Debian packages, ${sbom.python.length} Python)`;
+    // Unlike the deb's, an image's SBOM is not re-read from the image: its list is as good as SHA256SUMS.
+    const listed = sumsAnchored ? "" : "; its package list is covered by no anchor (no --gpg-key)";
+    return `describes sha256:${subject.digest.sha256.slice(0, 12)}… (${sbom.installed?.length ?? 0} Debian packages, ${sbom.python.length} Python)${listed}`;
   });
 }
 
@@ -168,10 +185,11 @@ async function checkImage(
   subject: Subject,
   version: string,
   bundleSigner: { signer?: ExpectedSigner; note: string; skip?: boolean },
+  sumsAnchored: boolean,
 ): Promise<CheckLine[]> {
   const image = subject.name.split("/").pop()!;
   const digest = `sha256:${subject.digest.sha256}`;
-  const sbom = await checkImageSbom(options.dir, image, subject);
+  const sbom = await checkImageSbom(options.dir, image, subject, sumsAnchored);
   if (subject.annotations?.[LOCAL_ONLY])
     return [
       {
@@ -228,8 +246,13 @@ export async function verifyRelease(options: VerifyOptions): Promise<CheckLine[]
         detail: "not checked: no --gpg-key (the key beside it proves nothing)",
       };
   lines.push(sumsSignature);
-  const sums = existsSync(join(dir, SUMS)) ? await checkSums(dir) : [];
-  if (!existsSync(join(dir, SUMS))) lines.push({ check: `sha256 ${SUMS}`, ok: false, detail: "missing" });
+  let sums: Awaited<ReturnType<typeof checkSums>> = [];
+  const sumsRead = await attempt(`sha256 ${SUMS}`, async () => {
+    if (!existsSync(join(dir, SUMS))) throw new Error("missing");
+    sums = await checkSums(dir);
+    return "read";
+  });
+  if (!sumsRead.ok) lines.push(sumsRead);
   for (const sum of sums)
     lines.push({ check: `sha256 ${sum.file}`, ok: sum.problem === undefined, detail: sum.problem ?? "matches" });
   const sumsVouchFor = (file: string) =>
@@ -237,11 +260,13 @@ export async function verifyRelease(options: VerifyOptions): Promise<CheckLine[]
 
   let bundleSigner: ReturnType<typeof expectedSigner> = { note: NO_ANCHOR };
   let statement: Statement | undefined;
+  let verifiedStatement = false;
   lines.push(
     await attempt(`signature ${FILES.provenanceBundle}`, () => {
       bundleSigner = expectedSigner(options, sumsVouchFor);
       if (!bundleSigner.signer) throw new Error(bundleSigner.note);
       statement = verifyStatementBundle(readFileSync(join(dir, FILES.provenanceBundle), "utf8"), bundleSigner.signer);
+      verifiedStatement = true;
       return `good, ${bundleSigner.note}`;
     }),
   );
@@ -259,6 +284,9 @@ export async function verifyRelease(options: VerifyOptions): Promise<CheckLine[]
     if (!statement) return [...lines, read];
   }
   const provenance: Statement = statement!;
+  // What may be acted on (registries asked, with credentials): a statement whose signature verified,
+  // or one SHA256SUMS lists and --gpg-key vouches for. Anything else is only compared, offline.
+  const trusted = verifiedStatement || sumsVouchFor(FILES.provenance);
   lines.push(
     await attempt("provenance version", () => {
       const stated = statementVersion(provenance);
@@ -270,7 +298,8 @@ export async function verifyRelease(options: VerifyOptions): Promise<CheckLine[]
   const debSubject = provenance.subject.find((s) => s.name.endsWith(".deb"));
   const debPath = debSubject && join(dir, basename(debSubject.name));
   // Read once: the provenance and the SBOM are both checked against the deb as it is.
-  const debSha256 = debPath && existsSync(debPath) ? await sha256File(debPath) : undefined;
+  const debSha256 =
+    debPath && existsSync(debPath) && statSync(debPath).isFile() ? await sha256File(debPath) : undefined;
   lines.push(
     await attempt(`provenance ${debSubject?.name ?? "deb"}`, () => {
       if (!debSha256) throw new Error("the provenance names no deb in this directory");
@@ -289,8 +318,17 @@ export async function verifyRelease(options: VerifyOptions): Promise<CheckLine[]
       return `lists what the deb holds (${actual.python.length} Python distributions, ${actual.depends?.length ?? 0} Depends)`;
     }),
   );
-  for (const subject of provenance.subject.filter((s) => s !== debSubject))
-    lines.push(...(await checkImage(options, subject, options.version, bundleSigner)));
+  for (const subject of provenance.subject.filter((s) => s !== debSubject)) {
+    if (!trusted) {
+      lines.push({
+        check: `image ${subject.name}`,
+        ok: false,
+        detail: "not asked of its registry: the provenance naming it is vouched for by no anchor",
+      });
+      continue;
+    }
+    lines.push(...(await checkImage(options, subject, options.version, bundleSigner, Boolean(gpgKeyFile))));
+  }
   return lines;
 }
 

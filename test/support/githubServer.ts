@@ -10,9 +10,11 @@
  *   wrong one); without it a draft is 404, as GitHub hides drafts from those who cannot push.
  * - Releases: list (paginated with `Link`, drafts included for the token), by id, by tag (published
  *   only: GitHub's "Get a release by tag name" never returns a draft), create (422 `already_exists`
- *   for a tag that has a release), update. Assets: list, delete, upload (422 `already_exists` for a
- *   name the release has), each with the `digest` (`sha256:…`) GitHub reports; downloads at
- *   `browser_download_url` (`/{owner}/{repo}/releases/download/{tag}/{name}`, published releases).
+ *   for a tag a published release has; another draft of a drafted tag is made, as GitHub does),
+ *   update. Assets: list, get (its bytes, with `accept: application/octet-stream`, by a redirect to
+ *   storage on the uploads origin), delete, upload (422 `already_exists` for a name the release
+ *   has), each with the `digest` (`sha256:…`) GitHub reports; downloads at `browser_download_url`
+ *   (`/{owner}/{repo}/releases/download/{tag}/{name}`, published releases).
  * - Faults, queued per route: a status with GitHub's body, `secondaryRateLimit` (403 with
  *   `retry-after`, GitHub's message), `acceptThenFail` (the upload is stored, the answer is a 502).
  */
@@ -29,7 +31,9 @@ export type GithubRoute =
   | "list-assets"
   | "delete-asset"
   | "upload-asset"
-  | "download";
+  | "get-asset"
+  | "download"
+  | "storage";
 
 export type GithubFault =
   | { readonly status: number; readonly message?: string }
@@ -177,7 +181,17 @@ export async function startGithubServer(
     const releaseById = (repository: string, id: string) =>
       releases.find((r) => r.repository === repository && r.id === Number(id) && visible(r));
 
-    if (origin === "uploads") {
+    if (origin === "uploads" && method === "GET" && (m = match(/^\/storage\/(\d+)$/))) {
+      // Where GitHub's asset downloads redirect to: another origin, no token needed.
+      const [, id] = m;
+      route = "storage";
+      handler = () => {
+        const asset = releases.flatMap((r) => r.assets).find((a) => a.id === Number(id));
+        if (!asset) return notFound();
+        requests.push({ route, method, path: target.pathname, status: 200, authorized });
+        response.writeHead(200, { "content-type": "application/octet-stream" }).end(asset.bytes);
+      };
+    } else if (origin === "uploads") {
       if (method === "POST" && (m = match(/^\/repos\/([^/]+)\/([^/]+)\/releases\/(\d+)\/assets$/))) {
         const [, owner, repo, id] = m;
         route = "upload-asset";
@@ -227,7 +241,8 @@ export async function startGithubServer(
           const fields = JSON.parse(body.toString() || "{}") as Partial<StoredRelease>;
           sent = fields as Record<string, unknown>;
           if (!fields.tag_name) return reply(422, { message: "Validation Failed" });
-          if (releases.some((r) => r.repository === repository && r.tag_name === fields.tag_name))
+          // A published release holds its tag; drafts of one tag may be many (a second create is no error).
+          if (releases.some((r) => r.repository === repository && r.tag_name === fields.tag_name && !r.draft))
             return invalid("Release", "tag_name");
           const release: StoredRelease = {
             id: nextId++,
@@ -250,6 +265,19 @@ export async function startGithubServer(
             (r) => r.repository === repository && r.tag_name === decodeURIComponent(parts![1]) && !r.draft,
           );
           return release ? reply(200, releaseJson(release)) : notFound();
+        };
+      } else if ((parts = /^assets\/(\d+)$/.exec(rest)) && method === "GET") {
+        route = "get-asset";
+        handler = () => {
+          const release = releases.find(
+            (r) => r.repository === repository && visible(r) && r.assets.some((a) => a.id === Number(parts![1])),
+          );
+          const asset = release?.assets.find((a) => a.id === Number(parts![1]));
+          if (!release || !asset) return notFound();
+          // The bytes: a redirect to storage on another origin, as GitHub answers.
+          if (request.headers.accept === "application/octet-stream")
+            return reply(302, undefined, { location: `${uploadsUrl}/storage/${asset.id}` });
+          reply(200, assetJson(release, asset));
         };
       } else if ((parts = /^assets\/(\d+)$/.exec(rest)) && method === "DELETE") {
         route = "delete-asset";
@@ -296,8 +324,8 @@ export async function startGithubServer(
     }
     if (!handler) return notFound();
     // Writes, and anything sent with a token, must carry the right one.
-    const writes = method !== "GET" || origin === "uploads";
-    if ((writes || authorization !== "") && !authorized && route !== "download")
+    const writes = method !== "GET" || (origin === "uploads" && route !== "storage");
+    if ((writes || authorization !== "") && !authorized && route !== "download" && route !== "storage")
       return reply(401, {
         message: "Bad credentials",
         documentation_url: "https://docs.github.com/rest",

@@ -68,7 +68,6 @@ describe.concurrent("the GitHub release step against the contract server", () =>
     const dir = artifactDir();
     server.fail("upload-asset", { status: 502 });
     server.fail("upload-asset", { secondaryRateLimit: true, retryAfterSeconds: 1 });
-    server.fail("create-release", { status: 500 });
     const result = await publish(request(dir));
     const [release] = server.releases;
     expect(release).toMatchObject({
@@ -81,7 +80,6 @@ describe.concurrent("the GitHub release step against the contract server", () =>
     expect(release.assets.map((a) => a.name).sort()).toEqual([...FILES, "SHA256SUMS", "SHA256SUMS.asc"].sort());
     // Retried writes, then one successful write each; the publish comes after every upload.
     expect(writes()).toEqual([
-      "create-release 500",
       "create-release 201",
       "upload-asset 502",
       "upload-asset 403",
@@ -132,6 +130,29 @@ describe.concurrent("the GitHub release step against the contract server", () =>
     expect(writes().filter((w) => w === "create-release 201")).toHaveLength(1);
   });
 
+  it("a create whose answer is lost is not made twice: the draft GitHub made is found and used; two drafts not ours are refused", async () => {
+    const { server, request, publish } = await contract();
+    server.fail("create-release", { acceptThenFail: true });
+    await publish(request(artifactDir()));
+    expect(server.releases).toHaveLength(1);
+    expect(server.requests.filter((r) => r.route === "create-release").map((r) => r.status)).toEqual([502]);
+    expect(server.releases[0].draft).toBe(false);
+
+    const other = await contract();
+    const twice = {
+      tag_name: "20241124.1",
+      target_commitish: "ng",
+      name: "x",
+      body: "",
+      draft: true,
+      prerelease: false,
+    };
+    const [a, b] = [other.server.seedRelease(twice), other.server.seedRelease(twice)];
+    await expect(other.publish(other.request(artifactDir()))).rejects.toThrow(
+      `allegro/ralph has 2 releases of tag 20241124.1 (ids ${b.id}, ${a.id}), and which one is this version's is not clear.`,
+    );
+  });
+
   it("adopts a maintainer's draft pre-release: its title, text and pre-release kept, the artifact section added", async () => {
     const { server, log, request, publish } = await contract();
     server.seedRelease({
@@ -176,19 +197,22 @@ describe.concurrent("the GitHub release step against the contract server", () =>
     expect(log.filter((l) => l.includes("this run made the file again"))).toHaveLength(4);
   });
 
-  it("verify's download: every asset of the published release, without a token; a draft is no release", async () => {
+  it("verify's download: every asset of the published release, its token never sent to storage; a draft is no release", async () => {
     const { server, request, publish } = await contract();
     const dir = artifactDir();
     await publish(request(dir));
     const into = tempDir("ralph-release-gh-download-");
     const names = await downloadRelease(
-      { apiUrl: server.url, log: () => undefined },
+      { apiUrl: server.url, token: server.token, log: () => undefined },
       "allegro/ralph",
       "20241124.1",
       into,
     );
     expect(names.sort()).toEqual([...FILES, "SHA256SUMS", "SHA256SUMS.asc"].sort());
-    expect(server.requests.filter((r) => r.route === "download").every((r) => !r.authorized)).toBe(true);
+    // Through the API with the token; the redirect to storage (another origin) carries none.
+    expect(server.requests.filter((r) => r.route === "get-asset").every((r) => r.authorized)).toBe(true);
+    const stored = server.requests.filter((r) => r.route === "storage");
+    expect([stored.length, stored.every((r) => !r.authorized)]).toEqual([5, true]);
     server.releases[0].draft = true;
     await expect(
       downloadRelease({ apiUrl: server.url, log: () => undefined }, "allegro/ralph", "20241124.1", into),

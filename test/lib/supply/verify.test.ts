@@ -7,7 +7,7 @@ import { attest, type AttestRequest, type AttestResult } from "../../../lib/supp
 import { signChecksums, SUMS_KEY } from "../../../lib/supply/checksums";
 import { FILES } from "../../../lib/supply/files";
 import { artifactDirFor, type CheckLine, verifyRelease, type VerifyOptions } from "../../../lib/supply/verify";
-import { signingKey } from "../../support/aptRepo";
+import { serveDirectory, signingKey } from "../../support/aptRepo";
 import { BASE_IMAGE, docker, PROJECT_DIR, useContainerEngine } from "../../support/containers";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
 import { identityToken, type MockSigstore, startMockSigstore } from "../../support/sigstore";
@@ -263,6 +263,37 @@ describe("a build's supply chain: signed, attached, verified; each tampering fai
     );
   });
 
+  it("a forged SHA256SUMS naming paths out of the directory or a pipe, a forged provenance naming another registry: failing lines, nothing read outside, no credentials sent", async () => {
+    const copy = copyOf(dir);
+    execFileSync("mkfifo", [join(copy, "fifo")]);
+    const sums = readFileSync(join(copy, "SHA256SUMS"), "utf8");
+    writeFileSync(join(copy, "SHA256SUMS"), `${sums}${"0".repeat(64)}  ../../etc/hostname\n${"0".repeat(64)}  fifo\n`);
+    const evil = await serveDirectory(tempDir());
+    const statement = JSON.parse(readFileSync(join(copy, FILES.provenance), "utf8"));
+    statement.subject.push({
+      name: `${evil.url.replace("http://", "")}/evil/ralph`,
+      digest: { sha256: "e".repeat(64) },
+    });
+    writeFileSync(join(copy, FILES.provenance), JSON.stringify(statement));
+    // Its bundle broken too: only the plain, forged statement is left to read.
+    writeFileSync(join(copy, FILES.provenanceBundle), "{}");
+    try {
+      const lines = await verify({
+        dir: copy,
+        gpgKeyFile: undefined,
+        registryLogin: { username: "me", password: "s3cret-registry-pw" },
+      });
+      expect(lines.find((l) => l.check === "sha256 ../../etc/hostname")?.detail).toBe(
+        "not a plain file name of this directory",
+      );
+      expect(lines.find((l) => l.check === "sha256 fifo")?.detail).toBe("not a regular file");
+      expect(failing(lines)).toContain(`image ${evil.url.replace("http://", "")}/evil/ralph`);
+      expect(evil.requested).toEqual([]);
+    } finally {
+      await evil.close();
+    }
+  });
+
   it("bundles checked against another Sigstore key: both bundle lines fail", async () => {
     const { throwAwayKey } = await import("../../../lib/supply/sigstore");
     const keyFile = join(tempDir(), "other.pub");
@@ -295,7 +326,10 @@ describe("keyless: bundles carry the CI's identity (mock Fulcio and Rekor on loo
     writeFileSync(trustedRoot, JSON.stringify(sigstore.trustedRoot));
     dir = tempDir("ralph-release-keyless-");
     const image = await pushedImage(namespace, "keyless");
-    process.env.SIGSTORE_ID_TOKEN = identityToken(WORKFLOW);
+    process.env.SIGSTORE_ID_TOKEN = identityToken(WORKFLOW, undefined, {
+      repository: "allegro/ralph",
+      ref: `refs/tags/${VERSION}`,
+    });
     const request = { ...attestRequest(dir, venvDeb(dir, "keyless"), image, namespace), sigstore };
     const result = await attest(request, { env: process.env }, () => undefined);
     delete process.env.SIGSTORE_ID_TOKEN;
@@ -308,7 +342,8 @@ describe("keyless: bundles carry the CI's identity (mock Fulcio and Rekor on loo
     expect(failing(await verifyRelease({ ...options, identity: WORKFLOW }))).toEqual([]);
     expect(sigstore.requests.filter((r) => r === "/api/v1/log/entries")).toHaveLength(2);
     const lines = await verifyRelease({ ...options, identity: FORK });
-    expect(failing(lines)).toEqual([`signature ${FILES.provenanceBundle}`, "bundle ralph"]);
+    // Its provenance unverified, the images it names are not asked of any registry.
+    expect(failing(lines)).toEqual([`signature ${FILES.provenanceBundle}`, `image ${REGISTRY}/${namespace}/ralph`]);
   });
 });
 

@@ -3,13 +3,13 @@
  * variables and `--set key=value` flags. The release CLI and the offline plan both use these, so a
  * setting means the same in either.
  */
-import { hasCiIdentity } from "../lib/supply/ciIdentity";
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { closestKey, isSecretKey, KEYS, PROJECT, type RawConfig } from "../lib/config";
 import { UserError } from "../lib/errors";
 import { CI_VARIABLES } from "../lib/github/environment";
+import { hasCiIdentity } from "../lib/supply/ciIdentity";
 
 /** Values by short key (no `ralph-release:` prefix), and which of them are secrets. */
 export interface StackSettings {
@@ -140,12 +140,7 @@ export function stackSettings(request: StackSettingsRequest): StackSettings {
 }
 
 /** Settings by short key → what parseConfig reads (full keys, as Pulumi passes them). */
-export function rawConfig(
-  stack: string,
-  projectDir: string,
-  settings: StackSettings,
-  previewOnly = false,
-): RawConfig {
+export function rawConfig(stack: string, projectDir: string, settings: StackSettings, previewOnly = false): RawConfig {
   return {
     stack,
     projectDir,

@@ -229,7 +229,8 @@ export function hostTools(settings: Settings): HostTool[] {
   }
   if (settings.publish.debTargets.includes("aptly"))
     tools.push({ tool: "aptly", why: "debTargets aptly", fix: APT("aptly") });
-  // Every build is attested: the deb is read for its SBOM, SHA256SUMS is signed (aptlyGpgKey, else a throw-away key).
+  // Every build is attested: the deb is read for its SBOM, SHA256SUMS is signed (gpgSigningKey or aptlyGpgKey; a
+  // snapshot without either, a throw-away key).
   tools.push(
     { tool: "dpkg-deb", why: "reading the deb (its fields, its SBOM)", fix: APT("dpkg") },
     { tool: "gpg", why: "signing SHA256SUMS and the aptly repository", fix: APT("gnupg") },

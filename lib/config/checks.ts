@@ -22,7 +22,23 @@ export function matches(pattern: RegExp, what: string) {
   return (value: string) => (pattern.test(value) ? undefined : `${JSON.stringify(value)} is not ${what}`);
 }
 
+/**
+ * A URL with a user name or password in it: the credential would be stored in plain text (the stack
+ * file, state, previews, the provenance). The message names the URL with its credential blanked.
+ */
+export function userinfoProblem(value: string): string | undefined {
+  const found = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*@)([^\s]*)/i.exec(value);
+  if (!found) return undefined;
+  return (
+    `names a user or password in ${found[1]}***@${found[3]}: it would be stored in plain text (the stack file, ` +
+    "state, previews, the provenance). Give the credential in its secret key (packagecloudToken, registryPassword, " +
+    "githubToken) or pip's own configuration, never in a URL"
+  );
+}
+
 export function checkHttpsUrl(value: string): string | undefined {
+  const credential = userinfoProblem(value);
+  if (credential) return credential;
   let url: URL;
   try {
     url = new URL(value);
@@ -32,4 +48,21 @@ export function checkHttpsUrl(value: string): string | undefined {
   if (url.protocol === "https:") return undefined;
   if (url.protocol === "http:" && LOOPBACK_HOST.test(url.host)) return undefined;
   return `${JSON.stringify(value)} must use https (plain http only to loopback, for tests): the token travels with every request`;
+}
+
+/**
+ * pip arguments, one by one: options and their values only, each of characters no shell or make gives
+ * a meaning to. The first argument that is not is named in the problem.
+ */
+const PIP_ARGUMENT = /^(--?[A-Za-z0-9][A-Za-z0-9-]*(=[A-Za-z0-9._~:/%+,=@-]*)?|[A-Za-z0-9._~:/%+,=@-]+)$/;
+export function pipArgsProblem(value: string): string | undefined {
+  const credential = userinfoProblem(value);
+  if (credential) return credential;
+  const bad = value
+    .split(/\s+/)
+    .filter((arg) => arg.length > 0)
+    .find((arg) => !PIP_ARGUMENT.test(arg));
+  return bad === undefined
+    ? undefined
+    : `has the argument ${JSON.stringify(bad)}, which is not a pip option or value (letters, digits and . _ ~ : / % + , = @ - only; no quotes, spaces or shell characters such as ; | & > < $ \` ( ) *)`;
 }

@@ -5,7 +5,7 @@
  */
 import { distributionProfile, SUPPORTED_DISTRIBUTIONS } from "../deb/distributions";
 import type { Mode } from "../version/version";
-import { checkHttpsUrl, dependencyListProblem, HOST_PORT, matches } from "./checks";
+import { checkHttpsUrl, dependencyListProblem, HOST_PORT, matches, pipArgsProblem, userinfoProblem } from "./checks";
 
 export const PROJECT = "ralph-release";
 export const MODES: readonly Mode[] = ["snapshot", "release"];
@@ -88,7 +88,8 @@ export const KEYS = {
     kind: "string",
     doc: "An apt source the builder installs nodejs from, when the distribution's archive lacks `nodeMinimum`: `<url> <suite> <component>` (NodeSource: `https://deb.nodesource.com/node_22.x nodistro main`), signed with `nodeAptKey`.",
     example: "https://deb.nodesource.com/node_22.x nodistro main",
-    check: matches(/^https?:\/\/\S+ [A-Za-z0-9._-]+ [A-Za-z0-9._-]+$/, "<url> <suite> <component>"),
+    check: (v) =>
+      userinfoProblem(v) ?? matches(/^https?:\/\/\S+ [A-Za-z0-9._-]+ [A-Za-z0-9._-]+$/, "<url> <suite> <component>")(v),
   },
   nodeAptKey: {
     kind: "string",
@@ -125,10 +126,7 @@ export const KEYS = {
     doc: "Extra pip arguments for the venv, space-separated (e.g. `--no-index --find-links=/wheels` offline).",
     default: both(""),
     example: "--no-index",
-    check: (v) =>
-      /["'\\$`]/.test(v)
-        ? `${JSON.stringify(v)} contains quotes or shell characters; give plain space-separated arguments`
-        : undefined,
+    check: pipArgsProblem,
   },
   extraBuildDepends: {
     kind: "string",
@@ -267,7 +265,8 @@ export const KEYS = {
     kind: "string",
     doc: "URL at which `<aptlyRoot>/public` is served; release images install from it when aptly is their source.",
     example: "https://apt.example.com/ralph",
-    check: (v) => (/^https?:\/\/[^\s]+$/.test(v) ? undefined : `${JSON.stringify(v)} is not an http(s) URL`),
+    check: (v) =>
+      userinfoProblem(v) ?? (/^https?:\/\/[^\s]+$/.test(v) ? undefined : `${JSON.stringify(v)} is not an http(s) URL`),
   },
   aptlyGpgKey: {
     kind: "string",

@@ -43,6 +43,30 @@ function problemsOf(config: RawConfig): ConfigError {
   return expect.fail("configuration was accepted");
 }
 
+describe("URLs with credentials", () => {
+  it("every URL key refuses a user or password in it, naming the key and the secret keys, never echoing it", () => {
+    const urls = {
+      packagecloudUrl: "https://TOKEN4711:@packagecloud.io",
+      aptlyUrl: "https://apt:pw4711@apt.example.com/ralph",
+      githubApiUrl: "https://x-access-token:ghs4711@api.github.com",
+      sigstoreFulcioUrl: "https://u:p4711@fulcio.example",
+      nodeAptSource: "https://u:p4711@deb.nodesource.com/node_22.x nodistro main",
+    };
+    const error = problemsOf(raw("snapshot", urls));
+    const ofUrls = error.problems.filter((p) => Object.keys(urls).includes(p.key.replace("ralph-release:", "")));
+    expect(ofUrls.map((p) => p.key).sort()).toEqual(
+      Object.keys(urls)
+        .map((k) => `ralph-release:${k}`)
+        .sort(),
+    );
+    for (const problem of ofUrls) {
+      expect(problem.problem).toMatch(/^names a user or password in https:\/\/\*\*\*@/);
+      expect(problem.problem).toContain("Give the credential in its secret key");
+    }
+    expect(error.message).not.toMatch(/4711/);
+  });
+});
+
 describe("parseConfig", () => {
   it("snapshot defaults: local registry, allegro namespace, ng, nothing published", () => {
     const { settings, secrets } = parseConfig(raw("snapshot"));

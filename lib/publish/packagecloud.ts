@@ -131,27 +131,51 @@ async function call(
 ): Promise<ApiResponse> {
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...connection.retry };
   const started = Date.now();
-  const target = new URL(pathOrUrl, connection.url);
+  const origin = new URL(connection.url).origin;
+  // The token goes to packagecloudUrl's origin only, whatever a page link, package URL or redirect names.
+  const onOrigin = (url: URL, why: string) => {
+    if (url.origin !== origin)
+      throw packagecloudError(
+        `packagecloud ${what}: ${why} ${url.origin}, not ${origin} (packagecloudUrl); the token is not sent ` +
+          "there and nothing is done. Fix: check packagecloudUrl; if packagecloud moved, set it to the new address.",
+      );
+    return url;
+  };
+  let target = onOrigin(new URL(pathOrUrl, connection.url), "the request names");
   const authorization = `Basic ${Buffer.from(`${connection.token}:`).toString("base64")}`;
   let delay = policy.initialDelayMs;
+  let redirects = 0;
   for (let attempt = 1; ; attempt++) {
     let failure: string;
+    let retryAfterMs = 0;
     try {
       const response = await fetch(target, {
         method,
         headers: { authorization, accept: "application/json", "user-agent": "ralph-release" },
         body: body ? await body() : undefined,
         signal: AbortSignal.timeout(policy.requestTimeoutMs),
-        redirect: "follow",
+        redirect: "manual",
       });
       const text = await response.text();
+      const location = response.headers.get("location");
+      if (response.status >= 300 && response.status < 400 && location) {
+        // Followed only on packagecloud's own origin: a write sent elsewhere is a failure, not a success.
+        target = onOrigin(new URL(location, target), "was redirected to");
+        if (++redirects > 5) throw packagecloudError(`packagecloud ${what}: more than 5 redirects`);
+        attempt--;
+        continue;
+      }
       if (response.status < 500 && response.status !== 429) {
         return { status: response.status, text, link: response.headers.get("link") };
       }
       failure = `HTTP ${response.status} ${redact(text.trim(), connection.token).slice(0, 200)}`;
+      retryAfterMs = retryAfter(response.headers.get("retry-after"));
     } catch (error) {
+      if ((error as Error).name === "PackagecloudError") throw error;
       failure = describeFailure(error);
     }
+    // packagecloud's Retry-After is honoured, within the deadline.
+    delay = Math.max(delay, retryAfterMs);
     const elapsed = Date.now() - started;
     if (elapsed + delay > policy.deadlineMs) {
       throw packagecloudError(
@@ -164,6 +188,15 @@ async function call(
     await new Promise((resolveDelay) => setTimeout(resolveDelay, delay));
     delay = Math.min(delay * 2, policy.maxDelayMs);
   }
+}
+
+/** Retry-After in ms: seconds or an HTTP date; 0 when absent or unreadable. */
+function retryAfter(header: string | null): number {
+  if (!header) return 0;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? 0 : Math.max(0, at - Date.now());
 }
 
 function parseJson<T>(response: ApiResponse, what: string): T {
@@ -198,6 +231,9 @@ export async function distroVersionId(
   return version.id;
 }
 
+/** How many pages of a package's versions are read at most (30 a page: ten thousand versions). */
+const MAX_PAGES = 334;
+
 /** The package with this file name in `<distro>/<release>`, or undefined when there is none. */
 export async function findPackage(
   connection: PackagecloudConnection,
@@ -208,7 +244,10 @@ export async function findPackage(
   let next: string | undefined =
     `/api/v1/repos/${deb.repository}/packages/deb/${deb.distro}/${deb.release}/` +
     `${encodeURIComponent(deb.packageName)}/${deb.architecture}/versions.json`;
-  while (next) {
+  // A bounded walk: a server whose pages never end is an error, not a hang.
+  for (let page = 1; next; page++) {
+    if (page > MAX_PAGES)
+      throw packagecloudError(`packagecloud ${what}: more than ${MAX_PAGES} pages of versions; nothing was published`);
     const response = await call(connection, what, "GET", next);
     if (response.status === 404) {
       // No version of the package yet; a missing repository shows up at the upload with its own message.

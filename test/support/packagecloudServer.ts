@@ -4,8 +4,9 @@
  * multipart uploads, paginated version listings with `Link` headers. Only what ralph-release calls.
  *
  * Faults are queued per route: `fail("upload", { status: 503 }, 2)` answers the next two uploads with
- * 503; `hang` never answers; `acceptThenReset` stores the upload and drops the connection (the answer
- * is lost, the package is there).
+ * 503 (`retryAfterSeconds` adds Retry-After); `hang` never answers; `acceptThenReset` stores the
+ * upload and drops the connection (the answer is lost, the package is there); `redirectTo` answers
+ * 307 to the same path on another origin.
  *
  * With `apt`, it also serves each repository as packagecloud's install instructions give it: the
  * signing key at `/<user>/<repo>/gpgkey` and `deb <url>/<user>/<repo>/<distro>/ <release> main`
@@ -22,7 +23,11 @@ import { join } from "node:path";
 import { signingKey } from "./aptRepo";
 
 export type Route = "distributions" | "upload" | "versions" | "show" | "yank";
-export type Fault = { status: number; body?: string } | { hang: true } | { acceptThenReset: true };
+export type Fault =
+  | { status: number; body?: string; retryAfterSeconds?: number }
+  | { hang: true }
+  | { acceptThenReset: true }
+  | { redirectTo: string };
 
 export interface StoredPackage {
   readonly repository: string;
@@ -89,7 +94,15 @@ export interface PackagecloudServer {
 }
 
 export async function startPackagecloudServer(
-  options: { token?: string; repositories?: string[]; pageSize?: number; apt?: boolean; indexDelayMs?: number } = {},
+  options: {
+    token?: string;
+    repositories?: string[];
+    pageSize?: number;
+    apt?: boolean;
+    indexDelayMs?: number;
+    /** Where package URLs point: another origin, as a hostile or moved server would answer. */
+    packageUrlOrigin?: string;
+  } = {},
 ): Promise<PackagecloudServer> {
   const token = options.token ?? "pc-token-0123456789abcdef";
   const repositories = new Set(options.repositories ?? ["allegro/ralph"]);
@@ -117,7 +130,7 @@ export async function startPackagecloudServer(
     version: parse(p.filename)!.version,
     type: "deb",
     filename: p.filename,
-    package_url: showPath(p),
+    package_url: `${options.packageUrlOrigin ?? ""}${showPath(p)}`,
   });
 
   const key = options.apt ? signingKey() : undefined;
@@ -233,7 +246,17 @@ export async function startPackagecloudServer(
       log(0);
       return; // never answers; the client's timeout must end it
     }
-    if (fault && "status" in fault) return send(fault.status, fault.body ?? { error: "injected fault" });
+    if (fault && "status" in fault)
+      return send(
+        fault.status,
+        fault.body ?? { error: "injected fault" },
+        fault.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.retryAfterSeconds) },
+      );
+    if (fault && "redirectTo" in fault) {
+      log(307);
+      res.writeHead(307, { location: `${fault.redirectTo}${req.url ?? "/"}` }).end();
+      return;
+    }
 
     const auth = req.headers.authorization ?? "";
     const user = Buffer.from(auth.replace(/^Basic /, ""), "base64")

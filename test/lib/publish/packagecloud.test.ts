@@ -205,6 +205,47 @@ describe("refusals: failing at once with the server's words and the fix, never t
   });
 });
 
+describe("the token goes to packagecloudUrl's origin only", () => {
+  /** Another origin that records what reaches it. */
+  async function elsewhere() {
+    const { createServer } = await import("node:http");
+    const seen: { path: string; authorization?: string }[] = [];
+    const other = createServer((req, res) => {
+      seen.push({ path: req.url ?? "", authorization: req.headers.authorization });
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    await new Promise<void>((listening) => other.listen(0, "127.0.0.1", listening));
+    const address = other.address() as import("node:net").AddressInfo;
+    return { url: `http://127.0.0.1:${address.port}`, seen, close: () => new Promise((c) => other.close(c)) };
+  }
+
+  it("a package URL on another origin, a yank redirected there: refused, naming both origins; the token never sent", async () => {
+    const other = await elsewhere();
+    const hostile = await startPackagecloudServer({ packageUrlOrigin: other.url });
+    try {
+      const to = { ...connection, url: hostile.url, token: hostile.token };
+      const deb = debFile();
+      hostile.seed({ ...DEB, filename: FILENAME, bytes: deb.bytes });
+      expect(await failure(findPackage(to, DEB))).toBe(
+        `packagecloud package lookup: the request names ${other.url}, not ${hostile.url} (packagecloudUrl); the token is not sent there and nothing is done. Fix: check packagecloudUrl; if packagecloud moved, set it to the new address.`,
+      );
+      hostile.fail("yank", { redirectTo: other.url });
+      expect(await failure(yankDeb(to, DEB))).toContain(`packagecloud yank: was redirected to ${other.url}`);
+      expect(other.seen).toEqual([]);
+    } finally {
+      await hostile.close();
+      await other.close();
+    }
+  });
+
+  it("a 503 with Retry-After waits as long as packagecloud asks", async () => {
+    const deb = debFile();
+    server.fail("upload", { status: 503, retryAfterSeconds: 1 });
+    await publishDeb(connection, DEB, deb.path, deb.sha256);
+    expect(logLines.find((line) => line.includes("HTTP 503"))).toMatch(/retry 1 in 1000 ms$/);
+  });
+});
+
 describe("yanking", () => {
   it("removes the package; yanking one already gone is fine", async () => {
     const deb = debFile();

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
 import { type ImageName, imageRepository } from "../lib/images/names";
 import type { AttestRequest, AttestResult } from "../lib/supply/attest";
+import { provenanceSettings } from "../lib/supply/provenance";
 import type { CheckoutVersion } from "../lib/version/version";
 import { STEP_KINDS } from "../lib/steps/kinds";
 import type { MachineRoots } from "../lib/steps/machineRoots";
@@ -64,7 +65,7 @@ export class Attestations extends pulumi.ComponentResource {
             version: checkout.version,
           },
           builderImage,
-          config: { ...settings },
+          config: provenanceSettings(settings),
           stack: pulumi.getStack(),
         },
         projectDir: args.roots.project,

@@ -69,6 +69,14 @@ describe("workflows", () => {
     }
   });
 
+  it.each(files)("%s installs without running packages' install scripts where credentials are at hand", (file) => {
+    for (const job of Object.values(workflow(file).jobs)) {
+      const credentials = job.permissions?.["id-token"] === "write" || JSON.stringify(job).includes("secrets.");
+      const installs = job.steps.filter((step) => /\bnpm (ci|install)\b/.test(step.run ?? ""));
+      if (credentials) for (const step of installs) expect(step.run).toMatch(/\bnpm ci --ignore-scripts\b/);
+    }
+  });
+
   it.each(files)("%s reads the repository only, unless a job says otherwise", (file) => {
     expect(workflow(file).permissions).toEqual({ contents: "read" });
   });

@@ -2,6 +2,7 @@
  * The build's provenance: an in-toto statement with a SLSA provenance v1 predicate, naming what was
  * built (the deb by sha256, each image by digest) and from what. Pure.
  */
+import type { Settings } from "../config";
 
 export const IN_TOTO_STATEMENT = "https://in-toto.io/Statement/v1";
 export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
@@ -22,11 +23,52 @@ export interface ProvenanceFacts {
   readonly project: { readonly commit: string; readonly dirty: boolean };
   /** The deb builder image's id (`sha256:…`); undefined with the host builder. */
   readonly builderImage?: string;
-  /** The stack's settings, without secrets. */
+  /** What the stack's settings say of the build (provenanceSettings), never raw configuration. */
   readonly config: Readonly<Record<string, unknown>>;
   readonly stack: string;
   readonly startedOn: string;
   readonly finishedOn: string;
+}
+
+/**
+ * What the provenance records of the stack's settings: an allow-list of what shapes the build and
+ * where it is published, never raw configuration (no URL that could carry a credential, no path of
+ * this machine).
+ */
+export function provenanceSettings(settings: Settings): Record<string, unknown> {
+  const { deb, images, publish } = settings;
+  return {
+    mode: settings.mode,
+    mainBranch: settings.mainBranch,
+    distribution: settings.distribution.name,
+    deb: {
+      builder: deb.builder,
+      baseImage: deb.baseImage,
+      pythonMinimum: deb.pythonMinimum,
+      nodeMinimum: deb.nodeMinimum,
+      pipArgs: deb.pipArgs,
+      extraBuildDepends: deb.extraBuildDepends,
+      extraDepends: deb.extraDepends,
+      frontendAssets: deb.frontendAssets !== undefined,
+    },
+    images: {
+      build: images.build,
+      registry: images.registry,
+      namespace: images.namespace,
+      nginxImage: images.nginxImage,
+      inkpy: images.inkpy !== undefined,
+    },
+    publish: {
+      debTargets: publish.debTargets,
+      images: publish.images,
+      githubRelease: publish.githubRelease,
+      packagecloudRepository: publish.debTargets.includes("packagecloud")
+        ? settings.packagecloud.repository
+        : undefined,
+      githubRepository: settings.github.repository,
+    },
+    signing: settings.signing,
+  };
 }
 
 export interface Statement {

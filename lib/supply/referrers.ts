@@ -74,6 +74,13 @@ export class OciRepository {
     const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     if (!params.realm) throw new Error(`${this.baseUrl} sent a challenge this client does not know: ${challenge}`);
     const url = new URL(params.realm);
+    // The login goes to a token service over https only (plain http to loopback, for tests' registries).
+    const loopbackRealm = url.protocol === "http:" && /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(url.host);
+    if (url.protocol !== "https:" && !loopbackRealm)
+      throw new Error(
+        `${this.baseUrl} names its token service ${url.origin}, not https: the registry login is not sent there. ` +
+          "Fix: check the registry (registry); a real one's token service is https.",
+      );
     if (params.service) url.searchParams.set("service", params.service);
     url.searchParams.set("scope", `repository:${this.path}:pull,push`);
     const response = await fetch(url, { headers: basic ? { Authorization: basic } : {} });

@@ -65,3 +65,27 @@ describe("attachments in a registry that requires a login", () => {
     expect((await putImage(repository, "latest")).digest).toMatch(/^sha256:/);
   });
 });
+
+describe("a registry's token service", () => {
+  it("over plain http to another host: the login is not sent, and the registry is named", async () => {
+    const { createServer } = await import("node:http");
+    const tokenRequests: string[] = [];
+    const registry = createServer((req, res) => {
+      tokenRequests.push(req.url ?? "");
+      res
+        .writeHead(401, { "www-authenticate": 'Bearer realm="http://auth.example.invalid/token",service="registry"' })
+        .end();
+    });
+    await new Promise<void>((listening) => registry.listen(0, "127.0.0.1", listening));
+    const { port } = registry.address() as import("node:net").AddressInfo;
+    try {
+      const repository = new OciRepository(`127.0.0.1:${port}/allegro/ralph`, { username: "bot", password: "pw-4711" });
+      await expect(repository.resolve("20241124.1")).rejects.toThrow(
+        `http://127.0.0.1:${port} names its token service http://auth.example.invalid, not https: the registry login is not sent there.`,
+      );
+      expect(tokenRequests).toHaveLength(1);
+    } finally {
+      await new Promise((closed) => registry.close(closed));
+    }
+  });
+});

@@ -81,7 +81,16 @@ export function settingsFromFlags(flags: readonly string[]): StackSettings {
           `store it with \`pulumi config set --secret ${key}\`.`,
       );
     }
-    values[key] = flag.slice(at + 1);
+    const value = flag.slice(at + 1);
+    // An empty value is a default only for keys whose default is empty (pipArgs, …): else a mistake.
+    const defaults = Object.values(
+      (KEYS[key as keyof typeof KEYS] as { default?: Record<string, unknown> }).default ?? {},
+    );
+    if (value === "" && !defaults.includes(""))
+      throw new UserError(
+        `--set ${key}= is empty: give it a value (e.g. --set ${key}=${KEYS[key as keyof typeof KEYS].example}), or leave it out for its default.`,
+      );
+    values[key] = value;
   }
   return { values, secretKeys };
 }

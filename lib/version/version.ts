@@ -6,7 +6,7 @@
  * `<next release>-<branch, every non-alphanumeric as '-'>-SNAPSHOT`.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import * as semver from "semver";
 import { UserError } from "../errors";
 import { git, lines, tryGit } from "./git";
@@ -142,9 +142,19 @@ function inspect(source: string): RepoFacts {
       `${source} does not exist. Clone Ralph there (\`git clone https://github.com/allegro/ralph ${source}\`), or point --source (or config key ralph-release:source) at a clone of Ralph.`,
     );
   }
-  if (tryGit(source, "rev-parse", "--is-inside-work-tree") !== "true") {
+  const [inside, toplevel] = (tryGit(source, "rev-parse", "--is-inside-work-tree", "--show-toplevel") ?? "").split(
+    "\n",
+  );
+  if (inside !== "true") {
     throw new VersionError(
       `${source} is not a git checkout. Point --source (or config key ralph-release:source) at a clone of Ralph.`,
+    );
+  }
+  // A directory inside a checkout is not Ralph's tree: its version and files would be the outer repository's.
+  if (realpathSync(toplevel) !== realpathSync(source)) {
+    throw new VersionError(
+      `${source} is inside the git checkout ${toplevel}, not the top of one. Point --source (or config key ` +
+        "ralph-release:source) at the clone of Ralph itself.",
     );
   }
   const commit = tryGit(source, "rev-parse", "--verify", "--quiet", "HEAD^{commit}");

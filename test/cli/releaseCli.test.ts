@@ -225,6 +225,9 @@ describe("parseReleaseArgs", () => {
       /first argument must be a stack, snapshot or release \(got prod\)/,
     );
     expect(() => parseReleaseArgs(["release", "deploy"], {}, "/")).toThrow(/unknown operation 'deploy'/);
+    expect(() => parseReleaseArgs(["snapshot", "--set", "source="], {}, "/")).toThrow(
+      "--set source= is empty: give it a value (e.g. --set source=../ralph), or leave it out for its default.",
+    );
     expect(() => parseReleaseArgs(["snapshot", "--set", "nameSpace=x"], {}, "/")).toThrow(
       /--set nameSpace: expected key=value with a ralph-release key \(README lists them\), e\.g\. --set imageNamespace=my-org\./,
     );

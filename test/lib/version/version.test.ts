@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { realpathSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   generateVersion,
@@ -230,6 +232,12 @@ describe("checkouts the way CI makes them", () => {
     expect(() => showVersion({ source: dir })).toThrow(`${dir} is not a git checkout`);
     const empty = GitRepo.init();
     expect(() => showVersion({ source: empty.dir })).toThrow(/has no commits yet/);
+    // A directory inside a checkout is not the checkout: its version would be the outer repository's.
+    const repo = GitRepo.init();
+    repo.commit("initial", "src/ralph/__init__.py");
+    expect(() => showVersion({ source: join(repo.dir, "src") })).toThrow(
+      `${join(repo.dir, "src")} is inside the git checkout ${realpathSync(repo.dir)}, not the top of one.`,
+    );
   });
 
   it("a dirty release checkout is still its version but refused for release, listing the files", () => {

@@ -18,6 +18,7 @@ export const SERIAL_FILES = [
   "test/lib/images/build.test.ts",
   "test/lib/images/publish.test.ts",
   "test/lib/images/adopt.test.ts",
+  "test/lib/images/entrypoint.test.ts",
   "test/lib/publish/aptly.test.ts",
   "test/lib/supply/imageContents.test.ts",
   "test/lib/supply/referrers.test.ts",

@@ -50,6 +50,8 @@ type Coverage = { command: RegExp } & (
 
 const COVERAGE: readonly Coverage[] = [
   { command: /^npm ci$/, ci: ".ci/run", runs: "npm ci" },
+  // What workflows holding credentials run; the workflow test checks each of them does.
+  { command: /^npm ci --ignore-scripts$/, test: "test/workflows.test.ts", runs: "npm ci --ignore-scripts" },
   { command: /^npm test$/, ci: ".ci/run", runs: "npm test" },
   { command: /^npm run engine\b/, ci: ".ci/run", runs: "npm run --silent engine" },
   { command: /^npm run (--silent )?test:report$/, ci: ".ci/run", runs: "npm run --silent test:report" },

@@ -4,10 +4,18 @@
 set -eu
 
 conf=/etc/ralph/conf.d
+# Settings are read by sourcing these files (below, and by ralphctl): each value is written
+# single-quoted, so whatever it holds (spaces, ; $ `) is data, never a command. The files hold
+# passwords: 0640, root and Ralph's group, as ralph-core's postinst leaves database.conf.
 write_setting() { # file NAME value
     if [ -n "$3" ]; then
-        grep -v "^$2=" "$1" 2>/dev/null > "$1.new" || true
-        echo "$2=$3" >> "$1.new"
+        quoted=$(printf '%s' "$3" | sed "s/'/'\\\\''/g")
+        (
+            umask 027
+            grep -v "^$2=" "$1" 2>/dev/null > "$1.new" || true
+            printf "%s='%s'\n" "$2" "$quoted" >> "$1.new"
+        )
+        chown root:ralphsrv "$1.new" 2>/dev/null || true
         mv "$1.new" "$1"
     fi
 }

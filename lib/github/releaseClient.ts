@@ -9,6 +9,7 @@
  * GET /repos/{o}/{r}/releases/{id}/assets, DELETE /repos/{o}/{r}/releases/assets/{id}, and POST
  * {uploads}/repos/{o}/{r}/releases/{id}/assets?name= on the uploads host the release names.
  */
+import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Octokit } from "@octokit/rest";
@@ -17,7 +18,7 @@ import { throttling } from "@octokit/plugin-throttling";
 import { UserError } from "../errors";
 import { sha256File } from "../deb/build";
 import { LOOPBACK_HOST } from "../config/checks";
-import { PLAIN_FILE_NAME } from "../supply/checksums";
+import { parseSumsLine, PLAIN_FILE_NAME, SUMS } from "../supply/checksums";
 import { hasArtifactSection, planAssets, withArtifactSection } from "./assets";
 import { splitRepository } from "./release";
 
@@ -153,11 +154,16 @@ function explain(error: unknown, what: string, repository: string, use: TokenUse
   return new UserError(`GitHub: ${what} failed (${status ?? "no answer"}: ${message}). Fix: ${fix}.`);
 }
 
-async function call<T>(what: string, repository: string, run: () => Promise<{ data: T }>): Promise<T> {
+async function call<T>(
+  what: string,
+  repository: string,
+  run: () => Promise<{ data: T }>,
+  use: TokenUse = STEP_TOKEN,
+): Promise<T> {
   try {
     return (await run()).data;
   } catch (error) {
-    throw explain(error, what, repository);
+    throw explain(error, what, repository, use);
   }
 }
 
@@ -241,21 +247,32 @@ async function listAssets(gh: Client, repository: string, releaseId: number): Pr
   }
 }
 
-/** An asset's sha256: GitHub's `digest`, else its bytes read back through the API. */
+/**
+ * An asset's bytes, through the API: a token reaches a private repository's asset, and GitHub answers
+ * with a redirect to its storage, which fetch follows without the token.
+ */
+async function assetBytes(gh: Client, repository: string, asset: AssetJson, use?: TokenUse): Promise<Buffer> {
+  const { owner, name: repo } = splitRepository(repository);
+  const bytes = await call(
+    `downloading ${asset.name}`,
+    repository,
+    () =>
+      gh.rest.repos.getReleaseAsset({
+        owner,
+        repo,
+        asset_id: asset.id,
+        headers: { accept: "application/octet-stream" },
+      }),
+    use,
+  );
+  return Buffer.from(bytes as unknown as ArrayBuffer);
+}
+
+/** An asset's sha256: GitHub's `digest`, else its bytes read back. */
 async function assetSha256(gh: Client, repository: string, asset: AssetJson): Promise<string> {
   if (asset.digest?.startsWith("sha256:")) return asset.digest.slice("sha256:".length);
-  const { owner, name: repo } = splitRepository(repository);
-  const bytes = await call(`downloading ${asset.name}`, repository, () =>
-    gh.rest.repos.getReleaseAsset({
-      owner,
-      repo,
-      asset_id: asset.id,
-      headers: { accept: "application/octet-stream" },
-    }),
-  );
-  const { createHash } = await import("node:crypto");
   return createHash("sha256")
-    .update(Buffer.from(bytes as unknown as ArrayBuffer))
+    .update(await assetBytes(gh, repository, asset))
     .digest("hex");
 }
 
@@ -268,11 +285,11 @@ async function sumsOnRelease(gh: Client, repository: string, assets: AssetJson[]
 /** This run's files, each checked against the SHA256SUMS it is listed in: the set uploaded is the set signed. */
 async function localSums(request: GithubReleaseRequest): Promise<Record<string, string>> {
   const listed = new Map(
-    readFileSync(join(request.artifactDir, "SHA256SUMS"), "utf8")
+    readFileSync(join(request.artifactDir, SUMS), "utf8")
       .split("\n")
       .flatMap((line) => {
-        const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-        return match ? [[match[2], match[1]] as const] : [];
+        const parsed = parseSumsLine(line);
+        return parsed ? [[parsed.file, parsed.sha256] as const] : [];
       }),
   );
   const sums: Record<string, string> = {};
@@ -347,8 +364,9 @@ export async function publishRelease(
   }
   const current: ReleaseJson = release;
 
+  const existing = await listAssets(gh, request.repository, current.id);
   const plan = planAssets({
-    onRelease: await sumsOnRelease(gh, request.repository, await listAssets(gh, request.repository, current.id)),
+    onRelease: await sumsOnRelease(gh, request.repository, existing),
     local,
     recorded: previous?.assets,
     draft: current.draft,
@@ -375,7 +393,6 @@ export async function publishRelease(
     );
   }
   const uploads = uploadOrigin(request.apiUrl, current.upload_url);
-  const existing = await listAssets(gh, request.repository, current.id);
   const uploaded: string[] = [];
   for (const step of plan.actions) {
     if (step.action === "keep") {
@@ -494,22 +511,7 @@ export async function downloadRelease(
   for (const asset of release.assets) {
     if (!PLAIN_FILE_NAME.test(asset.name)) continue;
     connection.log(`download: ${asset.name}`);
-    // Through the API, so a token reaches a private repository's asset; GitHub answers with a redirect
-    // to its storage, which fetch follows without the token.
-    let bytes: ArrayBuffer;
-    try {
-      bytes = (
-        await gh.rest.repos.getReleaseAsset({
-          owner,
-          repo,
-          asset_id: asset.id,
-          headers: { accept: "application/octet-stream" },
-        })
-      ).data as unknown as ArrayBuffer;
-    } catch (error) {
-      throw explain(error, `downloading ${asset.name}`, repository, VERIFY_TOKEN);
-    }
-    writeFileSync(join(dir, asset.name), Buffer.from(bytes));
+    writeFileSync(join(dir, asset.name), await assetBytes(gh, repository, asset, VERIFY_TOKEN));
     names.push(asset.name);
   }
   return names;

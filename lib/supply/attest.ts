@@ -4,7 +4,7 @@
  * and its GPG signature. Written beside the deb, in `build/<debianVersion>/`. No Pulumi.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Settings } from "../config";
 import { digestOfRef } from "../images/immutable";
@@ -99,13 +99,10 @@ function signingMethod(request: AttestRequest, secrets: AttestSecrets): { method
 }
 
 /** Who signed the bundle: its certificate's subject (keyless), or `key <hint>`. */
-function signerOf(bundleFile: string | undefined): string {
-  if (!bundleFile) return "";
-  const bundle = JSON.parse(readFileSync(bundleFile, "utf8")) as {
-    verificationMaterial?: { publicKey?: { hint?: string } };
-  };
+function signerOf(bundleJson: string): string {
+  const bundle = JSON.parse(bundleJson) as { verificationMaterial?: { publicKey?: { hint?: string } } };
   const hint = bundle.verificationMaterial?.publicKey?.hint;
-  return hint ? `key ${hint}` : (certificateSubjectOf(readFileSync(bundleFile, "utf8")) ?? "");
+  return hint ? `key ${hint}` : (certificateSubjectOf(bundleJson) ?? "");
 }
 
 /** This project's commit, and whether its tree had changes (`unknown` outside a git checkout). */
@@ -185,7 +182,8 @@ export async function attest(
   files.push(write(FILES.provenance, `${JSON.stringify(statement, null, 2)}\n`));
 
   log(`sign: provenance (Sigstore, ${label})`);
-  files.push(write(FILES.provenanceBundle, await signStatement(statement, method)));
+  const provenanceBundle = await signStatement(statement, method);
+  files.push(write(FILES.provenanceBundle, provenanceBundle));
   if (method.kind === "key") files.push(write(FILES.sigstoreKey, publicKeyPemOf(method.privateKeyPem)));
   // A key left by an earlier run would be taken for this run's signer.
   else rmSync(join(dir, FILES.sigstoreKey), { force: true });
@@ -229,7 +227,7 @@ export async function attest(
   return {
     artifactDir: dir,
     sigstoreSigning: label,
-    sigstoreSigner: signerOf(files.includes(FILES.provenanceBundle) ? join(dir, FILES.provenanceBundle) : undefined),
+    sigstoreSigner: signerOf(provenanceBundle),
     checksumsSigning,
     checksumsFingerprint,
     files,

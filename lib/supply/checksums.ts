@@ -29,6 +29,12 @@ export interface SumCheck {
   readonly problem?: string;
 }
 
+/** A SHA256SUMS line (`<sha256>  <file>`, or ` *` for binary mode) → its parts; undefined for any other. */
+export function parseSumsLine(line: string): { sha256: string; file: string } | undefined {
+  const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+  return match ? { sha256: match[1], file: match[2] } : undefined;
+}
+
 /** Every line of SHA256SUMS against the file it names. */
 export function checkSums(dir: string): Promise<SumCheck[]> {
   const lines = readFileSync(join(dir, SUMS), "utf8")
@@ -36,9 +42,9 @@ export function checkSums(dir: string): Promise<SumCheck[]> {
     .filter((line) => line.trim() !== "");
   return Promise.all(
     lines.map(async (line): Promise<SumCheck> => {
-      const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-      if (!match) return { file: line, problem: "not a SHA256SUMS line" };
-      const [, listed, file] = match;
+      const parsed = parseSumsLine(line);
+      if (!parsed) return { file: line, problem: "not a SHA256SUMS line" };
+      const { sha256: listed, file } = parsed;
       // Only files of this directory, by plain name: never a path out of it, a pipe or a device.
       if (!PLAIN_FILE_NAME.test(file)) return { file, problem: "not a plain file name of this directory" };
       if (!existsSync(join(dir, file))) return { file, problem: "missing" };
@@ -76,9 +82,7 @@ export function throwAwayGpgKey(label: string): GpgKey {
     "sign",
     "1d",
   ]);
-  const keyId = /^fpr:+([0-9A-F]+):/m.exec(gpg(home, ["--with-colons", "--list-secret-keys"]))?.[1];
-  if (!keyId) throw new Error("gpg made no key");
-  return { keyId, gnupgHome };
+  return { keyId: fingerprintOf(home, ""), gnupgHome };
 }
 
 /** The armored secret key (gpgSigningKey) in a new GnuPG home of its own, for one signing. */

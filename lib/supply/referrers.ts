@@ -27,11 +27,14 @@ const describe = (mediaType: string, data: Buffer): Descriptor => ({
   size: data.length,
 });
 
+/** A loopback `host[:port]`: the only place plain HTTP is spoken (tests' registries). */
+const LOOPBACK = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
+
 /** `host[:port]/path` → the registry's base URL (plain HTTP on loopback only) and the repository. */
 export function splitRepository(repository: string): { baseUrl: string; path: string } {
   const slash = repository.indexOf("/");
   const host = repository.slice(0, slash);
-  const loopback = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host);
+  const loopback = LOOPBACK.test(host);
   return { baseUrl: `${loopback ? "http" : "https"}://${host}`, path: repository.slice(slash + 1) };
 }
 
@@ -75,7 +78,7 @@ export class OciRepository {
     if (!params.realm) throw new Error(`${this.baseUrl} sent a challenge this client does not know: ${challenge}`);
     const url = new URL(params.realm);
     // The login goes to a token service over https only (plain http to loopback, for tests' registries).
-    const loopbackRealm = url.protocol === "http:" && /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(url.host);
+    const loopbackRealm = url.protocol === "http:" && LOOPBACK.test(url.host);
     if (url.protocol !== "https:" && !loopbackRealm)
       throw new Error(
         `${this.baseUrl} names its token service ${url.origin}, not https: the registry login is not sent there. ` +

@@ -66,10 +66,10 @@ export function signingKey(): { gnupgHome: string; keyId: string } {
 export function armoredSecretKey(key: { gnupgHome: string; keyId: string }): string {
   return execFileSync(
     "gpg",
-    ["--homedir", key.gnupgHome, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--armor"].concat([
-      "--export-secret-keys",
-      key.keyId,
-    ]),
+    [
+      ...["--homedir", key.gnupgHome, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""],
+      ...["--armor", "--export-secret-keys", key.keyId],
+    ],
     { encoding: "utf8" },
   );
 }

@@ -143,6 +143,13 @@ export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns)
         release: request.release,
         signed: request.gpgKey !== undefined,
         packageRef: "ralph-core",
+        // gpg answers with the primary key's fingerprint: a key named by it is its own answer.
+        keyFingerprint:
+          request.gpgKey === undefined
+            ? undefined
+            : /^[0-9A-F]{40}$/i.test(request.gpgKey)
+              ? request.gpgKey.toUpperCase()
+              : `<fingerprint of ${request.gpgKey}>`,
       }),
     };
   }

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
-import { closestKey, isSecretKey, KEYS, PROJECT, type RawConfig } from "../lib/config";
+import { closestKey, isSecretKey, KEYS, PROJECT, type RawConfig, secretSetCommand } from "../lib/config";
 import { UserError } from "../lib/errors";
 import { CI_VARIABLES } from "../lib/github/environment";
 import { hasCiIdentity } from "../lib/supply/ciIdentity";
@@ -78,7 +78,7 @@ export function settingsFromFlags(flags: readonly string[]): StackSettings {
       throw new UserError(
         `--set ${key}: ${key} is a secret and must not be on a command line; ` +
           (variable ? `pass it in ${variable.env}, or ` : "") +
-          `store it with \`pulumi config set --secret ${key}\`.`,
+          `store it with \`${secretSetCommand(key)}\`.`,
       );
     }
     const value = flag.slice(at + 1);

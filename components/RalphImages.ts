@@ -22,6 +22,8 @@ export interface RalphImagesArgs {
   readonly verifiedDebSha256: pulumi.Output<string>;
   /** Release: the apt repository the ralph image installs ralph-core from. */
   readonly aptSource?: AptSource;
+  /** Release: the fingerprint the ralph image requires of `aptSource`'s downloaded key. */
+  readonly aptKeyFingerprint?: pulumi.Input<string>;
   /** Release: what makes the version installable from `aptSource` (the index wait). */
   readonly installableAfter: pulumi.Resource[];
   /** Where this run's project (recipes in docker/, the CLI) and checkouts are. */
@@ -135,6 +137,7 @@ export class RalphImages extends pulumi.ComponentResource {
         SNAPSHOT: snapshot ? "1" : "0",
         APT_SOURCE: args.aptSource ? `${args.aptSource.baseUrl}/ ${release} main` : "",
         APT_KEY_URL: args.aptSource?.keyUrl ?? "",
+        ...(args.aptSource ? { APT_KEY_FINGERPRINT: args.aptKeyFingerprint ?? "" } : {}),
       },
       [stage, ...args.installableAfter],
     );

@@ -224,6 +224,11 @@ export class RalphRelease extends pulumi.ComponentResource {
             debPath: this.deb.path,
             verifiedDebSha256: this.deb.verifiedSha256,
             aptSource,
+            // The key the image may trust: the one aptly signed with, or packagecloud's pinned one.
+            aptKeyFingerprint:
+              settings.publish.debTargets[0] === "aptly"
+                ? this.aptly?.publication.apply((p) => p.keyFingerprint ?? "")
+                : settings.packagecloud.gpgKey,
             installableAfter: indexWait ? [indexWait.ready] : [],
             roots,
             outDir,

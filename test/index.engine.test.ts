@@ -812,6 +812,7 @@ describe("a released version is published once, under the real engine", () => {
           registry: faulty.host,
           imageNamespace: resumeNamespace,
           packagecloudUrl: packagecloud.url,
+          packagecloudGpgKey: packagecloud.keyFingerprint!,
         };
         // Without aptly there is no keyring key to sign with: the release's own key, as a secret.
         const secrets = { packagecloudToken: packagecloud.token, gpgSigningKey: armoredSecretKey(key) };

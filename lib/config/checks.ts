@@ -36,6 +36,14 @@ export function userinfoProblem(value: string): string | undefined {
   );
 }
 
+export function isLoopbackUrl(value: string): boolean {
+  try {
+    return LOOPBACK_HOST.test(new URL(value).host);
+  } catch {
+    return false;
+  }
+}
+
 export function checkHttpsUrl(value: string): string | undefined {
   const credential = userinfoProblem(value);
   if (credential) return credential;

@@ -6,6 +6,7 @@ export {
   DEB_TARGETS,
   type DebTarget,
   isSecretKey,
+  secretSetCommand,
   KEYS,
   MODES,
   PLAN_PLACEHOLDERS,

@@ -193,6 +193,12 @@ export const KEYS = {
     doc: "packagecloud API token (secret); needed when `debTargets` has packagecloud.",
     example: "<token from packagecloud.io/api_token>",
   },
+  packagecloudGpgKey: {
+    kind: "string",
+    doc: "Fingerprint of the packagecloud repository's signing key (`curl -fsSL <packagecloudUrl>/<repository>/gpgkey | gpg --show-keys`, checked against what packagecloud's site shows). A release whose ralph image installs from packagecloud needs it: the image trusts the downloaded key only when it has this fingerprint.",
+    example: "0123456789ABCDEF0123456789ABCDEF01234567",
+    check: matches(/^[0-9A-Fa-f]{40}$/, "a 40-digit OpenPGP fingerprint"),
+  },
   githubRepository: {
     kind: "string",
     doc: "GitHub repository `<owner>/<repo>` that gets the release.",
@@ -336,6 +342,14 @@ export type ConfigKey = keyof typeof KEYS;
 export const PLAN_PLACEHOLDERS = ["<secret: set, not read by the plan>", "<not set: offline plan>"];
 
 /** Whether `key` is a setting held as a Pulumi secret. */
+/**
+ * How to store a secret: the value on standard input (or at pulumi's hidden prompt), never as an
+ * argument, where shell history and the process list would keep it.
+ */
+export function secretSetCommand(key: SecretKey, stack?: string): string {
+  return `pulumi config set${stack ? ` --stack ${stack}` : ""} --secret ${key} (type ${KEYS[key].example} at its hidden prompt, or pipe it in; never as an argument)`;
+}
+
 export function isSecretKey(key: string): key is SecretKey {
   return key in KEYS && KEYS[key as ConfigKey].kind === "secret";
 }

@@ -6,6 +6,8 @@ import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { Mode } from "../version/version";
 import {
+  isSecretKey,
+  secretSetCommand,
   type ConfigKey,
   type DefaultedKey,
   type FlagKey,
@@ -38,8 +40,8 @@ export class ConfigReader {
   /** The command that sets `key` to its example value on this stack. */
   setCommand(key: ConfigKey): string {
     const spec: KeySpec = KEYS[key];
-    const secret = spec.kind === "secret" ? "--secret " : "";
-    return `pulumi config set --stack ${this.stack} ${secret}${key} '${spec.example}'`;
+    if (isSecretKey(key)) return secretSetCommand(key, this.stack);
+    return `pulumi config set --stack ${this.stack} ${key} '${spec.example}'`;
   }
 
   /** A text key with a default: always a value. */
@@ -90,7 +92,7 @@ export class ConfigReader {
       this.problem(key, `${JSON.stringify(value)} is not true or false`, `${this.setCommand(key)} (or false).`);
       return spec.default?.[this.mode];
     }
-    const bad = spec.check?.(value);
+    const bad = PLAN_PLACEHOLDERS.includes(value) ? undefined : spec.check?.(value);
     if (bad) this.problem(key, bad, this.setCommand(key));
     return value;
   }

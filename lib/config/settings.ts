@@ -39,7 +39,12 @@ export interface Settings {
     /** inkpy's build context and Dockerfile (absolute); undefined when it is left out. */
     readonly inkpy?: { readonly context: string; readonly dockerfile: string };
   };
-  readonly packagecloud: { readonly repository: string; readonly url: string };
+  readonly packagecloud: {
+    readonly repository: string;
+    readonly url: string;
+    /** Fingerprint of the repository's signing key: what a release image trusts. */
+    readonly gpgKey?: string;
+  };
   readonly github: {
     readonly repository: string;
     /** REST API base (githubApiUrl). */

@@ -17,6 +17,7 @@ export const CI_VARIABLES = [
   { env: "PACKAGECLOUD_TOKEN", key: "packagecloudToken", stored: true },
   { env: "RALPH_RELEASE_GITHUB_TOKEN", key: "githubToken", stored: true },
   { env: "RELEASE_GPG_SIGNING_KEY", key: "gpgSigningKey", stored: true },
+  { env: "PACKAGECLOUD_GPG_KEY", key: "packagecloudGpgKey", stored: true },
 ] as const;
 
 export type CiVariable = (typeof CI_VARIABLES)[number];
@@ -39,6 +40,7 @@ export function publishWorkflowEnvironment(settings: Settings): {
   const variables: Record<string, string> = {};
   if (settings.github.ciBackendUrl) variables[PULUMI_VARIABLES.backendUrl] = settings.github.ciBackendUrl;
   if (settings.images.username) variables.REGISTRY_USERNAME = settings.images.username;
+  if (settings.packagecloud.gpgKey) variables.PACKAGECLOUD_GPG_KEY = settings.packagecloud.gpgKey;
   const secrets: Record<string, keyof SecretValues> = {
     [PULUMI_VARIABLES.passphrase]: "ciPulumiPassphrase",
     [PULUMI_VARIABLES.accessToken]: "ciPulumiAccessToken",

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { UserError } from "../errors";
+import { secretSetCommand } from "../config/keys";
 import { decideVersionTag, digestOfRef, PublishedTagError, type PushRecord, type TagDecision } from "./immutable";
 import type { Settings } from "../config";
 import type { CheckoutVersion } from "../version/version";
@@ -46,7 +47,7 @@ export async function openRegistrySession<T>(
 ): Promise<T> {
   if (request.username && !facts.password) {
     throw new UserError(
-      `registryUsername is ${request.username} but registryPassword is not set: pulumi config set --secret registryPassword …`,
+      `registryUsername is ${request.username} but registryPassword is not set: ${secretSetCommand("registryPassword")}`,
     );
   }
   const login: RegistryLogin | undefined = request.username

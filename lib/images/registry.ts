@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../errors";
+import { secretSetCommand } from "../config/keys";
 import { tail } from "../runner";
 
 export class RegistryError extends UserError {}
@@ -155,7 +156,7 @@ export class RegistrySession {
     throw new RegistryError(
       `could not ask ${this.registry} about ${reference}: ${tail(result.stderr, 5)}` +
         (denied
-          ? `\n  fix: ${this.username ? `check registryUsername (${this.username}) and registryPassword` : "set registryUsername and registryPassword"} (pulumi config set --secret registryPassword …)`
+          ? `\n  fix: ${this.username ? `check registryUsername (${this.username}) and registryPassword` : "set registryUsername and registryPassword"} (${secretSetCommand("registryPassword")})`
           : ""),
     );
   }

@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors";
+import { fingerprintOf } from "../supply/checksums";
 import type { Mode } from "../version/version";
 import { sha256OfFile } from "./packagecloud";
 import { aptlyIndexedSha256 } from "./published";
@@ -58,6 +59,8 @@ export interface AptlyPublication {
   readonly packageRef: string;
   /** `<publicDir>/gpgkey`: the armored public key apt clients trust (signed publications only). */
   readonly keyFile?: string;
+  /** Its primary key's fingerprint: the pin a release image checks the downloaded key against. */
+  readonly keyFingerprint?: string;
   /** Set by a refresh that found the package gone from the publication, or another file in its place. */
   readonly drift?: string;
 }
@@ -188,10 +191,12 @@ export async function publishToAptly(
     );
   }
   let keyFile: string | undefined;
+  let keyFingerprint: string | undefined;
   if (request.gpgKey) {
     keyFile = join(publicDir, "gpgkey");
     const key = execFileSync("gpg", ["--batch", "--armor", "--export", request.gpgKey], { env, encoding: "utf8" });
     writeFileSync(keyFile, key);
+    keyFingerprint = fingerprintOf({ keyId: request.gpgKey, gnupgHome: request.gnupgHome });
   }
   return {
     publicDir,
@@ -200,5 +205,6 @@ export async function publishToAptly(
     signed: request.gpgKey !== undefined,
     packageRef,
     keyFile,
+    keyFingerprint,
   };
 }

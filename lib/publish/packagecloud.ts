@@ -108,7 +108,8 @@ function describeFailure(error: unknown): string {
 function refusal(status: number, what: string, body: string, connection: PackagecloudConnection): Error {
   const said = redact(body.trim(), connection.token).slice(0, 500) || "(empty body)";
   const fixes: Record<number, string> = {
-    401: "the token was refused. Fix: `pulumi config set --secret packagecloudToken <token from https://packagecloud.io/api_token>`.",
+    // secretSetCommand's words: this module is serialised into the step, so it imports nothing.
+    401: "the token was refused. Fix: `pulumi config set --secret packagecloudToken` (type the token from https://packagecloud.io/api_token at its hidden prompt, or pipe it in; never as an argument).",
     403: "the token may not write to this repository. Fix: use a token of the repository's owner or a collaborator.",
     404: "not found. Fix: check `packagecloudRepository` (<user>/<repo>) and `distribution`, and that the repository exists.",
   };

@@ -59,6 +59,7 @@ describe("npm run doctor", () => {
       REGISTRY_USERNAME: "bot",
       REGISTRY_PASSWORD: "pw",
       PACKAGECLOUD_TOKEN: "pc",
+      PACKAGECLOUD_GPG_KEY: "0123456789ABCDEF0123456789ABCDEF01234567",
       RALPH_RELEASE_GITHUB_TOKEN: "gh",
       RELEASE_GPG_SIGNING_KEY: "-----BEGIN PGP PRIVATE KEY BLOCK-----\nk\n-----END PGP PRIVATE KEY BLOCK-----",
       // The publish workflow's identity: its bundles are signed keyless.

@@ -75,6 +75,7 @@ describe("npm run plan", () => {
       "registryUsername",
       "registryPassword",
       "packagecloudToken",
+      "packagecloudGpgKey",
       "signingKey",
       "gpgSigningKey",
     ]);
@@ -121,12 +122,12 @@ describe("npm run plan", () => {
     expect(code).toBe(0);
     expect(stdout).toContain(
       "github    release of tag 20991231.1 in allegro/ralph (adopting release 77): 14 assets uploaded once, published last; never deleted\n" +
-        "          environment 'release' in allegro/ralph for the publish workflow: PACKAGECLOUD_TOKEN, " +
+        "          environment 'release' in allegro/ralph for the publish workflow: PACKAGECLOUD_GPG_KEY, PACKAGECLOUD_TOKEN, " +
         "PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, RALPH_RELEASE_GITHUB_TOKEN, REGISTRY_PASSWORD, REGISTRY_USERNAME, " +
         "RELEASE_GPG_SIGNING_KEY\n",
     );
     expect(stdout).toMatch(
-      /not set +registryUsername, registryPassword, packagecloudToken, githubToken, ciPulumiPassphrase, signingKey, gpgSigningKey:/,
+      /not set +registryUsername, registryPassword, packagecloudToken, packagecloudGpgKey, githubToken, ciPulumiPassphrase, signingKey, gpgSigningKey:/,
     );
   });
 
@@ -143,8 +144,8 @@ describe("npm run plan", () => {
     expect(code).toBe(0);
     expect(stdout).not.toMatch(/secret-4711/);
     const parsed = JSON.parse(stdout);
-    // Given, so not stood in for; the GitHub token and the signing keys were not.
-    expect(parsed.standIns).toEqual(["githubToken", "signingKey", "gpgSigningKey"]);
+    // Given, so not stood in for; the key's pin, the GitHub token and the signing keys were not.
+    expect(parsed.standIns).toEqual(["packagecloudGpgKey", "githubToken", "signingKey", "gpgSigningKey"]);
     const upload = parsed.resources.find((r: { name: string }) => r.name === "ralph-core-packagecloud");
     expect(upload.inputs.token.value).toBe("<secret: set, not read by the plan>");
   });

@@ -53,7 +53,13 @@ async function requestOf(step: Declared): Promise<any> {
   return expandPaths(await resolve(step.props.request as pulumi.Output<unknown>), roots);
 }
 
-const BOTH = { debTargets: "packagecloud,aptly", aptlyUrl: "https://apt.example.com/ralph", aptlyGpgKey: "0123ABCD" };
+const PACKAGECLOUD_KEY = "0123456789ABCDEF0123456789ABCDEF01234567";
+const BOTH = {
+  debTargets: "packagecloud,aptly",
+  aptlyUrl: "https://apt.example.com/ralph",
+  aptlyGpgKey: "0123ABCD",
+  packagecloudGpgKey: PACKAGECLOUD_KEY.toLowerCase(),
+};
 
 describe("RalphRelease: publishing the deb", () => {
   it("release: both targets retained on destroy, never yanked; the ralph image waits for the index", async () => {
@@ -71,6 +77,9 @@ describe("RalphRelease: publishing the deb", () => {
       deadlineMs: 600_000,
     });
     expect(await dependsOn("ralph-images-ralph")).toContain("ralph-core-index-poll");
+    // The image trusts packagecloud's downloaded key only with the configured fingerprint.
+    const args = ((await requestOf(named("ralph-images-ralph"))) as { buildArgs: Record<string, string> }).buildArgs;
+    expect(args.APT_KEY_FINGERPRINT).toBe(PACKAGECLOUD_KEY);
   });
 
   it("release from aptly alone: the image installs from the served aptly tree", async () => {
@@ -227,6 +236,10 @@ describe("RalphRelease: GitHub", () => {
     const variables = Object.fromEntries(
       declared.filter((d) => d.props.variableName !== undefined).map((d) => [d.props.variableName, d.props.value]),
     );
-    expect(variables).toEqual({ PULUMI_BACKEND_URL: "s3://bucket/ralph-release", REGISTRY_USERNAME: "bot" });
+    expect(variables).toEqual({
+      PULUMI_BACKEND_URL: "s3://bucket/ralph-release",
+      REGISTRY_USERNAME: "bot",
+      PACKAGECLOUD_GPG_KEY: "0123456789ABCDEF0123456789ABCDEF01234567",
+    });
   });
 });

@@ -87,6 +87,8 @@ export interface PackagecloudServer {
   readonly requests: LoggedRequest[];
   /** Paths of the apt tree served (with `apt`), in order. */
   readonly aptRequests: string[];
+  /** The fingerprint of the key the apt tree is signed with (with `apt`): packagecloudGpgKey. */
+  readonly keyFingerprint?: string;
   fail(route: Route, fault: Fault, times?: number): void;
   /** Adds an existing package, as if published earlier. */
   seed(pkg: Omit<StoredPackage, "sha256" | "indexed">): void;
@@ -352,6 +354,7 @@ export async function startPackagecloudServer(
     packages,
     requests,
     aptRequests,
+    keyFingerprint: key?.keyId,
     fail: (route, fault, times = 1) => {
       for (let i = 0; i < times; i++) faults.push({ route, fault });
     },

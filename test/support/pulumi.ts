@@ -44,6 +44,7 @@ export const RELEASE_SETTINGS = {
   registryPassword: "pw-4711",
   packagecloudToken: "pc-4711",
   githubToken: "gh-4711",
+  packagecloudGpgKey: "0123456789ABCDEF0123456789ABCDEF01234567",
   ...RELEASE_SIGNING,
 };
 /** The keys of RELEASE_SETTINGS set with --secret. */

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { type DebTarget, KEYS, PROJECT } from "../keys";
+import { isLoopbackUrl } from "../checks";
 import type { ConfigReader } from "../reader";
 import type { Settings } from "../settings";
 
@@ -23,7 +24,7 @@ export function readPublish(
       `${r.setCommand("packagecloudToken")}, or take packagecloud out of debTargets.`,
     );
   }
-  if (r.mode === "release") checkReleaseTargets(r, debTargets, aptly);
+  if (r.mode === "release") checkReleaseTargets(r, debTargets, aptly, r.flag("images"));
   const repository = r.text("packagecloudRepository");
   // Compared without case: a spelling that may name the release repository is refused too.
   const sameRepository = (other: string) => other.trim().toLowerCase() === repository.trim().toLowerCase();
@@ -37,13 +38,22 @@ export function readPublish(
   return {
     debTargets,
     aptly,
-    packagecloud: { repository, url: r.text("packagecloudUrl") },
+    packagecloud: {
+      repository,
+      url: r.text("packagecloudUrl"),
+      gpgKey: fingerprint(r.optional("packagecloudGpgKey")),
+    },
     indexWaitSeconds: Number(r.text("indexWaitSeconds")),
   };
 }
 
 /** A release image installs ralph-core from the first target: it must be a served, signed repository. */
-function checkReleaseTargets(r: ConfigReader, debTargets: readonly DebTarget[], aptly: Settings["aptly"]): void {
+function checkReleaseTargets(
+  r: ConfigReader,
+  debTargets: readonly DebTarget[],
+  aptly: Settings["aptly"],
+  images: boolean,
+): void {
   if (debTargets.length === 0) {
     r.problem(
       "debTargets",
@@ -55,6 +65,26 @@ function checkReleaseTargets(r: ConfigReader, debTargets: readonly DebTarget[], 
       "aptlyUrl",
       "is needed: the release ralph image installs ralph-core from the aptly repository, served at this URL",
       `serve ${aptly.root}/public over HTTP, then ${r.setCommand("aptlyUrl")}.`,
+    );
+  }
+  // What the release image downloads from there must come over https, and its key must be the pinned one.
+  if (
+    debTargets.includes("aptly") &&
+    aptly.url !== undefined &&
+    !/^https:/i.test(aptly.url) &&
+    !isLoopbackUrl(aptly.url)
+  ) {
+    r.problem(
+      "aptlyUrl",
+      `is plain http (${aptly.url}): the release ralph image downloads the repository's key and ralph-core from it, and anyone on the way could hand it both`,
+      `serve ${aptly.root}/public over https, then ${r.setCommand("aptlyUrl")}.`,
+    );
+  }
+  if (images && debTargets[0] === "packagecloud" && r.optional("packagecloudGpgKey") === undefined) {
+    r.problem(
+      "packagecloudGpgKey",
+      "is needed: the release ralph image installs ralph-core from packagecloud and trusts the repository's key only by its fingerprint",
+      `curl -fsSL ${r.text("packagecloudUrl")}/${r.text("packagecloudRepository")}/gpgkey | gpg --show-keys (compare with the key packagecloud's site shows), then ${r.setCommand("packagecloudGpgKey")}.`,
     );
   }
   if (debTargets.includes("aptly") && aptly.gpgKey === undefined) {
@@ -78,3 +108,7 @@ function releaseRepositories(r: ConfigReader): string[] {
   }
   return repositories;
 }
+
+/** A fingerprint as gpg prints it (upper case); anything else (the offline plan's stand-in) as it is. */
+const fingerprint = (value: string | undefined) =>
+  value && /^[0-9a-f]{40}$/i.test(value) ? value.toUpperCase() : value;

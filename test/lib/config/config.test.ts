@@ -1,11 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, configTable, KEYS, parseConfig, type RawConfig } from "../../../lib/config";
+import { ConfigError, configTable, isSecretKey, KEYS, parseConfig, type RawConfig } from "../../../lib/config";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
 import { INKPY_CHECKOUT } from "../../support/pulumi";
 
 afterAll(removeTempDirs);
+
+const PACKAGECLOUD_KEY = "0123456789ABCDEF0123456789ABCDEF01234567";
 
 const source = tempDir();
 const GPG_KEY = "-----BEGIN PGP PRIVATE KEY BLOCK-----\nkey\n-----END PGP PRIVATE KEY BLOCK-----";
@@ -128,6 +130,30 @@ describe("parseConfig", () => {
     expect(aptly.problems.map((p) => p.key)).toEqual(["ralph-release:aptlyUrl", "ralph-release:aptlyGpgKey"]);
     expect(aptly.message).toMatch(/serve \/nowhere\/build\/aptly\/public over HTTP/);
 
+    // The release image fetches the key and ralph-core from aptlyUrl: plain http only to loopback (tests).
+    const signedAptly = { ...credentials, debTargets: "aptly", aptlyGpgKey: "0123ABCD" };
+    const plain = problemsOf(raw("release", { ...signedAptly, aptlyUrl: "http://apt.example.com/ralph" }, secretKeys));
+    expect(plain.problems.map((p) => p.key)).toEqual(["ralph-release:aptlyUrl"]);
+    expect(plain.message).toContain("is plain http (http://apt.example.com/ralph): the release ralph image downloads");
+    expect(plain.message).toContain("serve /nowhere/build/aptly/public over https");
+    const local = { ...signedAptly, aptlyUrl: "http://127.0.0.1:8080/ralph" };
+    expect(parseConfig(raw("release", local, secretKeys)).settings.aptly.url).toBe("http://127.0.0.1:8080/ralph");
+    expect(parseConfig(raw("snapshot", { aptlyUrl: "http://apt.example.com/ralph" })).settings.aptly.url).toBe(
+      "http://apt.example.com/ralph",
+    );
+
+    // From packagecloud the image trusts the repository's key by the fingerprint configured.
+    const packagecloud = { ...credentials, debTargets: "packagecloud", packagecloudToken: "pc" };
+    const unpinned = problemsOf(raw("release", packagecloud, [...secretKeys, "packagecloudToken"]));
+    expect(unpinned.problems.map((p) => p.key)).toEqual(["ralph-release:packagecloudGpgKey"]);
+    expect(unpinned.message).toContain(
+      "curl -fsSL https://packagecloud.io/allegro/ralph/gpgkey | gpg --show-keys (compare with the key packagecloud's site shows)",
+    );
+    const pinned = { ...packagecloud, packagecloudGpgKey: "0123456789abcdef0123456789abcdef01234567" };
+    expect(parseConfig(raw("release", pinned, [...secretKeys, "packagecloudToken"])).settings.packagecloud.gpgKey).toBe(
+      "0123456789ABCDEF0123456789ABCDEF01234567",
+    );
+
     const { settings } = parseConfig(
       raw(
         "release",
@@ -185,15 +211,22 @@ describe("parseConfig", () => {
       "ralph-release:registryUsername",
       "ralph-release:registryPassword",
       "ralph-release:packagecloudToken",
+      "ralph-release:packagecloudGpgKey",
       "ralph-release:githubToken",
     ]);
     expect(error.message).toContain("pulumi config set --stack release --secret packagecloudToken");
+    // A fix never tells the user to put a secret on a command line (shell history, the process list).
+    for (const problem of error.problems.filter((p) => isSecretKey(p.key.replace("ralph-release:", "")))) {
+      expect(problem.fix).toMatch(
+        /--secret \w+ \(type <[^>]+> at its hidden prompt, or pipe it in; never as an argument\)/,
+      );
+    }
   });
 
   it("release with credentials as secrets parses, and secrets stay out of settings", () => {
     const values = { registryPassword: "pw-123", packagecloudToken: "pc-456", githubToken: "gh-789" };
     const { settings, secrets } = parseConfig(
-      raw("release", { ...values, registryUsername: "bot" }, Object.keys(values)),
+      raw("release", { ...values, registryUsername: "bot", packagecloudGpgKey: PACKAGECLOUD_KEY }, Object.keys(values)),
     );
     expect(settings.mode).toBe("release");
     expect(settings.images.registry).toBe("docker.io");
@@ -207,7 +240,13 @@ describe("parseConfig", () => {
   });
 
   it("a release never signs with a throw-away key: no GPG key, no signer outside the workflow, each refused with the fix", () => {
-    const credentials = { registryUsername: "bot", registryPassword: "pw", packagecloudToken: "pc", githubToken: "gh" };
+    const credentials = {
+      registryUsername: "bot",
+      registryPassword: "pw",
+      packagecloudToken: "pc",
+      githubToken: "gh",
+      packagecloudGpgKey: PACKAGECLOUD_KEY,
+    };
     const secretKeys = ["registryPassword", "packagecloudToken", "githubToken"];
     const error = problemsOf(raw("release", credentials, secretKeys, false));
     expect(error.problems.map((p) => p.key)).toEqual(["ralph-release:signingKey", "ralph-release:gpgSigningKey"]);
@@ -346,10 +385,11 @@ describe("parseConfig", () => {
     expect(settings.publish.images).toBe(false);
     expect(
       problemsOf(
-        raw("release", { images: "true", packagecloudToken: "t", githubToken: "g" }, [
-          "packagecloudToken",
-          "githubToken",
-        ]),
+        raw(
+          "release",
+          { images: "true", packagecloudToken: "t", githubToken: "g", packagecloudGpgKey: PACKAGECLOUD_KEY },
+          ["packagecloudToken", "githubToken"],
+        ),
       ).problems.map((p) => p.key),
     ).toEqual(["ralph-release:registryUsername", "ralph-release:registryPassword"]);
     expect(problemsOf(raw("snapshot", { images: "no" })).problems.map((p) => p.key)).toEqual(["ralph-release:images"]);
@@ -362,7 +402,13 @@ describe("parseConfig", () => {
     expect(snapshot.notices).toEqual([
       "inkpy left out: no Dockerfile in ../inkpy (inkpySource). To build it: git clone https://github.com/allegro/inkpy ../inkpy (or pulumi config set --stack snapshot inkpySource '../inkpy'); to leave it out quietly: inkpy false.",
     ]);
-    const credentials = { packagecloudToken: "t", githubToken: "g", registryUsername: "u", registryPassword: "p" };
+    const credentials = {
+      packagecloudToken: "t",
+      githubToken: "g",
+      registryUsername: "u",
+      registryPassword: "p",
+      packagecloudGpgKey: PACKAGECLOUD_KEY,
+    };
     const secretKeys = ["packagecloudToken", "githubToken", "registryPassword"];
     const refused = problemsOf(raw("release", { ...missing, ...credentials }, secretKeys));
     expect(refused.problems.map((p) => p.key)).toEqual(["ralph-release:inkpySource"]);
@@ -464,7 +510,12 @@ describe("destinations by mode", () => {
     const snapshot = parseConfig(withToken("snapshot", { debTargets: "packagecloud" })).settings;
     expect(snapshot.packagecloud.repository).toBe("allegro/ralph-snapshots");
     const release = parseConfig(
-      withToken("release", { debTargets: "packagecloud", publishImages: "false", githubRelease: "false" }),
+      withToken("release", {
+        debTargets: "packagecloud",
+        publishImages: "false",
+        githubRelease: "false",
+        packagecloudGpgKey: PACKAGECLOUD_KEY,
+      }),
     ).settings;
     expect(release.packagecloud.repository).toBe("allegro/ralph");
   });

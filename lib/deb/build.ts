@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, relative } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { renderChangelog } from "../version/changelog";
 import { type ControlValues, distributionProfile, maintainer, renderControl } from "./distributions";
 import { UserError } from "../errors";
@@ -84,25 +84,40 @@ export interface DebArtifact {
 }
 
 /**
- * Git tree id of the working tree as it is, untracked files included (ignored ones not), computed
- * through a throw-away index so the user's index is untouched. Equals `HEAD^{tree}` on a clean tree.
+ * Runs `use` with the git tree id of the working tree as it is, untracked files included (ignored ones
+ * not), and the environment under which git reads that tree's objects. The tree is made through a
+ * throw-away index and a throw-away object directory that borrows the checkout's own (read only):
+ * nothing is written into the user's repository, index or object store. Equals `HEAD^{tree}` on a
+ * clean tree.
  */
-export function workingTreeId(source: string): string {
+function withWorkingTree<T>(source: string, use: (treeId: string, env: Record<string, string>) => T): T {
   const dir = mkdtempSync(join(tmpdir(), "ralph-release-index-"));
   try {
+    const [userIndex, userObjects] = git(source, "rev-parse", "--git-path", "index", "--git-path", "objects")
+      .split("\n")
+      .map((path) => resolve(source, path));
     const index = join(dir, "index");
-    const gitDir = git(source, "rev-parse", "--absolute-git-dir");
     try {
-      copyFileSync(join(gitDir, "index"), index);
+      copyFileSync(userIndex, index);
     } catch {
       // No index yet (fresh clone without checkout): git add builds one.
     }
-    const env = { GIT_INDEX_FILE: index };
+    // git takes a repository only with its object directory there.
+    mkdirSync(join(dir, "objects"));
+    const env = {
+      GIT_INDEX_FILE: index,
+      GIT_OBJECT_DIRECTORY: join(dir, "objects"),
+      GIT_ALTERNATE_OBJECT_DIRECTORIES: userObjects,
+    };
     gitWithEnv(source, env, "add", "--all", "--", ".");
-    return gitWithEnv(source, env, "write-tree");
+    return use(gitWithEnv(source, env, "write-tree"), env);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export function workingTreeId(source: string): string {
+  return withWorkingTree(source, (treeId) => treeId);
 }
 
 /**
@@ -248,7 +263,14 @@ export async function buildDeb(request: DebBuildRequest, log: (line: string) => 
     mkdirSync(tree);
     log(`exporting tree ${request.treeId.slice(0, 12)} of ${request.source}`);
     const archive = join(work, "src.tar");
-    git(request.source, "archive", "--format=tar", `--output=${archive}`, request.treeId);
+    // The tree the plan fingerprinted, made again (its new objects were never kept in the checkout).
+    withWorkingTree(request.source, (treeId, env) => {
+      if (treeId !== request.treeId)
+        throw new DebBuildError(
+          `the Ralph checkout ${request.source} changed after the plan (its tree is now ${treeId.slice(0, 12)}, the plan's ${request.treeId.slice(0, 12)}): run again to build what it holds now`,
+        );
+      gitWithEnv(request.source, env, "archive", "--format=tar", `--output=${archive}`, treeId);
+    });
     const untar = await runStep({ kind: "host" }, ["tar", "-xf", archive, "-C", tree], { cwd: work });
     if (untar.status !== 0) throw new DebBuildError(`could not unpack the Ralph tree:\n${tail(untar.output)}`);
     if (request.frontendAssets) {

@@ -33,8 +33,16 @@ function runGit(dir: string, extraEnv: Record<string, string>, args: string[], i
       encoding: "utf8",
       input,
       stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-      // Users' git config must not change answers (e.g. a pager or colour setting).
-      env: { ...process.env, GIT_PAGER: "cat", LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", ...extraEnv },
+      // Users' git config must not change answers (e.g. a pager or colour setting); questions never
+      // write into the checkout (git status would otherwise refresh the user's index).
+      env: {
+        ...process.env,
+        GIT_PAGER: "cat",
+        LC_ALL: "C",
+        GIT_TERMINAL_PROMPT: "0",
+        GIT_OPTIONAL_LOCKS: "0",
+        ...extraEnv,
+      },
     }).trimEnd();
   } catch (error) {
     const stderr = (error as { stderr?: Buffer | string }).stderr ?? String(error);

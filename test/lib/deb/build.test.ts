@@ -220,14 +220,24 @@ describe("a real ralph-core deb from a Ralph-shaped checkout", () => {
     );
   }, 900_000);
 
-  it("reports a failed build with its log", async () => {
+  it("builds the uncommitted tree the plan saw without writing into the checkout's .git, and reports a failed build with its log", async () => {
     const repo = ralphFixtureRepo();
+    // Uncommitted: only the tree the plan fingerprinted has it.
     repo.write("setup.py", "raise SystemExit('broken setup.py')\n");
-    repo.git("commit", "--quiet", "-am", "break setup.py");
-    const build = buildDeb(requestFor(repo.dir));
+    const gitDir = directoryDigest(join(repo.dir, ".git"));
+    const request = requestFor(repo.dir);
+    const build = buildDeb(request);
     await expect(build).rejects.toBeInstanceOf(DebBuildError);
     await expect(build).rejects.toThrow(
       /dpkg-buildpackage failed \(exit \d+\); full log: .*build\.log\n[\s\S]*setup\.py egg_info did not run successfully/,
+    );
+    expect(directoryDigest(join(repo.dir, ".git")), "no object, index or lock written").toBe(gitDir);
+    // Changed after the plan: the build refuses rather than build something else under its fingerprint.
+    repo.write("setup.py", "raise SystemExit('changed again')\n");
+    await expect(buildDeb(request)).rejects.toThrow(
+      new RegExp(
+        `checkout ${repo.dir} changed after the plan \\(its tree is now [0-9a-f]{12}, the plan's ${request.treeId.slice(0, 12)}\\)`,
+      ),
     );
   }, 900_000);
 });

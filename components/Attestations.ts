@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../lib/config";
 import { type ImageName, imageRepository } from "../lib/images/names";
 import type { AttestRequest, AttestResult } from "../lib/supply/attest";
-import { provenanceSettings } from "../lib/supply/provenance";
+import { provenanceSettings, ralphRef } from "../lib/supply/provenance";
 import type { CheckoutVersion } from "../lib/version/version";
 import { STEP_KINDS } from "../lib/steps/kinds";
 import type { MachineRoots } from "../lib/steps/machineRoots";
@@ -23,6 +23,8 @@ export interface AttestationsArgs {
   readonly verifiedDebSha256: pulumi.Output<string>;
   /** The deb builder's image id; undefined with the host builder. */
   readonly builderImage?: pulumi.Output<string>;
+  /** Git tree id of the checkout as built: the provenance names it when the tree was dirty. */
+  readonly treeId: string;
   /** Local id of each built image, and `<repository>@sha256:…` of each pushed one. */
   readonly imageIds: pulumi.Output<Record<string, string>>;
   readonly imageRefs: pulumi.Output<Record<string, string>>;
@@ -63,11 +65,17 @@ export class Attestations extends pulumi.ComponentResource {
             repository: `https://github.com/${settings.github.repository}`,
             commit: checkout.commit,
             version: checkout.version,
+            ref: ralphRef(checkout),
+            dirtyTree: checkout.dirtyFiles.length > 0 ? args.treeId : undefined,
           },
           builderImage,
           config: provenanceSettings(settings),
           stack: pulumi.getStack(),
         },
+        baseImages: [
+          { role: "baseImage", reference: settings.deb.baseImage },
+          ...(settings.images.build ? [{ role: "nginxImage", reference: settings.images.nginxImage }] : []),
+        ],
         projectDir: args.roots.project,
         gpgKey: settings.aptly.gpgKey,
         sigstore: settings.sigstore,

@@ -47,6 +47,8 @@ export class DebPackage extends pulumi.ComponentResource {
   readonly builderImage?: pulumi.Output<string>;
   /** Hash of exactly what the deb is built from; the build's trigger. */
   readonly fingerprint: pulumi.Output<string>;
+  /** Git tree id of the checkout as built (uncommitted changes included). */
+  readonly treeId: string;
   readonly artifact: pulumi.Output<DebArtifact>;
   readonly path: pulumi.Output<string>;
   readonly sha256: pulumi.Output<string>;
@@ -64,10 +66,11 @@ export class DebPackage extends pulumi.ComponentResource {
     const profile = distributionProfile(args.distribution);
     if (!profile) throw new Error(`no packaging profile for ${args.distribution}`);
 
+    this.treeId = workingTreeId(args.source);
     const baseRequest: DebBuildRequest = {
       source: args.source,
       commit: checkout.commit,
-      treeId: workingTreeId(args.source),
+      treeId: this.treeId,
       debianVersion: checkout.debianVersion,
       version: checkout.version,
       distribution: args.distribution,

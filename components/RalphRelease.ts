@@ -252,6 +252,7 @@ export class RalphRelease extends pulumi.ComponentResource {
         debPath: this.deb.path,
         verifiedDebSha256: this.deb.verifiedSha256,
         builderImage: this.deb.builderImage,
+        treeId: this.deb.treeId,
         imageIds: this.imageIds,
         imageRefs: this.imageRefs,
         after: this.images ? [this.images] : [],

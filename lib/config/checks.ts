@@ -36,6 +36,19 @@ export function userinfoProblem(value: string): string | undefined {
   );
 }
 
+/**
+ * An image reference as docker takes it: `[registry[:port]/]name[:tag][@sha256:<64 hex>]`. A pin by
+ * digest (what a release should use: the tag can move) must be a whole sha256.
+ */
+const IMAGE_REFERENCE =
+  /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+export function imageReferenceProblem(value: string): string | undefined {
+  if (IMAGE_REFERENCE.test(value)) return undefined;
+  if (/@/.test(value))
+    return `${JSON.stringify(value)} is not an image pinned by digest: name[:tag]@sha256:<64 hex digits> (docker buildx imagetools inspect <image> shows it)`;
+  return `${JSON.stringify(value)} is not an image reference like ubuntu:jammy or registry.example/team/base:1`;
+}
+
 export function isLoopbackUrl(value: string): boolean {
   try {
     return LOOPBACK_HOST.test(new URL(value).host);

@@ -5,7 +5,15 @@
  */
 import { distributionProfile, SUPPORTED_DISTRIBUTIONS } from "../deb/distributions";
 import type { Mode } from "../version/version";
-import { checkHttpsUrl, dependencyListProblem, HOST_PORT, matches, pipArgsProblem, userinfoProblem } from "./checks";
+import {
+  checkHttpsUrl,
+  dependencyListProblem,
+  HOST_PORT,
+  imageReferenceProblem,
+  matches,
+  pipArgsProblem,
+  userinfoProblem,
+} from "./checks";
 
 export const PROJECT = "ralph-release";
 export const MODES: readonly Mode[] = ["snapshot", "release"];
@@ -67,9 +75,9 @@ export const KEYS = {
   },
   baseImage: {
     kind: "string",
-    doc: "Image of the target distribution: base of the builder and of the clean install test. Default: the distribution's official image (e.g. `ubuntu:jammy`).",
+    doc: "Image of the target distribution: base of the builder, the clean install test and the images. Default: the distribution's official image (e.g. `ubuntu:jammy`). A release should pin it by digest (`ubuntu:jammy@sha256:…`: a tag can move); the provenance records it by digest either way.",
     example: "ubuntu:jammy",
-    check: matches(/^[a-z0-9][a-z0-9._\/:@-]*$/, "an image reference"),
+    check: imageReferenceProblem,
   },
   pythonMinimum: {
     kind: "string",
@@ -98,10 +106,10 @@ export const KEYS = {
   },
   nginxImage: {
     kind: "string",
-    doc: "Base image of ralph-static-nginx (a distribution image works too: nginx is installed if missing).",
+    doc: "Base image of ralph-static-nginx (a distribution image works too: nginx is installed if missing). A release should pin it by digest (`nginx:stable@sha256:…`); the provenance records it by digest either way.",
     default: both("nginx:stable"),
     example: "nginx:stable",
-    check: matches(/^[a-z0-9][a-z0-9._\/:@-]*$/, "an image reference"),
+    check: imageReferenceProblem,
   },
   inkpy: {
     kind: "boolean",

@@ -15,7 +15,14 @@ import { fingerprintOf, importedGpgKey, signChecksums, throwAwayGpgKey, writeChe
 import { UserError } from "../errors";
 import { readDebContents } from "./debContents";
 import { readImageContents } from "./imageContents";
-import { type ProvenanceFacts, forSubject, provenanceStatement, sha256Hex, type Subject } from "./provenance";
+import {
+  baseImageDependency,
+  type ProvenanceFacts,
+  forSubject,
+  provenanceStatement,
+  sha256Hex,
+  type Subject,
+} from "./provenance";
 import { dockerConfigLogin } from "../images/registry";
 import { OciRepository } from "./referrers";
 import { debSbomContents, renderSbom } from "./sbom";
@@ -47,7 +54,9 @@ export interface AttestRequest {
   readonly distro: string;
   readonly images: readonly AttestedImage[];
   /** What the provenance records that the pipeline knows; the step adds the rest when it runs. */
-  readonly provenance: Omit<ProvenanceFacts, "subjects" | "project" | "startedOn" | "finishedOn">;
+  readonly provenance: Omit<ProvenanceFacts, "subjects" | "project" | "startedOn" | "finishedOn" | "baseImages">;
+  /** The images the build started from, as configured: the provenance records each by digest. */
+  readonly baseImages?: readonly { readonly role: string; readonly reference: string }[];
   /** This project's checkout: its commit goes into the provenance. */
   readonly projectDir: string;
   /** GPG key id for SHA256SUMS.asc (aptlyGpgKey); undefined: a throw-away key. */
@@ -99,6 +108,25 @@ function signingMethod(request: AttestRequest, secrets: AttestSecrets): { method
 }
 
 /** Who signed the bundle: its certificate's subject (keyless), or `key <hint>`. */
+/** What the engine knows of an image: the registry digests it was pulled by, and its id. */
+function inspectOnEngine(reference: string): { repoDigests: string[]; id: string } | undefined {
+  try {
+    const [digests, id] = execFileSync(
+      "docker",
+      ["image", "inspect", "--format", "{{json .RepoDigests}}\t{{.Id}}", reference],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+    )
+      .trim()
+      .split("\t");
+    return {
+      repoDigests: (JSON.parse(digests) as string[] | null) ?? [],
+      id: id.startsWith("sha256:") ? id : `sha256:${id}`,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 function signerOf(bundleJson: string): string {
   const bundle = JSON.parse(bundleJson) as { verificationMaterial?: { publicKey?: { hint?: string } } };
   const hint = bundle.verificationMaterial?.publicKey?.hint;
@@ -174,6 +202,9 @@ export async function attest(
 
   const statement = provenanceStatement({
     ...request.provenance,
+    baseImages: (request.baseImages ?? []).map(({ role, reference }) =>
+      baseImageDependency(role, reference, inspectOnEngine(reference)),
+    ),
     project: projectState(request.projectDir),
     subjects,
     startedOn,

@@ -18,11 +18,21 @@ export interface Subject {
 export interface ProvenanceFacts {
   /** The deb file name and each image's repository, with their digests. */
   readonly subjects: readonly Subject[];
-  readonly ralph: { readonly repository: string; readonly commit: string; readonly version: string };
+  readonly ralph: {
+    readonly repository: string;
+    readonly commit: string;
+    readonly version: string;
+    /** The ref the build is of (ralphRef): a release's tag, a snapshot's branch; none when detached. */
+    readonly ref?: string;
+    /** A dirty snapshot's working tree (git tree id): what was built, which no commit holds. */
+    readonly dirtyTree?: string;
+  };
   /** This project's commit (`git rev-parse HEAD`), `dirty` when its tree had changes. */
   readonly project: { readonly commit: string; readonly dirty: boolean };
   /** The deb builder image's id (`sha256:…`); undefined with the host builder. */
   readonly builderImage?: string;
+  /** The base images the builder, the gate and the images start from, by digest (baseImageDependency). */
+  readonly baseImages?: readonly ResolvedDependency[];
   /** What the stack's settings say of the build (provenanceSettings), never raw configuration. */
   readonly config: Readonly<Record<string, unknown>>;
   readonly stack: string;
@@ -71,6 +81,45 @@ export function provenanceSettings(settings: Settings): Record<string, unknown> 
   };
 }
 
+export interface ResolvedDependency {
+  readonly uri: string;
+  readonly digest?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, unknown>>;
+}
+
+/** The ref a build of `checkout` is of: a release's tag; a snapshot's branch; none for a detached HEAD. */
+export function ralphRef(checkout: { mode: string; version: string; branch?: string }): string | undefined {
+  if (checkout.mode === "release") return `refs/tags/${checkout.version}`;
+  return checkout.branch ? `refs/heads/${checkout.branch}` : undefined;
+}
+
+/**
+ * A base image as the provenance names it: by the digest the reference pins, else by the registry
+ * manifest digest the engine recorded when it pulled it, else by its local image id (built or loaded
+ * here: no registry vouches for it, and the annotation says so).
+ */
+export function baseImageDependency(
+  role: string,
+  reference: string,
+  onEngine?: { readonly repoDigests: readonly string[]; readonly id: string },
+): ResolvedDependency {
+  const uri = `docker-image://${reference}`;
+  const pinned = /@sha256:([0-9a-f]{64})$/.exec(reference)?.[1];
+  if (pinned) return { uri, digest: { sha256: pinned }, annotations: { role, digestFrom: "reference" } };
+  if (!onEngine) return { uri, annotations: { role, digestFrom: "none: not on the engine" } };
+  // Docker Hub's names as the engine writes them: `ubuntu` is docker.io/library/ubuntu.
+  const repositoryOf = (name: string) => name.replace(/^(docker\.io\/)?(library\/)?/, "");
+  const repository = repositoryOf(reference.replace(/:[^/:]+$/, ""));
+  // podman names images built or loaded here localhost/…, with a digest no registry has served.
+  const manifest = repository.startsWith("localhost/")
+    ? undefined
+    : onEngine.repoDigests
+        .map((entry) => entry.split("@sha256:"))
+        .find(([name]) => repositoryOf(name) === repository)?.[1];
+  if (manifest) return { uri, digest: { sha256: manifest }, annotations: { role, digestFrom: "registry manifest" } };
+  return { uri, digest: { sha256: sha256Hex(onEngine.id) }, annotations: { role, digestFrom: "local image id" } };
+}
+
 export interface Statement {
   readonly _type: string;
   readonly subject: readonly Subject[];
@@ -82,10 +131,13 @@ export interface Statement {
 export const sha256Hex = (digest: string) => digest.replace(/^sha256:/, "");
 
 export function provenanceStatement(facts: ProvenanceFacts): Statement {
-  const resolvedDependencies = [
+  const { ralph } = facts;
+  const resolvedDependencies: ResolvedDependency[] = [
     {
-      uri: `git+${facts.ralph.repository}@refs/tags/${facts.ralph.version}`,
-      digest: { gitCommit: facts.ralph.commit },
+      uri: `git+${ralph.repository}${ralph.ref ? `@${ralph.ref}` : ""}`,
+      ...(ralph.dirtyTree
+        ? { digest: { gitTree: ralph.dirtyTree }, annotations: { dirty: true, head: ralph.commit } }
+        : { digest: { gitCommit: ralph.commit } }),
     },
     {
       uri: "git+https://github.com/allegro/ralph-release",
@@ -95,6 +147,7 @@ export function provenanceStatement(facts: ProvenanceFacts): Statement {
     ...(facts.builderImage
       ? [{ uri: "ralph-release/deb-builder", digest: { sha256: sha256Hex(facts.builderImage) } }]
       : []),
+    ...(facts.baseImages ?? []),
   ];
   return {
     _type: IN_TOTO_STATEMENT,

@@ -45,6 +45,25 @@ function problemsOf(config: RawConfig): ConfigError {
   return expect.fail("configuration was accepted");
 }
 
+describe("image references", () => {
+  it("take tags, registries with ports and digest pins; a pin that is not a whole sha256 is refused, naming the form", () => {
+    const pin = `@sha256:${"0a".repeat(32)}`;
+    for (const good of ["ubuntu:jammy", "127.0.0.1:5000/team/base:bookworm", `ubuntu:jammy${pin}`, `nginx${pin}`]) {
+      expect(parseConfig(raw("snapshot", { baseImage: good, nginxImage: good })).settings.deb.baseImage).toBe(good);
+    }
+    const short = problemsOf(raw("snapshot", { baseImage: "ubuntu@sha256:abc" }));
+    expect(short.problems.map((p) => [p.key, p.problem])).toEqual([
+      [
+        "ralph-release:baseImage",
+        '"ubuntu@sha256:abc" is not an image pinned by digest: name[:tag]@sha256:<64 hex digits> (docker buildx imagetools inspect <image> shows it)',
+      ],
+    ]);
+    expect(problemsOf(raw("snapshot", { nginxImage: "nginx:stable;id" })).problems[0].problem).toContain(
+      "is not an image reference like ubuntu:jammy",
+    );
+  });
+});
+
 describe("URLs with credentials", () => {
   it("every URL key refuses a user or password in it, naming the key and the secret keys, never echoing it", () => {
     const urls = {

@@ -82,10 +82,16 @@ function attestRequest(dir: string, debPath: string, image: { localId: string; p
       },
     ],
     provenance: {
-      ralph: { repository: "https://github.com/allegro/ralph", commit: "c".repeat(40), version: VERSION },
+      ralph: {
+        repository: "https://github.com/allegro/ralph",
+        commit: "c".repeat(40),
+        version: VERSION,
+        ref: `refs/tags/${VERSION}`,
+      },
       config: { distribution: "debian/bookworm", registry: REGISTRY },
       stack: "release",
     },
+    baseImages: [{ role: "baseImage", reference: BASE_IMAGE }],
     projectDir: PROJECT_DIR,
     sigstore: { fulcioUrl: "http://127.0.0.1:9/unused", rekorUrl: "http://127.0.0.1:9/unused" },
   } satisfies AttestRequest;
@@ -149,10 +155,17 @@ describe("a build's supply chain: signed, attached, verified; each tampering fai
       expect([file, await validator.validate(readFileSync(join(dir, file), "utf8"))]).toEqual([file, null]);
     const provenance = JSON.parse(readFileSync(join(dir, FILES.provenance), "utf8"));
     const head = execFileSync("git", ["-C", PROJECT_DIR, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+    const baseImageId = (await docker("image", "inspect", "--format", "{{.Id}}", BASE_IMAGE)).trim();
     expect(provenance.predicate.buildDefinition.resolvedDependencies).toEqual(
       expect.arrayContaining([
         { uri: `git+https://github.com/allegro/ralph@refs/tags/${VERSION}`, digest: { gitCommit: "c".repeat(40) } },
         expect.objectContaining({ uri: "git+https://github.com/allegro/ralph-release", digest: { gitCommit: head } }),
+        // Debootstrapped here, so no registry digest: the engine's id, and the provenance says so.
+        {
+          uri: `docker-image://${BASE_IMAGE}`,
+          digest: { sha256: baseImageId.replace(/^sha256:/, "") },
+          annotations: { role: "baseImage", digestFrom: "local image id" },
+        },
       ]),
     );
     expect(provenance.subject.map((s: { name: string }) => s.name)).toEqual([

@@ -16,12 +16,17 @@ export const PROJECT_DIR = join(__dirname, "..");
 export const DEFAULT_STATE_DIR = join(PROJECT_DIR, ".pulumi-state");
 
 /**
- * Environment for the Pulumi CLI: the project's local backend unless PULUMI_BACKEND_URL is set, and
- * for a local snapshot stack an empty passphrase when none is given (its state holds no secret worth
- * one; a release stack must have a real one).
+ * Environment for the Pulumi CLI for a stack of `mode` (a branch's snapshot stack runs as a snapshot):
+ * the project's local backend unless PULUMI_BACKEND_URL is set, and for a local snapshot stack that
+ * holds no secret (`secrets`: the keys it holds or is about to) an empty passphrase when none is
+ * given. A release stack, or a snapshot stack with a secret, needs a real one: with the empty
+ * passphrase anyone who reads the stack file and its state could decrypt what they hold.
  */
-/** What the CLI needs for a stack of `mode` (a branch's snapshot stack runs as a snapshot). */
-export function pulumiEnvironment(mode: string, env: NodeJS.ProcessEnv): Record<string, string> {
+export function pulumiEnvironment(
+  mode: string,
+  env: NodeJS.ProcessEnv,
+  secrets: readonly string[] = [],
+): Record<string, string> {
   const extra: Record<string, string> = {};
   const backend = env.PULUMI_BACKEND_URL;
   if (!backend) mkdirSync(DEFAULT_STATE_DIR, { recursive: true });
@@ -31,6 +36,12 @@ export function pulumiEnvironment(mode: string, env: NodeJS.ProcessEnv): Record<
     if (mode !== "snapshot") {
       throw new UserError(
         `the ${mode} stack's secrets are encrypted with a passphrase: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), or use a backend with its own secrets (PULUMI_BACKEND_URL).`,
+      );
+    }
+    if (secrets.length > 0) {
+      throw new UserError(
+        `the snapshot stack would hold ${secrets.join(", ")} as a secret, and a local snapshot stack's passphrase is empty: anyone who reads its stack file and state could decrypt it. ` +
+          "Set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to a real one (a stack made with the empty one takes it after `pulumi stack change-secrets-provider passphrase`), or leave the secret out.",
       );
     }
     extra.PULUMI_CONFIG_PASSPHRASE = "";
@@ -44,15 +55,17 @@ const changesOf = (map: OpMap | undefined): Record<string, number> =>
 export class AutomationWorkspace implements ReleaseWorkspace {
   private stack?: Stack;
   private mode = "snapshot";
+  private secrets: readonly string[] = [];
   private pulumiCommand?: PulumiCommand;
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
-  async selectStack(stackName: string, mode: string = stackName): Promise<void> {
+  async selectStack(stackName: string, mode: string = stackName, secrets: readonly string[] = []): Promise<void> {
     this.mode = mode;
+    this.secrets = secrets;
     this.stack = await LocalWorkspace.createOrSelectStack(
       { stackName, workDir: PROJECT_DIR },
-      { pulumiCommand: await this.cli(), envVars: pulumiEnvironment(mode, this.env) },
+      { pulumiCommand: await this.cli(), envVars: pulumiEnvironment(mode, this.env, secrets) },
     );
   }
 
@@ -93,7 +106,7 @@ export class AutomationWorkspace implements ReleaseWorkspace {
         cwd: PROJECT_DIR,
         input: value,
         encoding: "utf8",
-        env: { ...this.env, ...pulumiEnvironment(this.mode, this.env) },
+        env: { ...this.env, ...pulumiEnvironment(this.mode, this.env, this.secrets) },
       });
       if (result.status !== 0) {
         throw new UserError(

@@ -115,7 +115,7 @@ function pulumiChecks(request: DoctorRequest): Check[] {
       ? ok("language host", host)
       : fail("language host", "pulumi-language-nodejs is not on PATH (it runs this TypeScript program)", ENGINE_FIX),
   );
-  checks.push(backendCheck(request.projectDir, env), passphraseCheck(request.stack, env));
+  checks.push(backendCheck(request.projectDir, env), passphraseCheck(request.stack, env, [...request.settings.secretKeys]));
   return checks;
 }
 
@@ -143,9 +143,9 @@ function backendCheck(projectDir: string, env: NodeJS.ProcessEnv): Check {
 }
 
 /** The rule `npm run release` and `npm run up` apply (cli/automation.ts pulumiEnvironment). */
-function passphraseCheck(stack: string, env: NodeJS.ProcessEnv): Check {
+function passphraseCheck(stack: string, env: NodeJS.ProcessEnv, secrets: readonly string[]): Check {
   try {
-    const given = pulumiEnvironment(stack, env);
+    const given = pulumiEnvironment(stack, env, secrets);
     return given.PULUMI_CONFIG_PASSPHRASE === ""
       ? ok("passphrase", "not set: the local snapshot stack gets an empty one (npm run release, npm run up)")
       : ok("passphrase", "set, or kept by the backend");

@@ -4,6 +4,7 @@
  * Automation API implements it in cli/automation.ts), so everything here runs without a Pulumi CLI.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { SUMS_KEY } from "../lib/supply/checksums";
 import { parseArgs } from "node:util";
@@ -239,8 +240,11 @@ export interface OperationResult {
 }
 
 export interface ReleaseWorkspace {
-  /** Selects the stack, creating it when new; `mode` decides what its secrets need (a passphrase or none). */
-  selectStack(stack: string, mode: Mode): Promise<void>;
+  /**
+   * Selects the stack, creating it when new; `mode` and the secrets it holds or is about to
+   * (`secrets`) decide what it needs (a passphrase or none).
+   */
+  selectStack(stack: string, mode: Mode, secrets: readonly string[]): Promise<void>;
   /** Sets config keys (full `ralph-release:` names are the workspace's business). */
   setConfig(config: ReleaseRequest["config"]): Promise<void>;
   run(operation: Operation, onEvent: (event: EngineEvent) => void, options?: RunOptions): Promise<OperationResult>;
@@ -539,13 +543,29 @@ export async function runRelease(request: ReleaseRequest, workspace: ReleaseWork
       return 0;
     }
     const moved = movedNote(request, names);
-    await workspace.selectStack(request.stack, request.mode);
-    await workspace.setConfig(stackConfig(request));
-    started = true;
-    const result = await workspace.run(operation, display.onEvent, {
-      refresh: request.refresh,
-      previewOnly: request.previewOnly,
-    });
+    const config = stackConfig(request);
+    const stackFile = join(request.projectDir ?? PROJECT_DIR, `Pulumi.${request.stack}.yaml`);
+    const secrets = new Set([
+      ...readStackFile(request.projectDir ?? PROJECT_DIR, request.stack, "").secretKeys,
+      ...Object.entries(config)
+        .filter(([, setting]) => setting.secret)
+        .map(([key]) => key),
+    ]);
+    await workspace.selectStack(request.stack, request.mode, [...secrets]);
+    // --set and CI's settings are this run's, not the stack file's: it is put back as the stack
+    // left it (a tracked Pulumi.<stack>.yaml stays as committed, salt and all).
+    const asSelected = existsSync(stackFile) ? readFileSync(stackFile) : undefined;
+    let result: OperationResult;
+    try {
+      await workspace.setConfig(config);
+      started = true;
+      result = await workspace.run(operation, display.onEvent, {
+        refresh: request.refresh,
+        previewOnly: request.previewOnly,
+      });
+    } finally {
+      if (asSelected !== undefined) writeFileSync(stackFile, asSelected);
+    }
     const status = operation !== request.operation ? "previewed" : "succeeded";
     const summarized = summarize({ ...request, operation }, result, (now() - start) / 1000, status);
     const drifted = operation === "refresh" ? [...display.drifted].sort() : [];

@@ -6,10 +6,12 @@
 import { spawnSync } from "node:child_process";
 import { UserError } from "../lib/errors";
 import { PROJECT_DIR, pulumiEnvironment } from "./automation";
+import { readStackFile } from "./stackConfig";
 
 function main([stack, ...args]: string[]): number {
   if (!stack || args.length === 0) throw new UserError("usage: tsx cli/stack.ts <stack> <pulumi command>...");
-  const env = { ...process.env, ...pulumiEnvironment(stack, process.env) };
+  const held = [...readStackFile(PROJECT_DIR, stack, "").secretKeys];
+  const env = { ...process.env, ...pulumiEnvironment(stack, process.env, held) };
   const run = (argv: string[]) => {
     const result = spawnSync("pulumi", argv, { cwd: PROJECT_DIR, env, stdio: "inherit" });
     if (result.error) {

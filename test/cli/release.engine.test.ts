@@ -123,7 +123,17 @@ describe("npm run release -- snapshot up, under the real engine", () => {
     try {
       const project = engineProject();
       const ralph = ralphFixtureRepo();
-      const env = { ...newcomerEnvironment(project), PACKAGECLOUD_TOKEN: server.token };
+      // A token makes the stack hold a secret: the empty passphrase of a local snapshot stack is refused.
+      const withoutPassphrase = { ...newcomerEnvironment(project), PACKAGECLOUD_TOKEN: server.token };
+      const refused = await run("npm", ["run", "--silent", "release", "--", "snapshot", "up", "--source", ralph.dir], {
+        cwd: project.dir,
+        env: withoutPassphrase,
+      }).catch((error: { code: number; stdout: string }) => error);
+      expect((refused as { code: number }).code).toBe(2);
+      expect((refused as { stdout: string }).stdout).toContain(
+        "would hold packagecloudToken as a secret, and a local snapshot stack's passphrase is empty",
+      );
+      const env = { ...withoutPassphrase, PULUMI_CONFIG_PASSPHRASE: "a real one" };
       const settings = [
         ...["images=false", "builder=host", "distribution=debian/bookworm", `baseImage=${BASE_IMAGE}`],
         ...["debTargets=packagecloud,aptly", `packagecloudUrl=${server.url}`],
@@ -147,6 +157,11 @@ describe("npm run release -- snapshot up, under the real engine", () => {
       const b = await upOn("feature/b");
       expect([a.stack, b.stack]).toEqual(["snapshot-feature-a", "snapshot-feature-b"]);
       expect([a.result, b.result]).toEqual(["succeeded", "succeeded"]);
+      // --set and the token were those runs' own: the stack files keep neither.
+      for (const stack of [a.stack, b.stack]) {
+        const file = readFileSync(join(project.dir, `Pulumi.${stack}.yaml`), "utf8");
+        expect(file).not.toMatch(/packagecloudUrl|packagecloudToken|debTargets/);
+      }
       const fileOf = (summary: { deb: { path: string } }) => summary.deb.path.split("/").at(-1) as string;
       const held = () => server.packages.map((p) => `${p.repository} ${p.filename}`).sort();
       expect(held()).toEqual([`allegro/ralph-snapshots ${fileOf(a)}`, `allegro/ralph-snapshots ${fileOf(b)}`].sort());

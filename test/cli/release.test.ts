@@ -50,10 +50,14 @@ describe("npm run release", () => {
 });
 
 describe("pulumiEnvironment", () => {
-  it("a local release stack needs a passphrase; a local snapshot stack gets an empty one", () => {
+  it("a local release stack needs a passphrase; a local snapshot stack gets an empty one while it holds no secret", () => {
     expect(() => pulumiEnvironment("release", {})).toThrow(/set PULUMI_CONFIG_PASSPHRASE/);
     expect(pulumiEnvironment("release", { PULUMI_CONFIG_PASSPHRASE: "s3cret" })).toEqual({});
     expect(pulumiEnvironment("snapshot", {})).toEqual({ PULUMI_CONFIG_PASSPHRASE: "" });
+    expect(() => pulumiEnvironment("snapshot", {}, ["registryPassword"])).toThrow(
+      /would hold registryPassword as a secret, and a local snapshot stack's passphrase is empty/,
+    );
+    expect(pulumiEnvironment("snapshot", { PULUMI_CONFIG_PASSPHRASE: "s3cret" }, ["registryPassword"])).toEqual({});
     // Pulumi Cloud keeps the secrets itself.
     expect(pulumiEnvironment("release", { PULUMI_BACKEND_URL: "https://api.pulumi.com" })).toEqual({});
   });

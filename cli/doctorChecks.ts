@@ -115,7 +115,10 @@ function pulumiChecks(request: DoctorRequest): Check[] {
       ? ok("language host", host)
       : fail("language host", "pulumi-language-nodejs is not on PATH (it runs this TypeScript program)", ENGINE_FIX),
   );
-  checks.push(backendCheck(request.projectDir, env), passphraseCheck(request.stack, env, [...request.settings.secretKeys]));
+  checks.push(
+    backendCheck(request.projectDir, env),
+    passphraseCheck(request.stack, env, [...request.settings.secretKeys]),
+  );
   return checks;
 }
 

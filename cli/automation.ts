@@ -3,7 +3,7 @@
  * the user's `pulumi` CLI. Everything it decides lives in cli/releaseCli.ts.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, type OpMap, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { PROJECT } from "../lib/config";
@@ -31,7 +31,8 @@ export function pulumiEnvironment(
   const backend = env.PULUMI_BACKEND_URL;
   if (!backend) mkdirSync(DEFAULT_STATE_DIR, { recursive: true });
   const local = !backend || backend.startsWith("file://");
-  const hasPassphrase = env.PULUMI_CONFIG_PASSPHRASE !== undefined || env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined;
+  // An empty passphrase (`export PULUMI_CONFIG_PASSPHRASE=""`, an unset CI secret) is no passphrase.
+  const hasPassphrase = Boolean(env.PULUMI_CONFIG_PASSPHRASE) || nonEmptyFile(env.PULUMI_CONFIG_PASSPHRASE_FILE);
   if (local && !hasPassphrase) {
     if (mode !== "snapshot") {
       throw new UserError(
@@ -47,6 +48,14 @@ export function pulumiEnvironment(
     extra.PULUMI_CONFIG_PASSPHRASE = "";
   }
   return extra;
+}
+
+function nonEmptyFile(path: string | undefined): boolean {
+  try {
+    return path !== undefined && path !== "" && statSync(path).size > 0;
+  } catch {
+    return false;
+  }
 }
 
 const changesOf = (map: OpMap | undefined): Record<string, number> =>

@@ -4,7 +4,7 @@
  * Automation API implements it in cli/automation.ts), so everything here runs without a Pulumi CLI.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { SUMS_KEY } from "../lib/supply/checksums";
 import { parseArgs } from "node:util";
@@ -553,8 +553,19 @@ export async function runRelease(request: ReleaseRequest, workspace: ReleaseWork
     ]);
     await workspace.selectStack(request.stack, request.mode, [...secrets]);
     // --set and CI's settings are this run's, not the stack file's: it is put back as the stack
-    // left it (a tracked Pulumi.<stack>.yaml stays as committed, salt and all).
+    // left it once the run ends, also on Ctrl-C or a kill (only the encryption salt Pulumi writes
+    // when it creates a stack stays). A `pulumi config set` made during the run is undone with it.
     const asSelected = existsSync(stackFile) ? readFileSync(stackFile) : undefined;
+    const restore = () =>
+      asSelected !== undefined ? writeFileSync(stackFile, asSelected) : rmSync(stackFile, { force: true });
+    // Ctrl-C reaches the pulumi CLI too, which stops the operation; this process then ends as usual.
+    const onInterrupt = () => restore();
+    const onTerminate = () => {
+      restore();
+      process.exit(143);
+    };
+    process.once("SIGINT", onInterrupt);
+    process.once("SIGTERM", onTerminate);
     let result: OperationResult;
     try {
       await workspace.setConfig(config);
@@ -564,7 +575,9 @@ export async function runRelease(request: ReleaseRequest, workspace: ReleaseWork
         previewOnly: request.previewOnly,
       });
     } finally {
-      if (asSelected !== undefined) writeFileSync(stackFile, asSelected);
+      process.off("SIGINT", onInterrupt);
+      process.off("SIGTERM", onTerminate);
+      restore();
     }
     const status = operation !== request.operation ? "previewed" : "succeeded";
     const summarized = summarize({ ...request, operation }, result, (now() - start) / 1000, status);

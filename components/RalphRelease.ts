@@ -227,7 +227,8 @@ export class RalphRelease extends pulumi.ComponentResource {
             // The key the image may trust: the one aptly signed with, or packagecloud's pinned one.
             aptKeyFingerprint:
               settings.publish.debTargets[0] === "aptly"
-                ? this.aptly?.publication.apply((p) => p.keyFingerprint ?? "")
+                ? // A publication recorded before the pin: the key named by its fingerprint pins itself.
+                  this.aptly?.publication.apply((p) => p.keyFingerprint ?? fingerprintNamed(settings.aptly.gpgKey))
                 : settings.packagecloud.gpgKey,
             installableAfter: indexWait ? [indexWait.ready] : [],
             roots,
@@ -358,3 +359,7 @@ export class RalphRelease extends pulumi.ComponentResource {
     });
   }
 }
+
+/** `aptlyGpgKey` when it is a whole fingerprint (what gpg would answer for it), else "" (unpinned: refused). */
+const fingerprintNamed = (keyId: string | undefined) =>
+  keyId && /^[0-9A-Fa-f]{40}$/.test(keyId) ? keyId.toUpperCase() : "";

@@ -10,7 +10,7 @@ file=$1
 pinned=$(printf '%s' "$2" | tr -d ' ' | tr a-f A-F)
 keyring=$3
 if [ -z "$pinned" ]; then
-  echo "trust-apt-key: no fingerprint is pinned for this repository's key: not trusted" >&2
+  echo "trust-apt-key: no fingerprint is pinned for this repository's key: not trusted (set packagecloudGpgKey, or aptlyGpgKey to the key's full fingerprint)" >&2
   exit 1
 fi
 home=$(mktemp -d)

@@ -92,7 +92,9 @@ export class ConfigReader {
       this.problem(key, `${JSON.stringify(value)} is not true or false`, `${this.setCommand(key)} (or false).`);
       return spec.default?.[this.mode];
     }
-    const bad = PLAN_PLACEHOLDERS.includes(value) ? undefined : spec.check?.(value);
+    // The offline plan stands in for the one checked setting CI hands in (cli/plan.ts missingCredentials).
+    const standIn = key === "packagecloudGpgKey" && PLAN_PLACEHOLDERS.includes(value);
+    const bad = standIn ? undefined : spec.check?.(value);
     if (bad) this.problem(key, bad, this.setCommand(key));
     return value;
   }

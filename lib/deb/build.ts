@@ -109,8 +109,10 @@ function withWorkingTree<T>(source: string, use: (treeId: string, env: Record<st
       GIT_OBJECT_DIRECTORY: join(dir, "objects"),
       GIT_ALTERNATE_OBJECT_DIRECTORIES: userObjects,
     };
-    gitWithEnv(source, env, "add", "--all", "--", ".");
-    return use(gitWithEnv(source, env, "write-tree"), env);
+    // Settings that would have git write beside the user's index (a shared index, an untracked cache).
+    const scratch = ["-c", "core.splitIndex=false", "-c", "core.untrackedCache=false", "-c", "core.fsmonitor=false"];
+    gitWithEnv(source, env, ...scratch, "add", "--all", "--", ".");
+    return use(gitWithEnv(source, env, ...scratch, "write-tree"), env);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -108,7 +108,7 @@ export function baseImageDependency(
   if (pinned) return { uri, digest: { sha256: pinned }, annotations: { role, digestFrom: "reference" } };
   if (!onEngine) return { uri, annotations: { role, digestFrom: "none: not on the engine" } };
   // Docker Hub's names as the engine writes them: `ubuntu` is docker.io/library/ubuntu.
-  const repositoryOf = (name: string) => name.replace(/^(docker\.io\/)?(library\/)?/, "");
+  const repositoryOf = (name: string) => name.replace(/^((index\.)?docker\.io\/)?(library\/)?/, "");
   const repository = repositoryOf(reference.replace(/:[^/:]+$/, ""));
   // podman names images built or loaded here localhost/…, with a digest no registry has served.
   const manifest = repository.startsWith("localhost/")

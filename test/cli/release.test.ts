@@ -58,6 +58,13 @@ describe("pulumiEnvironment", () => {
       /would hold registryPassword as a secret, and a local snapshot stack's passphrase is empty/,
     );
     expect(pulumiEnvironment("snapshot", { PULUMI_CONFIG_PASSPHRASE: "s3cret" }, ["registryPassword"])).toEqual({});
+    // An empty one (Pulumi's own advice for local use; an unset CI secret) is none.
+    expect(() => pulumiEnvironment("snapshot", { PULUMI_CONFIG_PASSPHRASE: "" }, ["registryPassword"])).toThrow(
+      /passphrase is empty/,
+    );
+    expect(() => pulumiEnvironment("release", { PULUMI_CONFIG_PASSPHRASE: "" })).toThrow(
+      /set PULUMI_CONFIG_PASSPHRASE/,
+    );
     // Pulumi Cloud keeps the secrets itself.
     expect(pulumiEnvironment("release", { PULUMI_BACKEND_URL: "https://api.pulumi.com" })).toEqual({});
   });

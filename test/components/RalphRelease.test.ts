@@ -88,6 +88,8 @@ describe("RalphRelease: publishing the deb", () => {
     const args = ((await requestOf(named("ralph-images-ralph"))) as { buildArgs: Record<string, string> }).buildArgs;
     expect(args.APT_SOURCE).toBe("https://apt.example.com/ralph/ubuntu/ jammy main");
     expect(args.APT_KEY_URL).toBe("https://apt.example.com/ralph/gpgkey");
+    // The pin is what the aptly step reports of the key it signed with (here as the mocks predict it).
+    expect(args.APT_KEY_FINGERPRINT).toBe("<fingerprint of 0123ABCD>");
   });
 
   it("snapshot: packagecloud packages may be yanked, nothing is retained, nothing waits for an index", async () => {

@@ -64,7 +64,7 @@ function checkReleaseTargets(
     r.problem(
       "aptlyUrl",
       "is needed: the release ralph image installs ralph-core from the aptly repository, served at this URL",
-      `serve ${aptly.root}/public over HTTP, then ${r.setCommand("aptlyUrl")}.`,
+      `serve ${aptly.root}/public over https, then ${r.setCommand("aptlyUrl")}.`,
     );
   }
   // What the release image downloads from there must come over https, and its key must be the pinned one.

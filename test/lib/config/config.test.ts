@@ -147,7 +147,7 @@ describe("parseConfig", () => {
 
     const aptly = problemsOf(raw("release", { ...credentials, debTargets: "aptly" }, secretKeys));
     expect(aptly.problems.map((p) => p.key)).toEqual(["ralph-release:aptlyUrl", "ralph-release:aptlyGpgKey"]);
-    expect(aptly.message).toMatch(/serve \/nowhere\/build\/aptly\/public over HTTP/);
+    expect(aptly.message).toMatch(/serve \/nowhere\/build\/aptly\/public over https/);
 
     // The release image fetches the key and ralph-core from aptlyUrl: plain http only to loopback (tests).
     const signedAptly = { ...credentials, debTargets: "aptly", aptlyGpgKey: "0123ABCD" };

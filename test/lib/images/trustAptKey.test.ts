@@ -63,6 +63,16 @@ describe("trust-apt-key", () => {
     expect(stderr).toContain(`[${repository.fingerprint} ${attacker.fingerprint}]`);
   });
 
+  it("is what the release image runs on the downloaded key, before the repository using it is added", () => {
+    const dockerfile = readFileSync(join(PROJECT_DIR, "docker/ralph/Dockerfile"), "utf8");
+    const trusts = dockerfile.indexOf(
+      'sh /tmp/trust-apt-key.sh /tmp/ralph-apt.key "$APT_KEY_FINGERPRINT" /usr/share/keyrings/ralph.gpg',
+    );
+    expect(trusts).toBeGreaterThan(dockerfile.indexOf('curl -fsSL "$APT_KEY_URL" -o /tmp/ralph-apt.key'));
+    expect(trusts).toBeLessThan(dockerfile.indexOf("signed-by=/usr/share/keyrings/ralph.gpg"));
+    expect(dockerfile).not.toMatch(/--dearmor|apt-key add/);
+  });
+
   it("refuses without a pin, and a download that is no key", () => {
     expect(trust(file(repository.armored), "").stderr).toContain("no fingerprint is pinned");
     const notAKey = trust(file("<html>502 Bad Gateway</html>"), repository.fingerprint);

@@ -4,36 +4,23 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { KEYS } from "../lib/config";
 import { isUserFacing, UserError } from "../lib/errors";
-import { buildDeb, type DebBuildRequest } from "../lib/deb/build";
-import { verifyDeb, type VerifyRequest } from "../lib/deb/verify";
-import { type IndexWaitRequest, waitForIndexedVersion } from "../lib/publish/indexWait";
-import { type AptlyPublication, type AptlyPublishRequest, publishToAptly } from "../lib/publish/aptly";
-import { checkPublishedDeb, type PublishedDebRequest } from "../lib/publish/published";
-import { type BuiltImage, buildOrAdoptImage, type ImageAdoption } from "../lib/images/adopt";
-import {
-  type ImageBuildRequest,
-  type SmokeRequest,
-  type StageRequest,
-  smokeTest,
-  stageRalphContext,
-} from "../lib/images/build";
-import {
-  checkPublishedImages,
-  type PublishedCheckRequest,
-  type PushRequest,
-  type PushResult,
-  pushImage,
-  type RegistryFacts,
-} from "../lib/images/publish";
-import { attest, type AttestRequest } from "../lib/supply/attest";
-import { type GithubReleaseRequest, type GithubReleaseResult, publishRelease } from "../lib/github/releaseClient";
+import type { DebBuildRequest } from "../lib/deb/build";
+import type { VerifyRequest } from "../lib/deb/verify";
+import type { IndexWaitRequest } from "../lib/publish/indexWait";
+import type { AptlyPublication, AptlyPublishRequest } from "../lib/publish/aptly";
+import type { PublishedDebRequest } from "../lib/publish/published";
+import type { BuiltImage, ImageAdoption } from "../lib/images/adopt";
+import type { ImageBuildRequest, SmokeRequest, StageRequest } from "../lib/images/build";
+import type { PublishedCheckRequest, PushRequest, PushResult, RegistryFacts } from "../lib/images/publish";
+import type { AttestRequest } from "../lib/supply/attest";
+import type { GithubReleaseRequest, GithubReleaseResult } from "../lib/github/releaseClient";
 import { expandPaths, type MachineRoots, tokenizePaths } from "../lib/steps/machineRoots";
-import { readStep, type StepReadRequest } from "../lib/steps/read";
-import { tagNewVersion } from "../lib/version/releaseTag";
-import { generateVersion, showVersion } from "../lib/version/version";
-import { settingsFromEnvironment } from "./stackConfig";
+import type { StepReadRequest } from "../lib/steps/read";
+
+// A step starts this CLI for one command: each command requires only its own modules (a deb build
+// never loads Sigstore's), so that a step's start-up is node's plus what it needs. Required, not
+// imported: tsx's CommonJS loader, which the steps run under, transforms require only.
 
 const USAGE = `usage: npm run --silent cli -- version show|generate [--source DIR] [--main-branch NAME] [--json]
        npm run release-new-version -- [--source DIR] [--main-branch NAME] [--sign [--signing-key ID]] [--json]
@@ -83,6 +70,8 @@ const PROJECT_DIR = resolve(__dirname, "..");
 
 /** The checkout `plan` and `release` would package, so that every command answers for the same tree. */
 function checkoutDir(source: string | undefined): string {
+  const { KEYS } = require("../lib/config") as typeof import("../lib/config");
+  const { settingsFromEnvironment } = require("./stackConfig") as typeof import("./stackConfig");
   const cwd = process.env.INIT_CWD ?? process.cwd();
   const given = source ?? settingsFromEnvironment(process.env).values.source;
   return given ? resolve(cwd, given) : resolve(PROJECT_DIR, KEYS.source.default.snapshot);
@@ -154,6 +143,7 @@ function registryFacts(): RegistryFacts {
 async function step(action: string | undefined): Promise<string> {
   if (action !== "read") throw new UsageError(USAGE);
   const read = jsonRequest<StepReadRequest>("RALPH_STEP_READ");
+  const { readStep } = require("../lib/steps/read") as typeof import("../lib/steps/read");
   const reading = await readStep(read, registryFacts(), process.env.RALPH_GITHUB_TOKEN || undefined);
   const result = reading.result === undefined ? undefined : stepResult(JSON.stringify(reading.result));
   return JSON.stringify({ present: reading.present, result });
@@ -161,17 +151,23 @@ async function step(action: string | undefined): Promise<string> {
 
 async function deb(action: string | undefined): Promise<string> {
   switch (action) {
-    case "build":
+    case "build": {
+      const { buildDeb } = require("../lib/deb/build") as typeof import("../lib/deb/build");
       return JSON.stringify(await buildDeb(jsonRequest<DebBuildRequest>("RALPH_DEB_BUILD"), progress));
-    case "verify":
+    }
+    case "verify": {
+      const { verifyDeb } = require("../lib/deb/verify") as typeof import("../lib/deb/verify");
       return JSON.stringify(await verifyDeb(jsonRequest<VerifyRequest>("RALPH_DEB_VERIFY"), progress));
-    case "check":
+    }
+    case "check": {
+      const { checkPublishedDeb } = require("../lib/publish/published") as typeof import("../lib/publish/published");
       return JSON.stringify(
         await checkPublishedDeb(jsonRequest<PublishedDebRequest>("RALPH_DEB_CHECK"), {
           packagecloudToken: process.env.RALPH_PACKAGECLOUD_TOKEN || undefined,
           recordedSha256: process.env.RALPH_RECORDED_DEB_SHA256 || undefined,
         }),
       );
+    }
     default:
       throw new UsageError(USAGE);
   }
@@ -179,9 +175,12 @@ async function deb(action: string | undefined): Promise<string> {
 
 async function image(action: string | undefined): Promise<string> {
   switch (action) {
-    case "stage":
+    case "stage": {
+      const { stageRalphContext } = require("../lib/images/build") as typeof import("../lib/images/build");
       return JSON.stringify(stageRalphContext(jsonRequest<StageRequest>("RALPH_IMAGE_STAGE")));
-    case "build":
+    }
+    case "build": {
+      const { buildOrAdoptImage } = require("../lib/images/adopt") as typeof import("../lib/images/adopt");
       return JSON.stringify(
         await buildOrAdoptImage(
           jsonRequest<ImageBuildRequest>("RALPH_IMAGE_BUILD"),
@@ -191,18 +190,24 @@ async function image(action: string | undefined): Promise<string> {
           (chunk) => process.stderr.write(chunk),
         ),
       );
+    }
     case "smoke": {
+      const { smokeTest } = require("../lib/images/build") as typeof import("../lib/images/build");
       const request = jsonRequest<SmokeRequest>("RALPH_IMAGE_SMOKE");
       const seen = await smokeTest(request);
       progress(`smoke ok: ${request.kind} ${request.image}: ${seen}`);
       return JSON.stringify({ ...request, seen });
     }
-    case "check":
+    case "check": {
+      const { checkPublishedImages } = require("../lib/images/publish") as typeof import("../lib/images/publish");
       return JSON.stringify(
         await checkPublishedImages(jsonRequest<PublishedCheckRequest>("RALPH_IMAGE_CHECK"), registryFacts()),
       );
-    case "push":
+    }
+    case "push": {
+      const { pushImage } = require("../lib/images/publish") as typeof import("../lib/images/publish");
       return JSON.stringify(await pushImage(jsonRequest<PushRequest>("RALPH_IMAGE_PUSH"), registryFacts(), progress));
+    }
     default:
       throw new UsageError(USAGE);
   }
@@ -210,14 +215,18 @@ async function image(action: string | undefined): Promise<string> {
 
 async function apt(action: string | undefined): Promise<string> {
   switch (action) {
-    case "aptly":
+    case "aptly": {
+      const { publishToAptly } = require("../lib/publish/aptly") as typeof import("../lib/publish/aptly");
       return JSON.stringify(
         await publishToAptly(
           jsonRequest<AptlyPublishRequest>("RALPH_APTLY_PUBLISH"),
           previousResult<AptlyPublication>(),
         ),
       );
+    }
     case "wait": {
+      const { waitForIndexedVersion } =
+        require("../lib/publish/indexWait") as typeof import("../lib/publish/indexWait");
       const request = jsonRequest<IndexWaitRequest>("RALPH_APT_WAIT");
       const { waitedMs } = await waitForIndexedVersion({ ...request, log: progress });
       progress(`${request.packageName} ${request.version} is installable from ${request.baseUrl}`);
@@ -230,6 +239,7 @@ async function apt(action: string | undefined): Promise<string> {
 
 async function supply(action: string | undefined): Promise<string> {
   if (action !== "attest") throw new UsageError(USAGE);
+  const { attest } = require("../lib/supply/attest") as typeof import("../lib/supply/attest");
   const result = await attest(
     jsonRequest<AttestRequest>("RALPH_SUPPLY_ATTEST"),
     {
@@ -245,6 +255,7 @@ async function supply(action: string | undefined): Promise<string> {
 
 async function github(action: string | undefined): Promise<string> {
   if (action !== "release") throw new UsageError(USAGE);
+  const { publishRelease } = require("../lib/github/releaseClient") as typeof import("../lib/github/releaseClient");
   const result = await publishRelease(
     jsonRequest<GithubReleaseRequest>("RALPH_GITHUB_RELEASE"),
     process.env.RALPH_GITHUB_TOKEN ?? "",
@@ -277,6 +288,8 @@ export async function run(argv: string[]): Promise<string> {
   if (command === "github") return stepResult(await github(action));
   if (command === "step") return step(action);
   if (command !== "version") throw new UsageError(USAGE);
+  const { generateVersion, showVersion } = require("../lib/version/version") as typeof import("../lib/version/version");
+  const { tagNewVersion } = require("../lib/version/releaseTag") as typeof import("../lib/version/releaseTag");
   const options = {
     source: checkoutDir(values.source),
     mainBranch: values["main-branch"] ?? "ng",

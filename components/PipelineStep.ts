@@ -59,8 +59,17 @@ async function runCommand(
   environment: Record<string, string | undefined>,
 ): Promise<string> {
   const { spawn } = require("node:child_process") as typeof import("node:child_process");
+  // The stored command stays `npm run --silent cli -- …` (the engine compares it); it runs as that
+  // npm script does, node with tsx's loader on cli/main.ts, without npm's and tsx's own start-up.
+  const cli = /^npm run --silent cli -- ([\w ]+)$/.exec(command);
+  const [file, args] = cli
+    ? [
+        process.execPath,
+        ["--require", require.resolve("tsx/cjs", { paths: [cwd] }), "cli/main.ts", ...cli[1].split(" ")],
+      ]
+    : ["/bin/sh", ["-c", command]];
   return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", command], {
+    const child = spawn(file, args, {
       cwd,
       env: { ...process.env, ...environment },
       stdio: ["ignore", "pipe", "pipe"],

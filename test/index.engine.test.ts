@@ -18,6 +18,7 @@ import { type GitRepo, removeTempDirs, tempDir } from "./support/gitRepo";
 import { type PackagecloudServer, startPackagecloudServer } from "./support/packagecloudServer";
 import { INKPY_CHECKOUT } from "./support/pulumi";
 import { aptlyPublicationFor } from "../lib/publish/aptly";
+import { directoryDigest } from "../lib/deb/build";
 import { ralphFixtureRepo } from "./support/ralphFixture";
 import { RegistryApi, startFaultyRegistry, tagPuts } from "./support/registry";
 import { identityToken, type MockSigstore, startMockSigstore } from "./support/sigstore";
@@ -176,6 +177,11 @@ describe("snapshot stack, deb only, under the real engine", () => {
   it(
     "one changed Ralph source file: preview lists the deb chain and nothing else; up converges",
     async () => {
+      // Uncommitted first: the preview sees the change and leaves the checkout's .git as it was.
+      repo.write("src/ralph/dc_view.py", "# being edited\n");
+      const gitDir = directoryDigest(join(repo.dir, ".git"));
+      expect(await preview(stack)).toContain("ralph-core-build");
+      expect(directoryDigest(join(repo.dir, ".git")), "no object, index or lock written by a preview").toBe(gitDir);
       repo.commit("Fix the DC view", "src/ralph/dc_view.py");
       // The diff a reviewer reads says why the deb is built again: its commit and tree changed.
       const diff = (await stack.preview({ diff: true })).stdout;

@@ -132,8 +132,11 @@ export interface VersionOptions {
 
 interface RepoFacts {
   commit: string;
+  commitTime: string;
   reachable: ReleaseVersion[];
   all: ReleaseVersion[];
+  /** Release tags on HEAD itself. */
+  atHead: ReleaseVersion[];
 }
 
 function inspect(source: string): RepoFacts {
@@ -142,9 +145,10 @@ function inspect(source: string): RepoFacts {
       `${source} does not exist. Clone Ralph there (\`git clone https://github.com/allegro/ralph ${source}\`), or point --source (or config key ralph-release:source) at a clone of Ralph.`,
     );
   }
-  const [inside, toplevel] = (tryGit(source, "rev-parse", "--is-inside-work-tree", "--show-toplevel") ?? "").split(
-    "\n",
-  );
+  // Few processes: each answer git can give in one call is asked in one.
+  const [inside, toplevel, shallow] = (
+    tryGit(source, "rev-parse", "--is-inside-work-tree", "--show-toplevel", "--is-shallow-repository") ?? ""
+  ).split("\n");
   if (inside !== "true") {
     throw new VersionError(
       `${source} is not a git checkout. Point --source (or config key ralph-release:source) at a clone of Ralph.`,
@@ -157,16 +161,23 @@ function inspect(source: string): RepoFacts {
         "ralph-release:source) at the clone of Ralph itself.",
     );
   }
-  const commit = tryGit(source, "rev-parse", "--verify", "--quiet", "HEAD^{commit}");
+  const [commit, commitTime] = (tryGit(source, "log", "-1", "--format=%H%n%cI", "HEAD") ?? "").split("\n");
   if (!commit) throw new VersionError(`${source} has no commits yet; there is nothing to version.`);
-  if (tryGit(source, "rev-parse", "--is-shallow-repository") === "true") {
+  if (shallow === "true") {
     throw new VersionError(
       `${source} is a shallow clone: release tags and their history are missing, so the version cannot be ` +
         "worked out. Fetch them with `git fetch --unshallow --tags` (GitHub Actions: actions/checkout with " +
         "`fetch-depth: 0`).",
     );
   }
-  const all = lines(git(source, "tag", "--list")).flatMap((tag) => parseReleaseTag(tag) ?? []);
+  // Every tag with the commit it names (an annotated tag's peeled, a lightweight one's own).
+  const tags = lines(
+    git(source, "for-each-ref", "--format=%(refname:strip=2) %(*objectname) %(objectname)", "refs/tags"),
+  )
+    .map((line) => line.split(" "))
+    .map(([name, peeled, own]) => ({ name, commit: peeled || own }));
+  const all = tags.flatMap((tag) => parseReleaseTag(tag.name) ?? []);
+  const atHead = tags.filter((tag) => tag.commit === commit).flatMap((tag) => parseReleaseTag(tag.name) ?? []);
   const reachable = lines(git(source, "tag", "--merged", "HEAD")).flatMap((tag) => parseReleaseTag(tag) ?? []);
   if (reachable.length === 0) {
     const elsewhere = all.length > 0 ? ` (the repository has ${all.length} on other branches)` : "";
@@ -175,7 +186,7 @@ function inspect(source: string): RepoFacts {
         "Fetch Ralph's tags with `git fetch --tags origin`; a checkout without them has no version.",
     );
   }
-  return { commit, reachable, all };
+  return { commit, commitTime, reachable, all, atHead };
 }
 
 function today(options: VersionOptions): string {
@@ -206,16 +217,13 @@ export function showVersion(options: VersionOptions): CheckoutVersion {
   const facts = inspect(source);
   const latestRelease = latest(facts.reachable) as ReleaseVersion;
   const branch = tryGit(source, "symbolic-ref", "--quiet", "--short", "HEAD");
-  const tagAtHead = latest(
-    lines(git(source, "tag", "--points-at", "HEAD")).flatMap((t) => parseReleaseTag(t) ?? []),
-  )?.text;
-  const mainBranchRef = mainBranchRefs(source, mainBranch).find(
+  const tagAtHead = latest(facts.atHead)?.text;
+  const mainRefs = mainBranchRefs(source, mainBranch);
+  const mainBranchRef = mainRefs.find(
     (ref) => tryGit(source, "merge-base", "--is-ancestor", "HEAD", ref) !== undefined,
   );
   const newestOnMain = latest(
-    mainBranchRefs(source, mainBranch).flatMap((ref) =>
-      lines(git(source, "tag", "--merged", ref)).flatMap((t) => parseReleaseTag(t) ?? []),
-    ),
+    mainRefs.flatMap((ref) => lines(git(source, "tag", "--merged", ref)).flatMap((t) => parseReleaseTag(t) ?? [])),
   )?.text;
   const dirtyFiles = lines(git(source, "status", "--porcelain", "--untracked-files=all")).map((l) => l.slice(3));
   const commitsSinceRelease = Number(git(source, "rev-list", "--count", `${latestRelease.text}..HEAD`));
@@ -223,7 +231,7 @@ export function showVersion(options: VersionOptions): CheckoutVersion {
   const isRelease =
     tagAtHead !== undefined && (branch === undefined ? mainBranchRef !== undefined : branch === mainBranch);
   const common = {
-    commitTime: git(source, "show", "-s", "--format=%cI", "HEAD"),
+    commitTime: facts.commitTime,
     latestRelease: latestRelease.text,
     commitsSinceRelease,
     commit: facts.commit,

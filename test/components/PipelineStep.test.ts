@@ -1,5 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { pipelineStepProvider } from "../../components/PipelineStep";
+import { PROJECT_DIR } from "../support/containers";
+import { removeTempDirs, tempDir } from "../support/gitRepo";
+
+afterAll(removeTempDirs);
 
 const roots = { project: "/work/ralph-release", checkout: "/work/ralph" };
 const news = {
@@ -46,5 +52,27 @@ describe("a step's diff", () => {
     });
     const otherBase = { RALPH_DEB_VERIFY: legacy.environment.RALPH_DEB_VERIFY.replace("bookworm", "trixie") };
     expect(await diff({ ...legacy, environment: otherBase })).toMatchObject({ changes: true, replaces: [] });
+  });
+});
+
+describe("a step's run", () => {
+  it("starts this project's CLI itself (node with tsx's loader on cli/main.ts): no npm on PATH, same command stored", async () => {
+    const recipe = tempDir();
+    writeFileSync(join(recipe, "Dockerfile"), "FROM scratch\n");
+    const contextDir = join(tempDir(), "context");
+    const inputs = {
+      create: "npm run --silent cli -- image stage",
+      variable: "RALPH_IMAGE_STAGE",
+      request: { recipeDir: recipe, recipeDigest: "-", contextDir },
+      machine: { roots: { project: PROJECT_DIR, checkout: recipe } },
+      // With npm (or sh's lookup of it) in the way, this PATH would fail the step.
+      runtimeEnvironment: { PATH: "/nonexistent" },
+    };
+    const created = await pipelineStepProvider.create!(inputs);
+    expect(JSON.parse(created.outs.stdout)).toMatchObject({
+      context: contextDir,
+      dockerfile: join(contextDir, "Dockerfile"),
+    });
+    expect(created.outs.create).toBe("npm run --silent cli -- image stage");
   });
 });

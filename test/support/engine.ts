@@ -19,6 +19,7 @@ const PROJECT_FILES = [
   "Pulumi.yaml",
   "package.json",
   "tsconfig.json",
+  "tsconfig.pulumi.json",
   "index.ts",
   "components",
   "lib",

@@ -3,6 +3,7 @@
  * pipeline's commands print, image ids, digests. The offline plan and the tests run the program
  * with these; values only a real run can know come from `unknowns`. Pure.
  */
+import { wholeFingerprint } from "../lib/config/checks";
 import type { GithubReleaseRequest } from "../lib/github/releaseClient";
 import type { AttestRequest } from "../lib/supply/attest";
 import { FILES } from "../lib/supply/files";
@@ -147,9 +148,7 @@ export function predictedOutputs(resource: DeclaredResource, unknowns: Unknowns)
         keyFingerprint:
           request.gpgKey === undefined
             ? undefined
-            : /^[0-9A-F]{40}$/i.test(request.gpgKey)
-              ? request.gpgKey.toUpperCase()
-              : `<fingerprint of ${request.gpgKey}>`,
+            : (wholeFingerprint(request.gpgKey) ?? `<fingerprint of ${request.gpgKey}>`),
       }),
     };
   }

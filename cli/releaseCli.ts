@@ -544,9 +544,10 @@ export async function runRelease(request: ReleaseRequest, workspace: ReleaseWork
     }
     const moved = movedNote(request, names);
     const config = stackConfig(request);
-    const stackFile = join(request.projectDir ?? PROJECT_DIR, `Pulumi.${request.stack}.yaml`);
+    const projectDir = request.projectDir ?? PROJECT_DIR;
+    const stackFile = join(projectDir, `Pulumi.${request.stack}.yaml`);
     const secrets = new Set([
-      ...readStackFile(request.projectDir ?? PROJECT_DIR, request.stack, "").secretKeys,
+      ...readStackFile(projectDir, request.stack, "").secretKeys,
       ...Object.entries(config)
         .filter(([, setting]) => setting.secret)
         .map(([key]) => key),

@@ -2,6 +2,7 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { changesSince } from "../lib/version/changelog";
 import type { Settings } from "../lib/config";
+import { wholeFingerprint } from "../lib/config/checks";
 import { publishWorkflowEnvironment } from "../lib/github/environment";
 import { renderReleaseNotes, splitRepository } from "../lib/github/release";
 import {
@@ -228,7 +229,9 @@ export class RalphRelease extends pulumi.ComponentResource {
             aptKeyFingerprint:
               settings.publish.debTargets[0] === "aptly"
                 ? // A publication recorded before the pin: the key named by its fingerprint pins itself.
-                  this.aptly?.publication.apply((p) => p.keyFingerprint ?? fingerprintNamed(settings.aptly.gpgKey))
+                  this.aptly?.publication.apply(
+                    (p) => p.keyFingerprint ?? wholeFingerprint(settings.aptly.gpgKey) ?? "",
+                  )
                 : settings.packagecloud.gpgKey,
             installableAfter: indexWait ? [indexWait.ready] : [],
             roots,
@@ -359,7 +362,3 @@ export class RalphRelease extends pulumi.ComponentResource {
     });
   }
 }
-
-/** `aptlyGpgKey` when it is a whole fingerprint (what gpg would answer for it), else "" (unpinned: refused). */
-const fingerprintNamed = (keyId: string | undefined) =>
-  keyId && /^[0-9A-Fa-f]{40}$/.test(keyId) ? keyId.toUpperCase() : "";

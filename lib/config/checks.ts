@@ -49,12 +49,14 @@ export function imageReferenceProblem(value: string): string | undefined {
   return `${JSON.stringify(value)} is not an image reference like ubuntu:jammy or registry.example/team/base:1`;
 }
 
-export function isLoopbackUrl(value: string): boolean {
-  try {
-    return LOOPBACK_HOST.test(new URL(value).host);
-  } catch {
-    return false;
-  }
+/** https, or plain http to loopback (for tests): what a credential or a trusted download may travel over. */
+export function isHttpsOrLoopback(url: URL): boolean {
+  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOST.test(url.host));
+}
+
+/** `value` when it is a whole OpenPGP fingerprint, in gpg's upper case; else undefined. */
+export function wholeFingerprint(value: string | undefined): string | undefined {
+  return value !== undefined && /^[0-9A-Fa-f]{40}$/.test(value) ? value.toUpperCase() : undefined;
 }
 
 export function checkHttpsUrl(value: string): string | undefined {
@@ -66,8 +68,7 @@ export function checkHttpsUrl(value: string): string | undefined {
   } catch {
     return `${JSON.stringify(value)} is not a URL`;
   }
-  if (url.protocol === "https:") return undefined;
-  if (url.protocol === "http:" && LOOPBACK_HOST.test(url.host)) return undefined;
+  if (isHttpsOrLoopback(url)) return undefined;
   return `${JSON.stringify(value)} must use https (plain http only to loopback, for tests): the token travels with every request`;
 }
 

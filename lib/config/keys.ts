@@ -349,7 +349,6 @@ export type ConfigKey = keyof typeof KEYS;
 /** What the offline plan puts in place of a secret it does not read (or that is not set): never checked as a value. */
 export const PLAN_PLACEHOLDERS = ["<secret: set, not read by the plan>", "<not set: offline plan>"];
 
-/** Whether `key` is a setting held as a Pulumi secret. */
 /**
  * How to store a secret: the value on standard input (or at pulumi's hidden prompt), never as an
  * argument, where shell history and the process list would keep it.
@@ -358,6 +357,7 @@ export function secretSetCommand(key: SecretKey, stack?: string): string {
   return `pulumi config set${stack ? ` --stack ${stack}` : ""} --secret ${key} (type ${KEYS[key].example} at its hidden prompt, or pipe it in; never as an argument)`;
 }
 
+/** Whether `key` is a setting held as a Pulumi secret. */
 export function isSecretKey(key: string): key is SecretKey {
   return key in KEYS && KEYS[key as ConfigKey].kind === "secret";
 }

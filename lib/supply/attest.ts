@@ -107,7 +107,6 @@ function signingMethod(request: AttestRequest, secrets: AttestSecrets): { method
   return { method: { kind: "key", privateKeyPem: throwAwayKey().privateKeyPem }, label: "throw-away key" };
 }
 
-/** Who signed the bundle: its certificate's subject (keyless), or `key <hint>`. */
 /** What the engine knows of an image: the registry digests it was pulled by, and its id. */
 function inspectOnEngine(reference: string): { repoDigests: string[]; id: string } | undefined {
   try {
@@ -127,6 +126,7 @@ function inspectOnEngine(reference: string): { repoDigests: string[]; id: string
   }
 }
 
+/** Who signed the bundle: its certificate's subject (keyless), or `key <hint>`. */
 function signerOf(bundleJson: string): string {
   const bundle = JSON.parse(bundleJson) as { verificationMaterial?: { publicKey?: { hint?: string } } };
   const hint = bundle.verificationMaterial?.publicKey?.hint;

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { type DebTarget, KEYS, PROJECT } from "../keys";
-import { isLoopbackUrl } from "../checks";
+import { isHttpsOrLoopback, wholeFingerprint } from "../checks";
 import type { ConfigReader } from "../reader";
 import type { Settings } from "../settings";
 
@@ -41,7 +41,8 @@ export function readPublish(
     packagecloud: {
       repository,
       url: r.text("packagecloudUrl"),
-      gpgKey: fingerprint(r.optional("packagecloudGpgKey")),
+      // The offline plan's stand-in stays as it is.
+      gpgKey: wholeFingerprint(r.optional("packagecloudGpgKey")) ?? r.optional("packagecloudGpgKey"),
     },
     indexWaitSeconds: Number(r.text("indexWaitSeconds")),
   };
@@ -71,8 +72,7 @@ function checkReleaseTargets(
   if (
     debTargets.includes("aptly") &&
     aptly.url !== undefined &&
-    !/^https:/i.test(aptly.url) &&
-    !isLoopbackUrl(aptly.url)
+    !(URL.canParse(aptly.url) && isHttpsOrLoopback(new URL(aptly.url)))
   ) {
     r.problem(
       "aptlyUrl",
@@ -108,7 +108,3 @@ function releaseRepositories(r: ConfigReader): string[] {
   }
   return repositories;
 }
-
-/** A fingerprint as gpg prints it (upper case); anything else (the offline plan's stand-in) as it is. */
-const fingerprint = (value: string | undefined) =>
-  value && /^[0-9a-f]{40}$/i.test(value) ? value.toUpperCase() : value;

@@ -33,6 +33,7 @@ function emptyProgram(): string {
   const dir = tempDir("ralph-release-empty-program-");
   const pulumiYaml = readFileSync(join(PROJECT_DIR, "Pulumi.yaml"), "utf8")
     .replace(/^name: .*$/m, "name: bench-empty")
+    .replace(/^(?:# .*\n)*main: .*\n/m, "")
     .replace(/^backend:\n(?: .*\n)*/m, "");
   writeFileSync(join(dir, "Pulumi.yaml"), pulumiYaml);
   for (const file of ["tsconfig.json", "tsconfig.pulumi.json"]) {

@@ -20,6 +20,7 @@ const PROJECT_FILES = [
   "package.json",
   "tsconfig.json",
   "tsconfig.pulumi.json",
+  "entry.ts",
   "index.ts",
   "components",
   "lib",

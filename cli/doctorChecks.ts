@@ -189,9 +189,9 @@ async function upChecks(settings: Settings, request: DoctorRequest): Promise<Che
     return found ? ok(tool, `${found} (${why})`) : fail(tool, `not on PATH; needed for ${why}`, fix);
   });
   // Every stack needs it: the verification gate installs the deb into a clean container of baseImage.
-  const engine = await dockerEngine(env.DOCKER_HOST);
+  const engine = await dockerEngine(env);
   checks.push(engine.check);
-  if (engine.reachable) checks.push(await baseImageCheck(settings, env.DOCKER_HOST));
+  if (engine.reachable) checks.push(baseImageCheck(settings, env));
   checks.push(...nodeForFrontEnd(settings), ...pluginChecks(settings, env));
   return checks;
 }
@@ -241,22 +241,76 @@ export function hostTools(settings: Settings): HostTool[] {
   return tools;
 }
 
-/** DOCKER_HOST's engine (the Docker default socket when unset), asked for its version. */
-async function dockerEngine(dockerHost: string | undefined): Promise<{ check: Check; reachable: boolean }> {
-  const host = dockerHost || "unix:///var/run/docker.sock";
-  const fix =
-    "start a Docker-API engine and export DOCKER_HOST (podman: podman system service --time=0 unix:///run/podman/podman.sock &, then DOCKER_HOST=unix:///run/podman/podman.sock)";
+/** Where the docker CLI's engine is, and what said so. */
+export interface EngineEndpoint {
+  readonly host: string;
+  /** `DOCKER_HOST`, `docker context <name>`, or Docker's default. */
+  readonly source: string;
+}
+
+const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+
+/**
+ * The engine the docker CLI (and so every step) talks to: DOCKER_HOST, else the docker context in use
+ * (DOCKER_CONTEXT, or the one `docker context use` chose), else Docker's default socket.
+ */
+export function engineEndpoint(env: NodeJS.ProcessEnv): EngineEndpoint {
+  if (env.DOCKER_HOST) return { host: env.DOCKER_HOST, source: "DOCKER_HOST" };
+  const context = spawnSync("docker", ["context", "inspect", "--format", "{{.Name}}\t{{.Endpoints.docker.Host}}"], {
+    encoding: "utf8",
+    env,
+    timeout: 10_000,
+  });
+  const [name, host]: (string | undefined)[] = context.status === 0 ? context.stdout.trim().split("\t") : [];
+  if (name && host && name !== "default") return { host, source: `docker context ${name}` };
+  return { host: host || DEFAULT_DOCKER_HOST, source: "Docker's default" };
+}
+
+/**
+ * Local: a socket of this machine, or TCP to its loopback (Docker Desktop's socket is local, its
+ * engine in a VM). Remote: ssh://, or TCP to another host. The steps copy their inputs in either way.
+ */
+export function engineLocation(host: string): "local" | "remote" {
+  if (/^(unix|npipe):\/\//.test(host)) return "local";
   try {
-    // /_ping, not /version: podman answers /version in seconds when busy, /_ping at once.
-    const { headers } = await dockerGet(host, "/_ping");
-    const server = headers.server ?? `Docker API ${headers["api-version"] ?? "?"}`;
-    return { check: ok("Docker API", `${server} at ${host}`), reachable: true };
+    const { hostname } = new URL(host);
+    return host.startsWith("tcp:") && ["127.0.0.1", "localhost", "[::1]"].includes(hostname) ? "local" : "remote";
+  } catch {
+    return "remote";
+  }
+}
+
+/** The engine, asked whether it answers: /_ping where a plain socket or TCP reaches it, else the CLI. */
+async function dockerEngine(env: NodeJS.ProcessEnv): Promise<{ check: Check; reachable: boolean }> {
+  const endpoint = engineEndpoint(env);
+  const where = `${endpoint.host} (${endpoint.source}, ${engineLocation(endpoint.host)}: steps copy their inputs in, nothing is mounted)`;
+  const fix =
+    "start a Docker-API engine and export DOCKER_HOST, or docker context use <name> (a remote one: ssh://user@host, or tcp://host:2376 with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH; podman here: podman system service --time=0 unix:///run/podman/podman.sock &, then DOCKER_HOST=unix:///run/podman/podman.sock)";
+  const plainHttp = /^unix:\/\//.test(endpoint.host) || (/^tcp:\/\//.test(endpoint.host) && !env.DOCKER_TLS_VERIFY);
+  try {
+    let server: string;
+    // A context may carry TLS material: the CLI reaches it.
+    if (plainHttp && !endpoint.source.startsWith("docker context")) {
+      // /_ping, not /version: podman answers /version in seconds when busy, /_ping at once.
+      const { headers } = await dockerGet(endpoint.host, "/_ping");
+      server = String(headers.server ?? `Docker API ${headers["api-version"] ?? "?"}`);
+    } else {
+      server = `Docker ${dockerCli(env, ["version", "--format", "{{.Server.Version}}"])}`;
+    }
+    return { check: ok("Docker API", `${server} at ${where}`), reachable: true };
   } catch (error) {
     return {
-      check: fail("Docker API", `nothing answers at ${host} (${(error as Error).message})`, fix),
+      check: fail("Docker API", `nothing answers at ${where}: ${(error as Error).message}`, fix),
       reachable: false,
     };
   }
+}
+
+/** The docker CLI's answer (ssh://, TLS and contexts are the CLI's to reach); throws with its words. */
+function dockerCli(env: NodeJS.ProcessEnv, args: string[]): string {
+  const result = spawnSync("docker", args, { encoding: "utf8", env, timeout: 30_000 });
+  if (result.status !== 0) throw new Error((result.stderr || result.error?.message || "no answer").trim());
+  return result.stdout.trim();
 }
 
 function dockerGet(host: string, path: string): Promise<{ body: string; headers: IncomingHttpHeaders }> {
@@ -280,10 +334,10 @@ function dockerGet(host: string, path: string): Promise<{ body: string; headers:
   });
 }
 
-async function baseImageCheck(settings: Settings, dockerHost: string | undefined): Promise<Check> {
+function baseImageCheck(settings: Settings, env: NodeJS.ProcessEnv): Check {
   const image = settings.deb.baseImage;
   try {
-    await dockerGet(dockerHost || "unix:///var/run/docker.sock", `/images/${encodeURIComponent(image)}/json`);
+    dockerCli(env, ["image", "inspect", "--format", "{{.Id}}", image]);
     return ok("base image", `${image} is on the engine`);
   } catch {
     return warn(

@@ -185,7 +185,9 @@ export class RalphImages extends pulumi.ComponentResource {
     ];
     // Every image passed its smoke test before any is pushed: no half-published release.
     const allSmoked = built.map(([image, local]) =>
-      image === "ralph" ? ralphSmoke : this.smoke(name, image, local, roots),
+      image === "ralph"
+        ? ralphSmoke
+        : this.smoke(name, image, local, roots, image === "ralph-static-nginx" ? ralph : undefined),
     );
     this.localIds = pulumi.all(Object.fromEntries(built.map(([image, local]) => [image, local.imageId])));
 
@@ -223,12 +225,21 @@ export class RalphImages extends pulumi.ComponentResource {
     this.registerOutputs({ localIds: this.localIds, pushedRefs: this.pushedRefs, tags: this.tags });
   }
 
-  private smoke(name: string, image: ImageName, built: ImageBuild, roots: MachineRoots): PipelineStep {
+  /** `probe`: the image the static smoke asks nginx from (the ralph image: it has python3). */
+  private smoke(
+    name: string,
+    image: ImageName,
+    built: ImageBuild,
+    roots: MachineRoots,
+    probe?: ImageBuild,
+  ): PipelineStep {
     return new PipelineStep(
       `${name}-${image}-smoke`,
       {
         kind: STEP_KINDS.imageSmoke,
-        request: built.imageId.apply((id) => ({ kind: SMOKE_KIND[image], image: id })),
+        request: pulumi
+          .all([built.imageId, probe?.imageId])
+          .apply(([id, probeImage]) => ({ kind: SMOKE_KIND[image], image: id, ...(probeImage ? { probeImage } : {}) })),
         triggers: { image: built.imageId },
         roots,
       },

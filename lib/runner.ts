@@ -1,14 +1,27 @@
 /**
  * Runs a build or check step either on this machine or in a throw-away container of a given image,
- * through the Docker CLI (whatever engine DOCKER_HOST names: Docker, or podman's Docker API).
+ * through the Docker CLI (whatever engine DOCKER_HOST or the docker context names: Docker, podman's
+ * Docker API, an engine on another machine). Nothing is mounted: a container gets its inputs copied
+ * in before it starts and gives its results back by copy, as Ralph's packaging asks of its builds
+ * (mounted volumes are slow on Docker Desktop), so the engine needs none of this machine's paths.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { statSync } from "node:fs";
+import { basename, dirname } from "node:path";
 
-export interface Mount {
+/** A file or directory of this machine, copied into the container before its command starts. */
+export interface CopyIn {
   readonly host: string;
+  /** Where it lands in the container (absolute); missing parents are made. */
   readonly container: string;
-  readonly readOnly?: boolean;
+}
+
+/** What the command made, copied back to this machine once it has succeeded. */
+export interface CopyOut {
+  readonly container: string;
+  /** The path it is copied to (a directory that exists: it lands inside, under its own name). */
+  readonly host: string;
 }
 
 export type Runner =
@@ -17,8 +30,9 @@ export type Runner =
       readonly kind: "container";
       /** Image reference, by id or digest. */
       readonly image: string;
-      readonly mounts: readonly Mount[];
-      /** Run as root inside (installing packages); otherwise as the calling user, so mounts stay theirs. */
+      readonly copyIn?: readonly CopyIn[];
+      readonly copyOut?: readonly CopyOut[];
+      /** Run as root inside (installing packages, writing where the copies landed). */
       readonly asRoot?: boolean;
     };
 
@@ -28,42 +42,132 @@ export interface StepResult {
   readonly output: string;
 }
 
+interface Options {
+  /** The working directory: on this machine, or in the container. */
+  cwd: string;
+  env?: Record<string, string>;
+  onOutput?: (chunk: string) => void;
+}
+
 /** Runs `argv` (no shell) in `cwd` (a container path for containers); never throws on a non-zero exit. */
-export function runStep(
-  runner: Runner,
+export function runStep(runner: Runner, argv: readonly string[], options: Options): Promise<StepResult> {
+  return runner.kind === "host" ? run(argv, options) : runInContainer(runner, argv, options);
+}
+
+/**
+ * `docker create`, the copies in, `docker start --attach`, the exit code from `docker inspect` (podman's
+ * Docker API loses it on the CLI's side of `docker run --rm` and of attach), the copies out, and the
+ * container removed whatever happened.
+ */
+async function runInContainer(
+  runner: Extract<Runner, { kind: "container" }>,
   argv: readonly string[],
-  options: { cwd: string; env?: Record<string, string>; onOutput?: (chunk: string) => void },
+  options: Options,
 ): Promise<StepResult> {
   const env = options.env ?? {};
-  // Not `docker run --rm`: with podman's Docker API the CLI then loses the exit status (always 0), and
-  // a failed build would pass. The container is named and removed afterwards instead.
   const container = `ralph-release-${randomBytes(6).toString("hex")}`;
-  const [command, args] =
-    runner.kind === "host"
-      ? [argv[0], argv.slice(1)]
-      : [
-          "docker",
-          [
-            "run",
-            `--name=${container}`,
-            // Builds fetch dependencies (apt, pip) the way the host does.
-            "--network=host",
-            // Files the step writes into mounts belong to the caller, not to root.
-            ...(!runner.asRoot && process.getuid && process.getgid
-              ? [`--user=${process.getuid()}:${process.getgid()}`]
-              : []),
-            ...runner.mounts.map((m) => `--volume=${m.host}:${m.container}${m.readOnly ? ":ro" : ""}`),
-            `--workdir=${options.cwd}`,
-            ...Object.keys(env).map((name) => `--env=${name}`),
-            runner.image,
-            ...argv,
-          ],
-        ];
+  let output = "";
+  const collect = (chunk: string) => {
+    output += chunk;
+    options.onOutput?.(chunk);
+  };
+  const failed = (what: string, result: StepResult): StepResult => ({
+    status: result.status === 0 ? 1 : result.status,
+    output: `${output}${what}:\n${result.output}`,
+  });
+  try {
+    const created = await run(
+      [
+        "docker",
+        "create",
+        `--name=${container}`,
+        // Builds fetch dependencies (apt, pip) the way the engine's machine does.
+        "--network=host",
+        // A step that only reads its inputs need not be root.
+        ...(!runner.asRoot && process.getuid && process.getgid
+          ? [`--user=${process.getuid()}:${process.getgid()}`]
+          : []),
+        `--workdir=${options.cwd}`,
+        ...Object.keys(env).map((name) => `--env=${name}`),
+        runner.image,
+        ...argv,
+      ],
+      // Values travel in the environment, never on the command line (`--env NAME` reads it from ours).
+      { cwd: "/", env },
+    );
+    if (created.status !== 0) return failed(`docker create of ${runner.image} failed`, created);
+    for (const input of runner.copyIn ?? []) {
+      const copied = await copyIntoContainer(container, input);
+      if (copied.status !== 0) return failed(`could not copy ${input.host} into the container`, copied);
+    }
+    const started = await run(["docker", "start", "--attach", container], { cwd: "/", onOutput: collect });
+    const inspected = await run(["docker", "inspect", "--format", "{{.State.ExitCode}}", container], { cwd: "/" });
+    const status = inspected.status === 0 ? Number(inspected.output.trim()) : started.status || 1;
+    if (status !== 0) return { status, output };
+    for (const result of runner.copyOut ?? []) {
+      const copied = await run(["docker", "cp", `${container}:${result.container}`, result.host], { cwd: "/" });
+      if (copied.status !== 0) return failed(`could not copy ${result.container} out of the container`, copied);
+    }
+    return { status, output };
+  } finally {
+    spawnSync("docker", ["rm", "--force", container], { stdio: "ignore" });
+  }
+}
+
+/** A literal for a sed expression of tar's --transform (basic regular expression, `|` delimited). */
+const sedLiteral = (text: string) => text.replace(/[\\.*[\]^$|]/g, "\\$&");
+
+/**
+ * Streams `input` as a tar archive whose names are its container path, extracted at the container's
+ * root (`docker cp -`): parents are made, nothing else is touched. A file is copied as its content
+ * (a symlink to a CA bundle brings the bundle); a directory's own symlinks stay links.
+ */
+function copyIntoContainer(container: string, input: CopyIn): Promise<StepResult> {
+  const name = basename(input.host);
+  const target = input.container.replace(/^\/+/, "").replace(/\/+$/, "");
+  const tarArgs = [
+    "-c",
+    "-f",
+    "-",
+    "--numeric-owner",
+    "--owner=0",
+    "--group=0",
+    ...(statSync(input.host).isDirectory() ? [] : ["--dereference"]),
+    // Member names only (S: not symlink targets; hard link targets are member names, and follow).
+    `--transform=s|^${sedLiteral(name)}|${target.replace(/[\\&|]/g, "\\$&")}|S`,
+    "-C",
+    dirname(input.host),
+    name,
+  ];
   return new Promise((resolve, reject) => {
-    // Values travel in the environment, never on the command line (`--env NAME` reads it from ours).
-    const child = spawn(command, args, {
-      cwd: runner.kind === "host" ? options.cwd : undefined,
-      env: { ...process.env, ...env },
+    const tar = spawn("tar", tarArgs, { stdio: ["ignore", "pipe", "pipe"] });
+    const cp = spawn("docker", ["cp", "-", `${container}:/`], { stdio: ["pipe", "pipe", "pipe"] });
+    let output = "";
+    const collect = (chunk: Buffer) => (output += chunk.toString());
+    tar.stderr.on("data", collect);
+    cp.stdout.on("data", collect);
+    cp.stderr.on("data", collect);
+    // A copy that fails early closes its input: tar's write error is reported by tar's status.
+    cp.stdin.on("error", () => undefined);
+    tar.stdout.pipe(cp.stdin);
+    let tarStatus: number | null = null;
+    tar.on("error", reject);
+    cp.on("error", reject);
+    tar.on("close", (status) => (tarStatus = status));
+    cp.on("close", (status) => {
+      const done = () => resolve({ status: tarStatus !== 0 ? (tarStatus ?? 1) : (status ?? 1), output });
+      // tar may close after cp when cp failed early.
+      if (tarStatus === null) tar.on("close", done);
+      else done();
+    });
+  });
+}
+
+function run(argv: readonly string[], options: Options): Promise<StepResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -75,10 +179,7 @@ export function runStep(
     child.stdout.on("data", collect);
     child.stderr.on("data", collect);
     child.on("error", reject);
-    child.on("close", (status) => {
-      if (runner.kind === "container") spawnSync("docker", ["rm", "--force", container], { stdio: "ignore" });
-      resolve({ status: status ?? 1, output });
-    });
+    child.on("close", (status) => resolve({ status: status ?? 1, output }));
   });
 }
 

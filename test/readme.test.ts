@@ -175,6 +175,7 @@ const COVERAGE: readonly Coverage[] = [
     command: /^git clone https:\/\/github\.com\/allegro\/inkpy$/,
     notRun: "no network here: test/fixtures/inkpy stands in for inkpy's checkout",
   },
+  { command: /^docker context use build-host$/, test: "test/cli/doctor.test.ts", runs: 'context("use", "build-host")' },
   {
     command: /^export (DOCKER_HOST|PATH)=/,
     notRun: "a shell's set-up; the engine tests put .tools/bin first on PATH themselves (test/support/engine.ts)",

@@ -292,12 +292,17 @@ export async function buildDeb(request: DebBuildRequest, log: (line: string) => 
     prepareDebianDir(request, join(tree, "debian"));
 
     // In a container, pip and npm reach their indexes the way this machine does.
-    const access: IndexAccess = request.builderImage ? hostIndexAccess() : { env: {}, mounts: [] };
+    const access: IndexAccess = request.builderImage ? hostIndexAccess() : { env: {}, files: [] };
+    const path = debArtifactPath(request.outDir, request.debianVersion);
+    const fileName = basename(path);
+    // The tree goes in and the deb comes out by copy: the engine may not share this machine's files.
     const runner: Runner = request.builderImage
       ? {
           kind: "container",
           image: request.builderImage,
-          mounts: [{ host: work, container: "/build" }, ...access.mounts],
+          copyIn: [{ host: tree, container: "/build/src" }, ...access.files],
+          copyOut: [{ container: `/build/${fileName}`, host: work }],
+          asRoot: true,
         }
       : { kind: "host" };
     const cwd = runner.kind === "host" ? tree : "/build/src";
@@ -324,8 +329,6 @@ export async function buildDeb(request: DebBuildRequest, log: (line: string) => 
         `${explainPipFailure(result.output)?.concat("\n") ?? ""}dpkg-buildpackage failed (exit ${result.status}); full log: ${logPath}\n${tail(result.output)}`,
       );
     }
-    const path = debArtifactPath(request.outDir, request.debianVersion);
-    const fileName = basename(path);
     const built = join(work, fileName);
     const sha256 = await sha256File(built);
     if (request.keepExisting && existsSync(path)) {

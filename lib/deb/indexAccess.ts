@@ -4,7 +4,7 @@
  * machine behind a TLS-inspecting proxy trusts a CA the container's own store lacks). Nothing of
  * the machine is baked into an image or the project: the settings are read at build time. Pure.
  */
-import type { Mount } from "../runner";
+import type { CopyIn } from "../runner";
 
 /** pip settings worth carrying (`pip config` keys); host-only ones such as find-links are not. */
 const PIP_KEYS = [
@@ -22,8 +22,8 @@ const PIP_CERT_KEYS = new Set(["cert"]);
 export interface IndexAccess {
   /** Environment for the build in the container. */
   readonly env: Record<string, string>;
-  /** CA bundles, read-only. */
-  readonly mounts: Mount[];
+  /** CA bundles, copied into the container (never into an image) and gone with it. */
+  readonly files: CopyIn[];
 }
 
 const pipVariable = (key: string) => `PIP_${key.toUpperCase().replace(/-/g, "_")}`;
@@ -43,7 +43,7 @@ export function parsePipConfigList(output: string): Record<string, string> {
 
 /**
  * The container's view of the host's index settings. `hostEnv` wins over `pipConfig` (as for pip);
- * `npm` is `npm config get registry cafile`'s answer. Each CA bundle is mounted once, under
+ * `npm` is `npm config get registry cafile`'s answer. Each CA bundle is copied in once, under
  * /run/ralph-release/ca/.
  */
 export function indexAccessForContainer(
@@ -52,14 +52,14 @@ export function indexAccessForContainer(
   npm: { registry?: string; cafile?: string },
 ): IndexAccess {
   const env: Record<string, string> = {};
-  const mounts: Mount[] = [];
-  const mounted = new Map<string, string>();
+  const files: CopyIn[] = [];
+  const copied = new Map<string, string>();
   const inContainer = (hostPath: string) => {
-    let path = mounted.get(hostPath);
+    let path = copied.get(hostPath);
     if (!path) {
-      path = `/run/ralph-release/ca/${mounted.size + 1}.pem`;
-      mounted.set(hostPath, path);
-      mounts.push({ host: hostPath, container: path, readOnly: true });
+      path = `/run/ralph-release/ca/${copied.size + 1}.pem`;
+      copied.set(hostPath, path);
+      files.push({ host: hostPath, container: path });
     }
     return path;
   };
@@ -75,5 +75,5 @@ export function indexAccessForContainer(
     env.NODE_EXTRA_CA_CERTS = inContainer(npmCa);
     env.npm_config_cafile = env.NODE_EXTRA_CA_CERTS;
   }
-  return { env, mounts };
+  return { env, files };
 }

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { UserError } from "../errors";
-import { type Runner, runStep, tail } from "../runner";
+import { type CopyIn, type Runner, runStep, tail } from "../runner";
 
 export class DebVerificationError extends UserError {}
 
@@ -135,10 +135,12 @@ export async function verifyDeb(
     throw new DebVerificationError(`${request.debPath} does not exist; nothing to verify.`);
   const debDir = dirname(request.debPath);
   const file = basename(request.debPath);
+  // Each container gets its own copy of the deb: nothing of this machine is mounted.
+  const copyDeb: CopyIn = { host: request.debPath, container: `/debs/${file}` };
   const checker: Runner = request.checkerImage
-    ? { kind: "container", image: request.checkerImage, mounts: [{ host: debDir, container: "/debs", readOnly: true }] }
+    ? { kind: "container", image: request.checkerImage, copyIn: [copyDeb] }
     : { kind: "host" };
-  const debIn = checker.kind === "host" ? request.debPath : `/debs/${file}`;
+  const debIn = checker.kind === "host" ? request.debPath : copyDeb.container;
   const cwd = checker.kind === "host" ? debDir : "/debs";
   const results: CheckResult[] = [];
   const record = (name: string, problems: string[], output = "") => {
@@ -181,7 +183,7 @@ export async function verifyDeb(
     {
       kind: "container",
       image: request.installImage,
-      mounts: [{ host: debDir, container: "/debs", readOnly: true }],
+      copyIn: [copyDeb],
       asRoot: true,
     },
     ["sh", "-c", INSTALL_SCRIPT],

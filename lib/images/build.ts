@@ -97,7 +97,27 @@ export interface SmokeRequest {
   readonly kind: SmokeKind;
   /** The image by digest or id. */
   readonly image: string;
+  /**
+   * static: an image with python3 (the ralph image it was built from) that asks the running nginx over
+   * HTTP from inside its network. The engine may be on another machine, where a published port is
+   * not this machine's.
+   */
+  readonly probeImage?: string;
 }
+
+/** Asks for the URL in argv[1] for up to 10 s; prints the status. Python: the ralph image has it. */
+const HTTP_PROBE = `
+import sys, time, urllib.request
+deadline, last = time.time() + 10, ""
+while time.time() < deadline:
+    try:
+        print(urllib.request.urlopen(sys.argv[1], timeout=2).status)
+        sys.exit(0)
+    except Exception as error:
+        last = str(error)
+        time.sleep(0.25)
+sys.exit("no answer: " + last)
+`;
 
 async function withContainer<T>(args: string[], use: (name: string) => Promise<T>): Promise<T> {
   const name = `ralph-release-smoke-${Math.random().toString(16).slice(2, 10)}`;
@@ -142,21 +162,23 @@ export async function smokeTest(request: SmokeRequest): Promise<string> {
       const file = listing.output.split("\n").find((line) => line.startsWith("/usr/share/ralph/static/"));
       if (!file) throw new ImageSmokeError(`static image ${image} holds no static files:\n${tail(listing.output)}`);
       const path = file.replace("/usr/share/ralph/static/", "/static/");
-      return withContainer(["--publish=127.0.0.1::80", image], async (name) => {
-        const port = (await docker("port", name, "80/tcp")).output.trim().split("\n")[0]?.split(":").at(-1);
-        let last = "";
-        for (let attempt = 0; attempt < 40; attempt++) {
-          try {
-            const response = await fetch(`http://127.0.0.1:${port}${path}`);
-            if (response.ok) return `GET ${path} -> ${response.status}`;
-            last = `HTTP ${response.status}`;
-          } catch (error) {
-            last = String(error);
-          }
-          await sleep(250);
-        }
+      if (!request.probeImage) throw new ImageSmokeError(`static image ${image}: no probe image to ask nginx with`);
+      const probeImage = request.probeImage;
+      return withContainer([image], async (name) => {
+        const probe = await runToCompletion([
+          `--network=container:${name}`,
+          "--entrypoint",
+          "python3",
+          probeImage,
+          "-c",
+          HTTP_PROBE,
+          `http://127.0.0.1:80${path}`,
+        ]);
+        if (probe.status === 0 && probe.output.trim().split("\n").at(-1) === "200") return `GET ${path} -> 200`;
         const logs = await docker("logs", name);
-        throw new ImageSmokeError(`static image ${image} did not serve ${path} (${last}):\n${tail(logs.output)}`);
+        throw new ImageSmokeError(
+          `static image ${image} did not serve ${path} (${tail(probe.output, 3)}):\n${tail(logs.output)}`,
+        );
       });
     }
     case "inkpy":

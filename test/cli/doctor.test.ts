@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { engineLocation } from "../../cli/doctorChecks";
 import { PROJECT_DIR, useContainerEngine } from "../support/containers";
 import { ENGINE_DIR, requireEngine } from "../support/engine";
 import { type GitRepo, removeTempDirs, tempDir } from "../support/gitRepo";
@@ -85,6 +86,28 @@ describe("npm run doctor", () => {
     expect(result.stdout).toMatch(/^✓ Docker API +\S+/m);
     expect(result.stdout).toMatch(/^ready: npm run release -- snapshot up can start$/m);
     expect(result.status).toBe(0);
+
+    // No DOCKER_HOST: the docker context in use names the engine, and the CLI reaches it.
+    const dockerConfig = tempDir("ralph-release-docker-config-");
+    const context = (...args: string[]) =>
+      spawnSync("docker", ["context", ...args], {
+        encoding: "utf8",
+        env: { ...process.env, DOCKER_CONFIG: dockerConfig },
+      });
+    expect(context("create", "build-host", "--docker", `host=${process.env.DOCKER_HOST}`).status).toBe(0);
+    expect(context("use", "build-host").status).toBe(0);
+    const viaContext = doctor({ PATH: env.PATH, DOCKER_CONFIG: dockerConfig }, "snapshot", "--source", repo.dir);
+    expect(viaContext.stdout).toMatch(
+      /^✓ Docker API +Docker \S+ at unix:\/\/\S+ \(docker context build-host, local: steps copy their inputs in, nothing is mounted\)$/m,
+    );
+    expect(viaContext.status).toBe(0);
+  });
+
+  it("tells a local engine from a remote one by its endpoint", () => {
+    expect(engineLocation("unix:///var/run/docker.sock")).toBe("local");
+    expect(engineLocation("tcp://127.0.0.1:2375")).toBe("local");
+    expect(engineLocation("tcp://build-host.example.com:2376")).toBe("remote");
+    expect(engineLocation("ssh://builder@build-host")).toBe("remote");
   });
 
   it("a tree with a front end on jammy needs a nodejs the archive lacks: refused with the ways out", () => {

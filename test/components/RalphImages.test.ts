@@ -93,7 +93,12 @@ describe("RalphImages under the program", () => {
     expect(sorted(smokes)).toEqual(
       sorted([
         { kind: "ralph", image: mockImageId("ralph-images-ralph") },
-        { kind: "static", image: mockImageId("ralph-images-ralph-static-nginx") },
+        // static is asked over HTTP from inside its network, by the ralph image it was built from.
+        {
+          kind: "static",
+          image: mockImageId("ralph-images-ralph-static-nginx"),
+          probeImage: mockImageId("ralph-images-ralph"),
+        },
         { kind: "inkpy", image: mockImageId("ralph-images-inkpy") },
       ]),
     );

@@ -12,7 +12,8 @@ import {
 } from "../../../lib/deb/build";
 import { DebVerificationError, verifyDeb } from "../../../lib/deb/verify";
 import { renderChangelog } from "../../../lib/version/changelog";
-import { BASE_IMAGE, buildBuilderImage, PROJECT_DIR, useContainerEngine } from "../../support/containers";
+import { BASE_IMAGE, buildBuilderImage, PROJECT_DIR } from "../../support/containers";
+import { dockerCommands, stopEngineElsewhere, useEngineElsewhere } from "../../support/engineElsewhere";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
 import { addFrontEnd, ralphFixtureRepo } from "../../support/ralphFixture";
 import { BUNDLE_RELEASE, cloneRalph } from "../../support/ralphBundle";
@@ -136,10 +137,22 @@ describe("changelog of Ralph's real history (the bundle)", () => {
   }, 120_000);
 });
 
+// Every container build and check here runs on an engine that cannot see this machine's files.
+afterAll(stopEngineElsewhere);
+
+/** No container the steps made had a path of this machine mounted: their inputs went in by copy. */
+function expectNothingMounted() {
+  const commands = dockerCommands();
+  const containers = commands.filter(([command]) => command === "run" || command === "create");
+  expect(containers.length).toBeGreaterThan(0);
+  expect(containers.filter((argv) => argv.some((arg) => /^(-v|--volume|--mount)(=|$)/.test(arg)))).toEqual([]);
+  expect(commands.filter(([command, source]) => command === "cp" && source === "-").length).toBeGreaterThan(0);
+}
+
 describe("a real ralph-core deb from a Ralph-shaped checkout", () => {
   let builderImage: string;
   beforeAll(() => {
-    useContainerEngine();
+    useEngineElsewhere();
     builderImage = buildBuilderImage();
   }, 900_000);
 
@@ -174,6 +187,7 @@ describe("a real ralph-core deb from a Ralph-shaped checkout", () => {
     const install = checks[3].output;
     expect(install).toContain("ralph 3.0.0");
     expect(install).toMatch(/uid=\d+\(ralphsrv\)/);
+    expectNothingMounted();
 
     // In the builder the build path is fixed, so the same commit gives the same bytes, and a release
     // rebuild into the same place is accepted; different bytes for the same version are not.
@@ -220,17 +234,20 @@ describe("a real ralph-core deb from a Ralph-shaped checkout", () => {
     );
   }, 900_000);
 
-  it("builds the uncommitted tree the plan saw without writing into the checkout's .git, and reports a failed build with its log", async () => {
+  it("builds the uncommitted tree the plan saw without writing into the checkout's .git, and reports a failed build with its log, leaving no container", async () => {
     const repo = ralphFixtureRepo();
     // Uncommitted: only the tree the plan fingerprinted has it.
     repo.write("setup.py", "raise SystemExit('broken setup.py')\n");
     const gitDir = directoryDigest(join(repo.dir, ".git"));
-    const request = requestFor(repo.dir);
+    const containers = () => execFileSync("docker", ["ps", "--all", "--quiet"], { encoding: "utf8" });
+    const before = containers();
+    const request = requestFor(repo.dir, { builderImage });
     const build = buildDeb(request);
     await expect(build).rejects.toBeInstanceOf(DebBuildError);
     await expect(build).rejects.toThrow(
       /dpkg-buildpackage failed \(exit \d+\); full log: .*build\.log\n[\s\S]*setup\.py egg_info did not run successfully/,
     );
+    expect(containers(), "the failed build's container is removed").toBe(before);
     expect(directoryDigest(join(repo.dir, ".git")), "no object, index or lock written").toBe(gitDir);
     // Changed after the plan: the build refuses rather than build something else under its fingerprint.
     repo.write("setup.py", "raise SystemExit('changed again')\n");
@@ -253,7 +270,7 @@ const STYLESHEET = /\/opt\/ralph\/ralph-core\/lib\/python3\.\d+\/site-packages\/
 describe("the front end, built the way the tree asks", () => {
   let builderImage: string;
   beforeAll(() => {
-    useContainerEngine();
+    useEngineElsewhere();
     // Debian's own nodejs (18 on bookworm), from the control file, as for any distribution.
     builderImage = buildBuilderImage({ nodeMinimum: "18" });
   }, 900_000);

@@ -9,15 +9,15 @@ const PIP_CONFIG_LIST = [
 ].join("\n");
 
 describe("indexAccessForContainer", () => {
-  it("carries pip's index, timeout and CA bundle, the bundle mounted read-only, host-only paths left out", () => {
+  it("carries pip's index, timeout and CA bundle, the bundle copied in, host-only paths left out", () => {
     const access = indexAccessForContainer({}, parsePipConfigList(PIP_CONFIG_LIST), {});
     expect(access.env).toEqual({
       PIP_INDEX_URL: "https://pypi.example.com/simple",
       PIP_CERT: "/run/ralph-release/ca/1.pem",
       PIP_TIMEOUT: "60",
     });
-    expect(access.mounts).toEqual([
-      { host: "/etc/ssl/certs/ca-certificates.crt", container: "/run/ralph-release/ca/1.pem", readOnly: true },
+    expect(access.files).toEqual([
+      { host: "/etc/ssl/certs/ca-certificates.crt", container: "/run/ralph-release/ca/1.pem" },
     ]);
   });
 
@@ -31,7 +31,7 @@ describe("indexAccessForContainer", () => {
     expect(access.env.PIP_TRUSTED_HOST).toBe("mirror.example.org");
   });
 
-  it("gives npm its registry and CA; one bundle used by both is mounted once", () => {
+  it("gives npm its registry and CA; one bundle used by both is copied once", () => {
     const access = indexAccessForContainer(
       { NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt", PIP_CERT: "/etc/ssl/certs/ca-certificates.crt" },
       {},
@@ -43,10 +43,10 @@ describe("indexAccessForContainer", () => {
       NODE_EXTRA_CA_CERTS: "/run/ralph-release/ca/1.pem",
       npm_config_cafile: "/run/ralph-release/ca/1.pem",
     });
-    expect(access.mounts).toHaveLength(1);
+    expect(access.files).toHaveLength(1);
   });
 
   it("a machine with no settings gives the container none", () => {
-    expect(indexAccessForContainer({}, {}, {})).toEqual({ env: {}, mounts: [] });
+    expect(indexAccessForContainer({}, {}, {})).toEqual({ env: {}, files: [] });
   });
 });

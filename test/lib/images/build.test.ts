@@ -7,7 +7,8 @@ import { checkPublishedImages, type PushRequest, pushImage } from "../../../lib/
 import { waitForIndexedVersion } from "../../../lib/publish/indexWait";
 import { publishToAptly } from "../../../lib/publish/aptly";
 import { serveDirectory, signingKey } from "../../support/aptRepo";
-import { BASE_IMAGE, docker, useContainerEngine } from "../../support/containers";
+import { BASE_IMAGE, docker } from "../../support/containers";
+import { dockerCommands, stopEngineElsewhere, useEngineElsewhere } from "../../support/engineElsewhere";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
 import {
   imageBuildOf,
@@ -26,6 +27,8 @@ const registry = new RegistryApi(`http://${REGISTRY}`);
 const KIND: Record<string, SmokeKind> = { ralph: "ralph", "ralph-static-nginx": "static", inkpy: "inkpy" };
 
 afterAll(removeTempDirs);
+// Every build, smoke test and push here goes through an engine that cannot see this machine's files.
+afterAll(stopEngineElsewhere);
 
 // A step's request, on this machine's paths.
 const env = (r: Resource, name: string) => stepRequest<any>(r, name) ?? expect.fail(`${r.name} carries no ${name}`);
@@ -72,7 +75,7 @@ async function carryOut(resources: Resource[]) {
     if (image === "inkpy-unlabelled") continue;
     const smoke = env(byName(`ralph-images-${image}-smoke`), "RALPH_IMAGE_SMOKE");
     expect(smoke.kind).toBe(KIND[image]);
-    await smokeTest({ kind: smoke.kind, image: realIds[image] });
+    await smokeTest({ kind: smoke.kind, image: realIds[image], probeImage: realIdOf[smoke.probeImage] });
   }
   for (const push of resources.filter((r) => r.name.startsWith("ralph-images-") && r.name.endsWith("-push"))) {
     const request = env(push, "RALPH_IMAGE_PUSH") as PushRequest;
@@ -95,7 +98,7 @@ async function expectLabels(namespace: string, version: string, revision: string
 }
 
 describe("smoke gates", () => {
-  beforeAll(() => useContainerEngine(), 120_000);
+  beforeAll(() => useEngineElsewhere(), 120_000);
 
   it("fail, with the image's own output, on an image that is not what it claims", async () => {
     // A bare distribution image: no ralph entry point, no static files, no long-running process.
@@ -106,7 +109,7 @@ describe("smoke gates", () => {
 });
 
 describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program declares them", () => {
-  beforeAll(() => useContainerEngine(), 120_000);
+  beforeAll(() => useEngineElsewhere(), 120_000);
 
   it("a snapshot pushes its version tags with OCI labels and leaves latest alone; a release moves latest", async () => {
     const repo = ralphFixtureRepo();
@@ -146,6 +149,12 @@ describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program d
       repo.git("rev-parse", "HEAD"),
       repo.git("show", "-s", "--format=%cI", "HEAD"),
     );
+    // Built, smoke-tested and pushed with nothing of this machine mounted (contexts go as the CLI sends them).
+    const containers = dockerCommands().filter(([command]) => command === "run" || command === "create");
+    expect(containers.length).toBeGreaterThan(0);
+    expect(
+      containers.filter((argv) => argv.some((arg) => /^(-v|--volume|--mount|--publish|-p)(=|$)/.test(arg))),
+    ).toEqual([]);
     // Pull what was pushed and run it: the registry holds a working image.
     await docker("image", "rm", "--force", `${REGISTRY}/${namespace}/ralph:${version}`);
     await docker("pull", "--quiet", `${REGISTRY}/${namespace}/ralph:${version}`);

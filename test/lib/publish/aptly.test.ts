@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { waitForIndexedVersion } from "../../../lib/publish/indexWait";
 import { type AptlyPublication, aptlyPublicationFor, publishToAptly } from "../../../lib/publish/aptly";
 import { readStep } from "../../../lib/steps/read";
@@ -77,7 +77,7 @@ describe("aptly as a self-hosted apt repository", () => {
           kind: "container",
           image: BASE_IMAGE,
           asRoot: true,
-          mounts: [{ host: dirname(keyFile), container: "/srv/aptly-key", readOnly: true }],
+          copyIn: [{ host: keyFile, container: "/srv/aptly-key/gpgkey" }],
         },
         ["sh", "-c", script],
         { cwd: "/" },

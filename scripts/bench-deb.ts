@@ -7,11 +7,17 @@
  * cold:  builder image from scratch (--no-cache) + deb build + verification gate
  * warm:  `pulumi up` with nothing changed: the fingerprint matches, so nothing rebuilds
  * edit:  one source file changed: deb build + gate with the builder image reused
+ *
+ *   npx tsx scripts/bench-deb.ts --elsewhere
+ *
+ * the deb build + gate (builder image cached) on the local engine, then on one that cannot see this
+ * machine's files (podman in a mount namespace of its own, test/support/engineElsewhere.ts)
  */
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { buildFingerprint, type DebBuildRequest, workingTreeId } from "../lib/deb/build";
 import { BASE_IMAGE, buildBuilderImage, useContainerEngine } from "../test/support/containers";
+import { stopEngineElsewhere, useEngineElsewhere } from "../test/support/engineElsewhere";
 import { removeTempDirs, tempDir } from "../test/support/gitRepo";
 import { ralphFixtureRepo } from "../test/support/ralphFixture";
 import { buildAndVerify } from "./debGate";
@@ -32,6 +38,16 @@ async function main() {
     debianDir: join(__dirname, "..", "debian"),
     outDir: tempDir(),
   });
+  if (process.argv.includes("--elsewhere")) {
+    const builderImage = buildBuilderImage();
+    const gate = (r: DebBuildRequest) => buildAndVerify(r, { checkerImage: builderImage, installImage: BASE_IMAGE });
+    await timed("local engine: deb build + verification gate", () => gate({ ...request(), builderImage }));
+    useEngineElsewhere();
+    await timed("engine elsewhere: deb build + verification gate", () => gate({ ...request(), builderImage }));
+    stopEngineElsewhere();
+    removeTempDirs();
+    return;
+  }
   execFileSync("docker", ["image", "rm", "--force", "localhost/ralph-release/deb-builder:test-debian-bookworm"], {
     stdio: "ignore",
   });

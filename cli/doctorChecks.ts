@@ -13,6 +13,7 @@ import * as semver from "semver";
 import { ConfigError, parseConfig, type Settings } from "../lib/config";
 import { buildsFrontEnd } from "../lib/deb/build";
 import { distributionProfile } from "../lib/deb/distributions";
+import { ARCHITECTURE, dockerArchitecture, PLATFORM } from "../lib/platform";
 import { UserError } from "../lib/errors";
 import { checkoutForMode } from "../lib/version/version";
 import packageJson from "../package.json";
@@ -191,7 +192,7 @@ async function upChecks(settings: Settings, request: DoctorRequest): Promise<Che
   // Every stack needs it: the verification gate installs the deb into a clean container of baseImage.
   const engine = await dockerEngine(env);
   checks.push(engine.check);
-  if (engine.reachable) checks.push(baseImageCheck(settings, env));
+  if (engine.reachable) checks.push(platformCheck(env), baseImageCheck(settings, env));
   checks.push(...nodeForFrontEnd(settings), ...pluginChecks(settings, env));
   return checks;
 }
@@ -332,6 +333,22 @@ function dockerGet(host: string, path: string): Promise<{ body: string; headers:
     req.on("error", failed);
     req.end();
   });
+}
+
+/** Whether the engine runs ralph-core's platform natively, or every container under emulation. */
+function platformCheck(env: NodeJS.ProcessEnv): Check {
+  let engineArchitecture: string;
+  try {
+    engineArchitecture = dockerArchitecture(dockerCli(env, ["version", "--format", "{{.Server.Arch}}"]));
+  } catch (error) {
+    return warn("platform", `${PLATFORM}: the engine did not say its architecture (${(error as Error).message})`);
+  }
+  if (engineArchitecture === ARCHITECTURE) return ok("platform", `${PLATFORM}, the engine's own`);
+  return warn(
+    "platform",
+    `${PLATFORM} (ralph-core is Architecture: ${ARCHITECTURE}), and the engine runs ${engineArchitecture}: every build, check and image runs under emulation, slowly`,
+    "let the engine emulate amd64 (Docker Desktop: Use Rosetta for x86_64/amd64 emulation; Linux: binfmt, e.g. apt-get install qemu-user-static), or point DOCKER_HOST at an amd64 engine (ssh://builder@build-host)",
+  );
 }
 
 function baseImageCheck(settings: Settings, env: NodeJS.ProcessEnv): Check {

@@ -9,6 +9,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
 import { basename, dirname } from "node:path";
+import { PLATFORM_FLAG } from "./platform";
 
 /** A file or directory of this machine, copied into the container before its command starts. */
 export interface CopyIn {
@@ -81,6 +82,7 @@ async function runInContainer(
         "docker",
         "create",
         `--name=${container}`,
+        PLATFORM_FLAG,
         // Builds fetch dependencies (apt, pip) the way the engine's machine does.
         "--network=host",
         // A step that only reads its inputs need not be root.

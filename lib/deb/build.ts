@@ -28,10 +28,11 @@ import { UserError } from "../errors";
 import { git, gitWithEnv } from "../version/git";
 import { explainPipFailure } from "./pipFailure";
 import { type IndexAccess, indexAccessForContainer, parsePipConfigList } from "./indexAccess";
+import { ARCHITECTURE } from "../platform";
 import { type Runner, runStep, tail } from "../runner";
 
 export const PACKAGE_NAME = "ralph-core";
-export const ARCHITECTURE = "amd64";
+export { ARCHITECTURE };
 
 export class DebBuildError extends UserError {}
 

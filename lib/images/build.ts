@@ -7,6 +7,7 @@ import { copyFileSync, cpSync, mkdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { directoryDigest } from "../deb/build";
 import { UserError } from "../errors";
+import { PLATFORM_FLAG } from "../platform";
 import { type Runner, runStep, tail } from "../runner";
 
 export class ImageSmokeError extends UserError {}
@@ -40,7 +41,18 @@ export async function buildImage(
   const args = Object.entries(request.buildArgs).map(([key, value]) => `--build-arg=${key}=${value}`);
   const built = await runStep(
     host,
-    ["docker", "build", "--network=host", ...args, "--file", request.dockerfile, "--tag", request.tag, request.context],
+    [
+      "docker",
+      "build",
+      PLATFORM_FLAG,
+      "--network=host",
+      ...args,
+      "--file",
+      request.dockerfile,
+      "--tag",
+      request.tag,
+      request.context,
+    ],
     { cwd: "/", env: { DOCKER_BUILDKIT: "0" }, onOutput: log },
   );
   if (built.status !== 0) {
@@ -121,7 +133,7 @@ sys.exit("no answer: " + last)
 
 async function withContainer<T>(args: string[], use: (name: string) => Promise<T>): Promise<T> {
   const name = `ralph-release-smoke-${Math.random().toString(16).slice(2, 10)}`;
-  const started = await docker("run", "--detach", `--name=${name}`, ...args);
+  const started = await docker("run", PLATFORM_FLAG, "--detach", `--name=${name}`, ...args);
   try {
     if (started.status !== 0) throw new ImageSmokeError(`could not start ${args.at(-1)}:\n${tail(started.output)}`);
     return await use(name);
@@ -137,7 +149,7 @@ async function withContainer<T>(args: string[], use: (name: string) => Promise<T
 async function runToCompletion(args: string[]) {
   const name = `ralph-release-smoke-${Math.random().toString(16).slice(2, 10)}`;
   try {
-    return await docker("run", `--name=${name}`, ...args);
+    return await docker("run", PLATFORM_FLAG, `--name=${name}`, ...args);
   } finally {
     await docker("rm", "--force", name);
   }

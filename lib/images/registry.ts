@@ -10,6 +10,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../errors";
 import { secretSetCommand } from "../config/keys";
+import { PLATFORM_FLAG } from "../platform";
 import { tail } from "../runner";
 
 export class RegistryError extends UserError {}
@@ -184,7 +185,7 @@ export class RegistrySession {
    * is the digest of the image's config, which names every layer: the same id is the same image.
    */
   async pull(source: string): Promise<string> {
-    const pulled = await runTool("docker", ["pull", "--quiet", source], this.env());
+    const pulled = await runTool("docker", ["pull", PLATFORM_FLAG, "--quiet", source], this.env());
     if (pulled.status !== 0) {
       throw new RegistryError(`docker pull ${source} failed:\n${tail(pulled.stdout + pulled.stderr, 20)}`);
     }

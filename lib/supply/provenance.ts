@@ -3,6 +3,7 @@
  * built (the deb by sha256, each image by digest) and from what. Pure.
  */
 import type { Settings } from "../config";
+import { PLATFORM } from "../platform";
 
 export const IN_TOTO_STATEMENT = "https://in-toto.io/Statement/v1";
 export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
@@ -156,7 +157,13 @@ export function provenanceStatement(facts: ProvenanceFacts): Statement {
     predicate: {
       buildDefinition: {
         buildType: BUILD_TYPE,
-        externalParameters: { version: facts.ralph.version, stack: facts.stack, config: facts.config },
+        // The platform every container of the build ran as (lib/platform.ts), whatever the engine's own.
+        externalParameters: {
+          version: facts.ralph.version,
+          stack: facts.stack,
+          config: facts.config,
+          platform: PLATFORM,
+        },
         resolvedDependencies,
       },
       runDetails: {

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildDepends, distributionProfile, renderControl } from "../../lib/deb/distributions";
+import { PLATFORM_FLAG } from "../../lib/platform";
 import { runStep } from "../../lib/runner";
 
 const CI_SOCKET = "/run/ralph-release/podman.sock";
@@ -70,6 +71,7 @@ export function buildBuilderImage(
     "docker",
     [
       "build",
+      PLATFORM_FLAG,
       "--quiet",
       `--build-arg=BASE_IMAGE=${options.baseImage ?? BASE_IMAGE}`,
       `--build-arg=BUILD_DEPENDS=${buildDepends(control)}`,

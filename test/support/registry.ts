@@ -31,18 +31,32 @@ export class RegistryApi {
     return response.headers.get("docker-content-digest") ?? "";
   }
 
-  /** The image config's labels behind a tag. */
-  async labels(repository: string, tag: string): Promise<Record<string, string>> {
+  /** The image config behind a tag. */
+  private async imageConfig(repository: string, tag: string): Promise<ImageConfig> {
     const manifest = (await (
       await fetch(`${this.base}/v2/${repository}/manifests/${tag}`, { headers: { accept: MANIFEST_TYPES } })
     ).json()) as {
       config: { digest: string };
     };
-    const config = (await (await fetch(`${this.base}/v2/${repository}/blobs/${manifest.config.digest}`)).json()) as {
-      config?: { Labels?: Record<string, string> };
-    };
-    return config.config?.Labels ?? {};
+    return (await (await fetch(`${this.base}/v2/${repository}/blobs/${manifest.config.digest}`)).json()) as ImageConfig;
   }
+
+  /** The image config's labels behind a tag. */
+  async labels(repository: string, tag: string): Promise<Record<string, string>> {
+    return (await this.imageConfig(repository, tag)).config?.Labels ?? {};
+  }
+
+  /** `<os>/<architecture>` of the image behind a tag, as its config says. */
+  async platform(repository: string, tag: string): Promise<string> {
+    const config = await this.imageConfig(repository, tag);
+    return `${config.os}/${config.architecture}`;
+  }
+}
+
+interface ImageConfig {
+  readonly os?: string;
+  readonly architecture?: string;
+  readonly config?: { readonly Labels?: Record<string, string> };
 }
 
 /** The access log of the registry .ci/containers.sh serves on 127.0.0.1:5000. */

@@ -140,13 +140,18 @@ describe("changelog of Ralph's real history (the bundle)", () => {
 // Every container build and check here runs on an engine that cannot see this machine's files.
 afterAll(stopEngineElsewhere);
 
-/** No container the steps made had a path of this machine mounted: their inputs went in by copy. */
-function expectNothingMounted() {
+/**
+ * No container the steps made had a path of this machine mounted (their inputs went in by copy), and
+ * each container and image is of ralph-core's platform.
+ */
+function expectCopiedNotMounted() {
   const commands = dockerCommands();
   const containers = commands.filter(([command]) => command === "run" || command === "create");
   expect(containers.length).toBeGreaterThan(0);
   expect(containers.filter((argv) => argv.some((arg) => /^(-v|--volume|--mount)(=|$)/.test(arg)))).toEqual([]);
   expect(commands.filter(([command, source]) => command === "cp" && source === "-").length).toBeGreaterThan(0);
+  const made = commands.filter(([command]) => ["run", "create", "build"].includes(command));
+  expect(made.filter((argv) => !argv.includes("--platform=linux/amd64"))).toEqual([]);
 }
 
 describe("a real ralph-core deb from a Ralph-shaped checkout", () => {
@@ -187,7 +192,7 @@ describe("a real ralph-core deb from a Ralph-shaped checkout", () => {
     const install = checks[3].output;
     expect(install).toContain("ralph 3.0.0");
     expect(install).toMatch(/uid=\d+\(ralphsrv\)/);
-    expectNothingMounted();
+    expectCopiedNotMounted();
 
     // In the builder the build path is fixed, so the same commit gives the same bytes, and a release
     // rebuild into the same place is accepted; different bytes for the same version are not.

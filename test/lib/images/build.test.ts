@@ -155,6 +155,12 @@ describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program d
     expect(
       containers.filter((argv) => argv.some((arg) => /^(-v|--volume|--mount|--publish|-p)(=|$)/.test(arg))),
     ).toEqual([]);
+    // Of ralph-core's platform, whatever the engine's: each build and container says so, and the registry holds amd64.
+    const made = dockerCommands().filter(([command]) => ["run", "create", "build"].includes(command));
+    expect(made.filter((argv) => !argv.includes("--platform=linux/amd64"))).toEqual([]);
+    for (const image of ["ralph", "ralph-static-nginx", "inkpy"]) {
+      expect(await registry.platform(`${namespace}/${image}`, version)).toBe("linux/amd64");
+    }
     // Pull what was pushed and run it: the registry holds a working image.
     await docker("image", "rm", "--force", `${REGISTRY}/${namespace}/ralph:${version}`);
     await docker("pull", "--quiet", `${REGISTRY}/${namespace}/ralph:${version}`);

@@ -12,5 +12,6 @@ export = async (): Promise<Record<string, unknown>> => {
   invoke("pulumi-nodejs:dynamic:startHost", {}).catch(() => undefined);
   // Loading the program holds the event loop: the request leaves first.
   await new Promise((resolve) => setTimeout(resolve, 25));
-  return require("./index");
+  // By name: a stray index.js beside it is not the program.
+  return require("./index.ts");
 };

@@ -20,6 +20,7 @@ export const SERIAL_FILES = [
   "test/lib/images/adopt.test.ts",
   "test/lib/images/entrypoint.test.ts",
   "test/lib/publish/aptly.test.ts",
+  "test/lib/runner.test.ts",
   "test/lib/supply/imageContents.test.ts",
   "test/lib/supply/referrers.test.ts",
   "test/lib/supply/verify.test.ts",

@@ -55,10 +55,27 @@ export function runStep(runner: Runner, argv: readonly string[], options: Option
   return runner.kind === "host" ? run(argv, options) : runInContainer(runner, argv, options);
 }
 
+/** The docker CLI's own variables: a step's value for one (HOME=/build) must not redirect the CLI. */
+const CLI_OWN = /^(HOME|PATH|USER|LOGNAME|TMPDIR|XDG_[A-Z_]+|SSH_[A-Z_]+|DOCKER_[A-Z_]+)$/;
+
+/** Containers of this process not removed yet: a stopped step (SIGINT, SIGTERM) removes them first. */
+const live = new Set<string>();
+const removeContainer = (name: string) =>
+  spawnSync("docker", ["rm", "--force", name], { stdio: "ignore", timeout: 60_000 });
+function removeLiveOn(signal: NodeJS.Signals): void {
+  process.once(signal, () => {
+    for (const name of live) removeContainer(name);
+    process.kill(process.pid, signal);
+  });
+}
+let signalsHandled = false;
+
 /**
- * `docker create`, the copies in, `docker start --attach`, the exit code from `docker inspect` (podman's
- * Docker API loses it on the CLI's side of `docker run --rm` and of attach), the copies out, and the
- * container removed whatever happened.
+ * `docker create`, the copies in, `docker start --attach`, the exit code from `docker inspect` once
+ * the container has exited (podman's Docker API loses it on the CLI's side of `docker run --rm` and
+ * of attach; an attach that ends early is waited out), the copies out, and the container removed
+ * whatever happened. Containers carry the label `ralph-release=step`: one a killed step left behind
+ * is `docker ps --all --filter label=ralph-release=step`.
  */
 async function runInContainer(
   runner: Extract<Runner, { kind: "container" }>,
@@ -76,12 +93,23 @@ async function runInContainer(
     status: result.status === 0 ? 1 : result.status,
     output: `${output}${what}:\n${result.output}`,
   });
+  if (!signalsHandled) {
+    signalsHandled = true;
+    removeLiveOn("SIGINT");
+    removeLiveOn("SIGTERM");
+  }
+  // Values travel in the environment, never on the command line (`--env NAME` reads it from the
+  // CLI's), but for the CLI's own variables, which are no secrets.
+  const own = Object.keys(env).filter((name) => CLI_OWN.test(name));
+  const passed = Object.keys(env).filter((name) => !CLI_OWN.test(name));
+  live.add(container);
   try {
     const created = await run(
       [
         "docker",
         "create",
         `--name=${container}`,
+        "--label=ralph-release=step",
         PLATFORM_FLAG,
         // Builds fetch dependencies (apt, pip) the way the engine's machine does.
         "--network=host",
@@ -90,12 +118,12 @@ async function runInContainer(
           ? [`--user=${process.getuid()}:${process.getgid()}`]
           : []),
         `--workdir=${options.cwd}`,
-        ...Object.keys(env).map((name) => `--env=${name}`),
+        ...own.map((name) => `--env=${name}=${env[name]}`),
+        ...passed.map((name) => `--env=${name}`),
         runner.image,
         ...argv,
       ],
-      // Values travel in the environment, never on the command line (`--env NAME` reads it from ours).
-      { cwd: "/", env },
+      { cwd: "/", env: Object.fromEntries(passed.map((name) => [name, env[name]])) },
     );
     if (created.status !== 0) return failed(`docker create of ${runner.image} failed`, created);
     for (const input of runner.copyIn ?? []) {
@@ -103,29 +131,52 @@ async function runInContainer(
       if (copied.status !== 0) return failed(`could not copy ${input.host} into the container`, copied);
     }
     const started = await run(["docker", "start", "--attach", container], { cwd: "/", onOutput: collect });
-    const inspected = await run(["docker", "inspect", "--format", "{{.State.ExitCode}}", container], { cwd: "/" });
-    const status = inspected.status === 0 ? Number(inspected.output.trim()) : started.status || 1;
-    if (status !== 0) return { status, output };
+    let state = await containerState(container);
+    if (state?.status === "running") {
+      // The attach ended before the command (a dropped connection to a remote engine): wait it out,
+      // and take the whole output from the engine.
+      await run(["docker", "wait", container], { cwd: "/" });
+      state = await containerState(container);
+      const logs = await run(["docker", "logs", container], { cwd: "/" });
+      if (logs.status === 0) output = logs.output;
+    }
+    if (state?.status !== "exited") {
+      return failed(`the container did not run its command (${state?.status ?? "state unknown"})`, started);
+    }
+    if (state.exitCode !== 0) return { status: state.exitCode, output };
     for (const result of runner.copyOut ?? []) {
       const copied = await run(["docker", "cp", `${container}:${result.container}`, result.host], { cwd: "/" });
       if (copied.status !== 0) return failed(`could not copy ${result.container} out of the container`, copied);
     }
-    return { status, output };
+    return { status: 0, output };
   } finally {
-    spawnSync("docker", ["rm", "--force", container], { stdio: "ignore" });
+    removeContainer(container);
+    live.delete(container);
   }
 }
 
-/** A literal for a sed expression of tar's --transform (basic regular expression, `|` delimited). */
-const sedLiteral = (text: string) => text.replace(/[\\.*[\]^$|]/g, "\\$&");
+/** The container's status (`created`, `running`, `exited`) and exit code, from stdout alone. */
+async function containerState(container: string): Promise<{ status: string; exitCode: number } | undefined> {
+  const inspected = await run(["docker", "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", container], {
+    cwd: "/",
+  });
+  const match = /^(\w+) (\d+)$/m.exec(inspected.stdout.trim());
+  return inspected.status === 0 && match ? { status: match[1], exitCode: Number(match[2]) } : undefined;
+}
 
 /**
  * Streams `input` as a tar archive whose names are its container path, extracted at the container's
  * root (`docker cp -`): parents are made, nothing else is touched. A file is copied as its content
- * (a symlink to a CA bundle brings the bundle); a directory's own symlinks stay links.
+ * (a symlink to a CA bundle brings the bundle); a directory's own symlinks stay links. Everything is
+ * readable inside (a deb written under umask 077 is still read by a check that is not root).
  */
 function copyIntoContainer(container: string, input: CopyIn): Promise<StepResult> {
-  const name = basename(input.host);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(input.host).isDirectory();
+  } catch {
+    return Promise.resolve({ status: 1, output: `${input.host} does not exist on this machine` });
+  }
   const target = input.container.replace(/^\/+/, "").replace(/\/+$/, "");
   const tarArgs = [
     "-c",
@@ -134,12 +185,15 @@ function copyIntoContainer(container: string, input: CopyIn): Promise<StepResult
     "--numeric-owner",
     "--owner=0",
     "--group=0",
-    ...(statSync(input.host).isDirectory() ? [] : ["--dereference"]),
-    // Member names only (S: not symlink targets; hard link targets are member names, and follow).
-    `--transform=s|^${sedLiteral(name)}|${target.replace(/[\\&|]/g, "\\$&")}|S`,
+    "--mode=a+rX",
+    ...(isDirectory ? [] : ["--dereference"]),
+    // The archive holds one top-level entry: its name becomes the target (S: not symlink targets;
+    // hard link targets are member names, and follow).
+    `--transform=s|^[^/]*|${target.replace(/[\\&|]/g, "\\$&")}|S`,
     "-C",
     dirname(input.host),
-    name,
+    "--",
+    basename(input.host),
   ];
   return new Promise((resolve, reject) => {
     const tar = spawn("tar", tarArgs, { stdio: ["ignore", "pipe", "pipe"] });
@@ -157,15 +211,17 @@ function copyIntoContainer(container: string, input: CopyIn): Promise<StepResult
     cp.on("error", reject);
     tar.on("close", (status) => (tarStatus = status));
     cp.on("close", (status) => {
-      const done = () => resolve({ status: tarStatus !== 0 ? (tarStatus ?? 1) : (status ?? 1), output });
-      // tar may close after cp when cp failed early.
-      if (tarStatus === null) tar.on("close", done);
-      else done();
+      const done = () => resolve({ status: status !== 0 ? (status ?? 1) : (tarStatus ?? 1), output });
+      if (tarStatus !== null) return done();
+      // cp is gone: nothing reads tar's output any more, and a full pipe would hold tar forever.
+      if (status !== 0) tar.kill();
+      tar.once("close", done);
     });
   });
 }
 
-function run(argv: readonly string[], options: Options): Promise<StepResult> {
+/** Runs a command: stdout and stderr interleaved as `output`, and stdout alone for what is parsed. */
+function run(argv: readonly string[], options: Options): Promise<StepResult & { stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), {
       cwd: options.cwd,
@@ -173,15 +229,19 @@ function run(argv: readonly string[], options: Options): Promise<StepResult> {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
+    let stdout = "";
     const collect = (chunk: Buffer) => {
       const text = chunk.toString();
       output += text;
       options.onOutput?.(text);
     };
-    child.stdout.on("data", collect);
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      collect(chunk);
+    });
     child.stderr.on("data", collect);
     child.on("error", reject);
-    child.on("close", (status) => resolve({ status: status ?? 1, output }));
+    child.on("close", (status) => resolve({ status: status ?? 1, output, stdout }));
   });
 }
 

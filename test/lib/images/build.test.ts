@@ -152,9 +152,9 @@ describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program d
     // Built, smoke-tested and pushed with nothing of this machine mounted (contexts go as the CLI sends them).
     const containers = dockerCommands().filter(([command]) => command === "run" || command === "create");
     expect(containers.length).toBeGreaterThan(0);
-    expect(
-      containers.filter((argv) => argv.some((arg) => /^(-v|--volume|--mount|--publish|-p)(=|$)/.test(arg))),
-    ).toEqual([]);
+    expect(containers.filter((argv) => argv.some((arg) => /^(-v|--volume|--mount|--publish|-p)/.test(arg)))).toEqual(
+      [],
+    );
     // Of ralph-core's platform, whatever the engine's: each build and container says so, and the registry holds amd64.
     const made = dockerCommands().filter(([command]) => ["run", "create", "build"].includes(command));
     expect(made.filter((argv) => !argv.includes("--platform=linux/amd64"))).toEqual([]);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RalphRelease } from "./components/RalphRelease";
 import { readStackInputs } from "./components/stackInputs";
+import { describeTarget } from "./lib/config";
 import { expandPaths } from "./lib/steps/machineRoots";
 
 // Config and the checkout's version are read and checked once, before any resource is declared:
@@ -23,6 +24,8 @@ export const debChecksums = onThisMachine(release.deb.checksumsPath);
 export const imageIds = release.imageIds;
 export const imageRefs = release.imageRefs;
 export const debLocations = pulumi.output(release.debLocations);
+/** The build's target, each part with where it came from (the checkout, the config, the defaults). */
+export const target = pulumi.output(describeTarget(settings.target));
 /** What this stack leaves out and why (e.g. inkpy without its checkout, `latest` behind a newer release). */
 export const notices = pulumi.output(stackNotices);
 /** The GitHub release's page; null on a stack without one. */

@@ -10,7 +10,7 @@ import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { type IncomingHttpHeaders, request as httpRequest } from "node:http";
 import { delimiter, join, resolve } from "node:path";
 import * as semver from "semver";
-import { ConfigError, parseConfig, type Settings } from "../lib/config";
+import { ConfigError, describeTarget, parseConfig, type Settings } from "../lib/config";
 import { buildsFrontEnd } from "../lib/deb/build";
 import { distributionProfile } from "../lib/deb/distributions";
 import { ARCHITECTURE, dockerArchitecture, PLATFORM } from "../lib/platform";
@@ -166,7 +166,7 @@ function configChecks(request: DoctorRequest): { checks: Check[]; settings?: Set
     );
     const detail = `${settings.mode}: ${settings.distribution.name}, deb to ${settings.publish.debTargets.join(", ") || "nowhere"}, images ${settings.images.build ? (settings.publish.images ? `pushed to ${settings.images.registry}` : "built, not pushed") : "off"}`;
     const notices = settings.notices.map((notice) => warn("config", notice));
-    return { checks: [ok("config", detail), ...notices], settings };
+    return { checks: [ok("config", detail), ok("target", describeTarget(settings.target)), ...notices], settings };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return { checks: error.problems.map((p) => fail("config", `${p.key}: ${p.problem}`, p.fix)) };
@@ -263,6 +263,8 @@ export function engineEndpoint(env: NodeJS.ProcessEnv): EngineEndpoint {
     timeout: 10_000,
   });
   const [name, host]: (string | undefined)[] = context.status === 0 ? context.stdout.trim().split("\t") : [];
+  // A context named but not found: the CLI (and every step) fails; the check says how, through the CLI.
+  if (context.status !== 0 && env.DOCKER_CONTEXT) return { host: "", source: `docker context ${env.DOCKER_CONTEXT}` };
   if (name && host && name !== "default") return { host, source: `docker context ${name}` };
   return { host: host || DEFAULT_DOCKER_HOST, source: "Docker's default" };
 }
@@ -275,7 +277,8 @@ export function engineLocation(host: string): "local" | "remote" {
   if (/^(unix|npipe):\/\//.test(host)) return "local";
   try {
     const { hostname } = new URL(host);
-    return host.startsWith("tcp:") && ["127.0.0.1", "localhost", "[::1]"].includes(hostname) ? "local" : "remote";
+    const loopback = /^127\./.test(hostname) || ["localhost", "[::1]"].includes(hostname.toLowerCase());
+    return host.startsWith("tcp:") && loopback ? "local" : "remote";
   } catch {
     return "remote";
   }
@@ -284,10 +287,13 @@ export function engineLocation(host: string): "local" | "remote" {
 /** The engine, asked whether it answers: /_ping where a plain socket or TCP reaches it, else the CLI. */
 async function dockerEngine(env: NodeJS.ProcessEnv): Promise<{ check: Check; reachable: boolean }> {
   const endpoint = engineEndpoint(env);
-  const where = `${endpoint.host} (${endpoint.source}, ${engineLocation(endpoint.host)}: steps copy their inputs in, nothing is mounted)`;
+  const where = endpoint.host
+    ? `${endpoint.host} (${endpoint.source}, ${engineLocation(endpoint.host)}: steps copy their inputs in, nothing is mounted)`
+    : endpoint.source;
   const fix =
     "start a Docker-API engine and export DOCKER_HOST, or docker context use <name> (a remote one: ssh://user@host, or tcp://host:2376 with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH; podman here: podman system service --time=0 unix:///run/podman/podman.sock &, then DOCKER_HOST=unix:///run/podman/podman.sock)";
-  const plainHttp = /^unix:\/\//.test(endpoint.host) || (/^tcp:\/\//.test(endpoint.host) && !env.DOCKER_TLS_VERIFY);
+  const plainHttp =
+    /^unix:\/\//.test(endpoint.host) || (/^tcp:\/\//.test(endpoint.host) && !env.DOCKER_TLS_VERIFY && !env.DOCKER_TLS);
   try {
     let server: string;
     // A context may carry TLS material: the CLI reaches it.

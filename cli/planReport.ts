@@ -128,6 +128,7 @@ export function renderPlan(plan: Plan, relative: (path: string) => string = (p) 
     "deb",
     `${debPath.split("/").pop()} for ${build?.distribution ?? "?"}, built ${build?.builderImage ? "in the builder container" : "on this machine"}, verified, into ${relative(debPath.slice(0, debPath.lastIndexOf("/") + 1))}`,
   );
+  line("target", outputString(plan, "target"));
   const tags = (plan.outputs.imageTags as string[] | undefined) ?? [];
   const repositories = (plan.outputs.imageRepositories as Record<string, string> | undefined) ?? {};
   if (Object.keys(repositories).length === 0) line("images", "none (images is off: a deb-only stack)");

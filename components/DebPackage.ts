@@ -77,6 +77,8 @@ export class DebPackage extends pulumi.ComponentResource {
       pythonMinimum: deb.pythonMinimum,
       nodeMinimum: deb.nodeMinimum,
       pipArgs: deb.pipArgs,
+      // Only when pinned: the request of a stack without a pin stays as it was.
+      ...(deb.pipVersion ? { pipVersion: deb.pipVersion } : {}),
       frontendAssets: deb.frontendAssets,
       extraBuildDepends: deb.extraBuildDepends,
       extraDepends: deb.extraDepends,
@@ -96,25 +98,28 @@ export class DebPackage extends pulumi.ComponentResource {
         extraBuildDepends: deb.extraBuildDepends,
         extraDepends: deb.extraDepends,
       });
-      const buildArgs = builderBuildArgs({
-        baseImage: deb.baseImage,
-        buildDepends: buildDepends(control),
-        nodeAptSource: deb.nodeAptSource,
-      });
+      const recipe = { buildDepends: buildDepends(control), nodeAptSource: deb.nodeAptSource };
+      const buildArgs = builderBuildArgs({ ...recipe, baseImage: deb.baseImage });
       recipeDigest = JSON.stringify({ dockerfile: readFileSync(dockerfile, "utf8"), buildArgs });
+      // A distribution whose archive lacks what the build needs (bionic: a dh-virtualenv >= 1.2) gets
+      // the builder on a base that adds it, as Ralph's own builder does: base image plus the PPA.
+      const base = profile.builderPpa ? this.builderBase(name, profile.builderPpa, deb.baseImage, args) : undefined;
+      if (base) recipeDigest = JSON.stringify({ ...JSON.parse(recipeDigest), base: base.recipe });
       const context = join(projectDir, "docker", "deb-builder");
+      const tag = `ralph-release/deb-builder:${profile.name.replace("/", "-")}`;
       builder = new ImageBuild(
         `${name}-builder`,
         {
           roots,
           purpose: "deb builder",
-          request: {
+          request: pulumi.output(base?.build.imageId ?? deb.baseImage).apply((baseImage) => ({
             context,
             dockerfile,
-            buildArgs,
-            tag: `ralph-release/deb-builder:${profile.name.replace("/", "-")}`,
+            buildArgs: base ? builderBuildArgs({ ...recipe, baseImage }) : buildArgs,
+            tag,
             contextDigest: directoryDigest(context),
-          },
+          })),
+          builtOn: base ? { BASE_IMAGE: base.build } : undefined,
         },
         { parent: this, dependsOn: args.after },
       );
@@ -176,5 +181,33 @@ export class DebPackage extends pulumi.ComponentResource {
       checksumsPath: this.checksumsPath,
       verifiedSha256: this.verifiedSha256,
     });
+  }
+
+  /** The builder's base for a profile with a PPA: `baseImage` plus the PPA (docker/deb-builder-ppa). */
+  private builderBase(
+    name: string,
+    ppa: string,
+    baseImage: string,
+    args: DebPackageArgs,
+  ): { build: ImageBuild; recipe: unknown } {
+    const context = join(args.roots.project, "docker", "deb-builder-ppa");
+    const dockerfile = join(context, "Dockerfile");
+    const buildArgs = { BASE_IMAGE: baseImage, PPA: ppa };
+    const build = new ImageBuild(
+      `${name}-builder-base`,
+      {
+        roots: args.roots,
+        purpose: "deb builder",
+        request: {
+          context,
+          dockerfile,
+          buildArgs,
+          tag: `ralph-release/deb-builder-base:${args.distribution.replace("/", "-")}`,
+          contextDigest: directoryDigest(context),
+        },
+      },
+      { parent: this, dependsOn: args.after },
+    );
+    return { build, recipe: { dockerfile: readFileSync(dockerfile, "utf8"), buildArgs } };
   }
 }

@@ -175,6 +175,11 @@ const COVERAGE: readonly Coverage[] = [
     command: /^git clone https:\/\/github\.com\/allegro\/inkpy$/,
     notRun: "no network here: test/fixtures/inkpy stands in for inkpy's checkout",
   },
+  {
+    command: /^docker ps --all --filter label=ralph-release=step$/,
+    test: "test/lib/runner.test.ts",
+    runs: '"ps", "--all", "--filter", "label=ralph-release=step"',
+  },
   { command: /^docker context use build-host$/, test: "test/cli/doctor.test.ts", runs: 'context("use", "build-host")' },
   {
     command: /^export (DOCKER_HOST|PATH)=/,

@@ -15,5 +15,6 @@ export {
   type ConfigKey,
 } from "./keys";
 export { parseConfig } from "./parse";
+export { describeTarget } from "./readers/deb";
 export { ConfigError, type ConfigProblem, type RawConfig, type SecretValues, type Settings } from "./settings";
 export { configTable } from "./table";

@@ -58,13 +58,13 @@ export const KEYS = {
   },
   distribution: {
     kind: "string",
-    doc: "Target distribution as `<distro>/<release>`, as packagecloud names it; base of builder and images.",
-    default: both("ubuntu/jammy"),
+    doc: "Target distribution as `<distro>/<release>`, as packagecloud names it; base of builder and images. `auto`: what the checkout's newest debian/changelog entry names (Ralph up to 20241023.1: `ubuntu/bionic`), else `ubuntu/jammy`.",
+    default: both("auto"),
     example: "ubuntu/jammy",
     check: (v) =>
-      distributionProfile(v)
+      v === "auto" || distributionProfile(v)
         ? undefined
-        : `${JSON.stringify(v)} is not a supported distribution (${SUPPORTED_DISTRIBUTIONS.join(", ")})`,
+        : `${JSON.stringify(v)} is neither auto nor a supported distribution (${SUPPORTED_DISTRIBUTIONS.join(", ")})`,
   },
   builder: {
     kind: "string",
@@ -81,14 +81,13 @@ export const KEYS = {
   },
   pythonMinimum: {
     kind: "string",
-    doc: "Lowest python3 the deb builds and runs with (control Build-Depends/Depends). Default: the distribution's python3 (bionic 3.6, bullseye 3.9, jammy 3.10, bookworm 3.11, noble 3.12).",
+    doc: "Lowest python3 the deb builds and runs with (control Build-Depends/Depends). Default: the checkout's (its debian/rules `--python`, or debian/control) when it targets this distribution, else the distribution's python3 (bionic 3.6, bullseye 3.9, jammy 3.10, bookworm 3.11, noble 3.12).",
     example: "3.10",
     check: matches(/^\d+\.\d+$/, "a Python version like 3.10"),
   },
   nodeMinimum: {
     kind: "string",
-    doc: "Lowest nodejs for building Ralph's front end (used when the checkout has package.json and gulpfile.js).",
-    default: both("22.0.0"),
+    doc: "Lowest nodejs for building Ralph's front end (used when the checkout has package.json and gulpfile.js). Default: what the checkout's debian/control asks when it targets this distribution (an unversioned nodejs: the distribution's own), else 22.0.0.",
     example: "22.0.0",
     check: matches(/^\d+(\.\d+){0,2}$/, "a version like 22.0.0"),
   },
@@ -128,6 +127,12 @@ export const KEYS = {
     doc: "inkpy's Dockerfile, relative to `inkpySource` (or absolute).",
     default: both("Dockerfile"),
     example: "Dockerfile",
+  },
+  pipVersion: {
+    kind: "string",
+    doc: "The pip the venv is upgraded to before Ralph's requirements install (dh-virtualenv `--upgrade-pip-to`): Ralph's pins need pip 19.3.1's resolver up to 20241023.1. Default: what the checkout's debian/rules pins when it targets this distribution, else the venv's own pip.",
+    example: "19.3.1",
+    check: matches(/^\d+(\.\d+){0,2}$/, "a version like 19.3.1"),
   },
   pipArgs: {
     kind: "string",

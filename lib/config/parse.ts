@@ -22,8 +22,8 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
   const r = new ConfigReader(raw, modeOf(raw));
   checkModeAndKeys(r, raw);
   const { source, mainBranch } = readSource(r);
-  const { distribution, deb } = readDeb(r);
-  const { images, push, notices } = readImages(r);
+  const { distribution, target, deb, notices: targetNotices } = readDeb(r, source);
+  const { images, push, notices: imageNotices } = readImages(r);
   const { debTargets, aptly, packagecloud, indexWaitSeconds } = readPublish(r);
   const { github, release } = readGithub(r);
   const sigstore = { fulcioUrl: r.text("sigstoreFulcioUrl"), rekorUrl: r.text("sigstoreRekorUrl") };
@@ -32,7 +32,8 @@ export function parseConfig(raw: RawConfig): { settings: Settings; secrets: Secr
 
   if (r.problems.length > 0) throw new ConfigError(inTableOrder(r.problems), raw.stack);
   const publish = { debTargets, images: push, githubRelease: release };
-  const settings = { mode: r.mode, source, mainBranch, distribution, deb, images, notices };
+  const notices = [...targetNotices, ...imageNotices];
+  const settings = { mode: r.mode, source, mainBranch, distribution, target, deb, images, notices };
   return {
     settings: { ...settings, publish, aptly, packagecloud, indexWaitSeconds, github, sigstore, signing },
     secrets,

@@ -23,12 +23,28 @@ export class ConfigError extends UserError {
   }
 }
 
+/** One part of the build's target and where it came from. */
+export interface TargetOrigin {
+  readonly value: string;
+  /** A file of the checkout (`debian/changelog`), `config`, or `default` (`default: ubuntu/bionic's python3`). */
+  readonly from: string;
+}
+
 export interface Settings {
   readonly mode: Mode;
   /** Absolute path of the Ralph checkout. */
   readonly source: string;
   readonly mainBranch: string;
   readonly distribution: { readonly distro: string; readonly release: string; readonly name: string };
+  /** Where the build's target came from: the checkout's packaging, the stack's config, or the defaults. */
+  readonly target: {
+    readonly distribution: TargetOrigin;
+    readonly python: TargetOrigin;
+    /** Empty value: the venv's own pip. */
+    readonly pip: TargetOrigin;
+    /** Empty value: no front end to build (the minimum matters only then). */
+    readonly node: TargetOrigin;
+  };
   readonly images: {
     /** Whether the images are built at all (false: a deb-only stack). */
     readonly build: boolean;
@@ -88,6 +104,8 @@ export interface Settings {
     readonly baseImage: string;
     readonly pythonMinimum: string;
     readonly nodeMinimum: string;
+    /** dh-virtualenv's `--upgrade-pip-to`; undefined: the venv's own pip. */
+    readonly pipVersion?: string;
     /** Where the builder gets nodejs besides the distribution's archive; the key file is absolute. */
     readonly nodeAptSource?: { readonly source: string; readonly keyFile: string };
     readonly pipArgs: readonly string[];

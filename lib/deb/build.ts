@@ -52,6 +52,8 @@ export interface DebBuildRequest {
   readonly pythonMinimum: string;
   readonly nodeMinimum: string;
   /** Extra pip arguments for the venv (e.g. offline: `--no-index`). */
+  /** dh-virtualenv's `--upgrade-pip-to` (the checkout's pin); undefined: the venv's own pip. */
+  readonly pipVersion?: string;
   readonly pipArgs: readonly string[];
   /** Pre-built front-end assets laid over the tree (then npm, bower and gulp are skipped). */
   readonly frontendAssets?: string;
@@ -189,6 +191,8 @@ export function buildFingerprint(request: DebBuildRequest, builderRecipeDigest: 
     debian: directoryDigest(request.debianDir),
     builder: request.builderImage ?? "host",
     builderRecipe: builderRecipeDigest,
+    // Only when pinned: a stack without a pin keeps its fingerprint.
+    ...(request.pipVersion ? { pipVersion: request.pipVersion } : {}),
   };
   return createHash("sha256").update(JSON.stringify(inputs)).digest("hex");
 }
@@ -317,6 +321,7 @@ export async function buildDeb(request: DebBuildRequest, log: (line: string) => 
       env: {
         ...access.env,
         RALPH_PIP_ARGS: request.pipArgs.join(" "),
+        RALPH_PIP_VERSION: request.pipVersion ?? "",
         RALPH_FRONTEND: request.frontendAssets ? "prebuilt" : "build",
         SOURCE_DATE_EPOCH: commitTime,
         DEB_BUILD_OPTIONS: "nocheck",

@@ -21,16 +21,20 @@ export interface DistributionProfile {
   readonly extraRuntime: readonly string[];
   /** The nodejs its own archive has: a front end needing more needs another apt source (nodeAptSource). */
   readonly nodejs: string;
+  /** A PPA the builder adds for what the archive lacks (docker/deb-builder-ppa). */
+  readonly builderPpa?: string;
 }
 
 const PROFILES: Readonly<Record<string, DistributionProfile>> = {
-  // Ralph's own target up to 20241023.1. Its archive has debhelper 11 and dh-virtualenv 1.0: the base
-  // image must add bionic-backports (debhelper 12) and a dh-virtualenv >= 1.2.
+  // Ralph's own target up to 20241023.1, built as Ralph's docker/Dockerfile-deb does: the archive's
+  // debhelper 11 (compat 11 has everything debian/rules uses), dh-virtualenv from Ralph's PPA (the
+  // archive's 1.0 lacks --upgrade-pip-to and --builtin-venv), the archive's nodejs and npm.
   "ubuntu/bionic": {
     name: "ubuntu/bionic",
     baseImage: "ubuntu:bionic",
     python: "3.6",
-    debhelperCompat: 12,
+    debhelperCompat: 11,
+    builderPpa: "ppa:jyrki-pulliainen/dh-virtualenv",
     wheelsPackage: "python-pip-whl",
     mysqlDev: "libmysqlclient-dev",
     mysqlRuntime: "libmysqlclient20",

@@ -57,6 +57,7 @@ export function provenanceSettings(settings: Settings): Record<string, unknown> 
       baseImage: deb.baseImage,
       pythonMinimum: deb.pythonMinimum,
       nodeMinimum: deb.nodeMinimum,
+      ...(deb.pipVersion ? { pipVersion: deb.pipVersion } : {}),
       pipArgs: deb.pipArgs,
       extraBuildDepends: deb.extraBuildDepends,
       extraDepends: deb.extraDepends,

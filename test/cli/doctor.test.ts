@@ -106,6 +106,7 @@ describe("npm run doctor", () => {
   it("tells a local engine from a remote one by its endpoint", () => {
     expect(engineLocation("unix:///var/run/docker.sock")).toBe("local");
     expect(engineLocation("tcp://127.0.0.1:2375")).toBe("local");
+    expect(engineLocation("tcp://LOCALHOST:2375")).toBe("local");
     expect(engineLocation("tcp://build-host.example.com:2376")).toBe("remote");
     expect(engineLocation("ssh://builder@build-host")).toBe("remote");
   });
@@ -142,7 +143,7 @@ describe("npm run doctor", () => {
     expect(result.stdout).toMatch(/^✗ config +ralph-release:debTargets: names "ftp", not one of packagecloud, aptly/m);
   });
 
-  it("on Ralph's real tree at its release: the checkout is fine, its front end needs a Node jammy lacks", () => {
+  it("on Ralph's real tree at its release: its own target, said where from; an explicit jammy is warned about, and its Node refused", () => {
     const ralph = cloneRalph();
     const env = { PATH: process.env.PATH, DOCKER_HOST: `unix://${tempDir()}/no-engine.sock` };
     const result = doctor(env, "snapshot", "--source", ralph.dir, "--set", "images=false");
@@ -150,8 +151,25 @@ describe("npm run doctor", () => {
       new RegExp(`^✓ checkout +${ralph.dir}: ${BUNDLE_RELEASE.replace(".", "\\.")} at [0-9a-f]{12}$`, "m"),
     );
     expect(result.stdout).toMatch(
+      /^✓ target +ubuntu\/bionic \(debian\/changelog\), Python 3\.6 \(debian\/rules\), pip 19\.3\.1 \(debian\/rules\), Node 8\.10\.0 \(debian\/control: ubuntu\/bionic's nodejs\)$/m,
+    );
+    expect(result.stdout).not.toMatch(/node for the UI/);
+    const jammy = doctor(
+      env,
+      "snapshot",
+      "--source",
+      ralph.dir,
+      "--set",
+      "images=false",
+      "--set",
+      "distribution=ubuntu/jammy",
+    );
+    expect(jammy.stdout).toMatch(
+      /^! config +distribution ubuntu\/jammy \(config\) is not what the checkout targets: its debian\/changelog says ubuntu\/bionic, its debian\/rules Python 3\.6\. Fix: pulumi config rm --stack snapshot distribution/m,
+    );
+    expect(jammy.stdout).toMatch(
       /^✗ node for the UI +the tree builds a front end \(package\.json\) with nodejs >= 22\.0\.0; ubuntu\/jammy's archive has 12\.22\.9$/m,
     );
-    expect(result.status).toBe(1);
+    expect(jammy.status).toBe(1);
   });
 });

@@ -186,6 +186,14 @@ describe("npm run plan on Ralph's real tree (the bundle)", () => {
     expect(planned.stderr).toBe("");
     expect(planned.stdout).toContain(`version   ${BUNDLE_RELEASE} (release; deb ${BUNDLE_RELEASE})`);
     expect(planned.stdout).toContain(`images    ralph, ralph-static-nginx, inkpy, tagged ${BUNDLE_RELEASE}, latest`);
+    // The tag's own target: what its debian/ says.
+    expect(planned.stdout).toMatch(
+      /^target +ubuntu\/bionic \(debian\/changelog\), Python 3\.6 \(debian\/rules\), pip 19\.3\.1 \(debian\/rules\), Node 8\.10\.0/m,
+    );
+    const pinned = await plan("release", "--source", ralph.dir, ...INKPY, "--set", "distribution=ubuntu/jammy");
+    expect(pinned.stdout).toMatch(
+      /^note +distribution ubuntu\/jammy \(config\) is not what the checkout targets: its debian\/changelog says ubuntu\/bionic/m,
+    );
     const refused = await plan("release", "--source", ralph.dir);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe("");

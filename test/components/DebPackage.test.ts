@@ -1,8 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { PROJECT_DIR } from "../support/containers";
 import { removeTempDirs, tempDir } from "../support/gitRepo";
 import { imageBuildOf, mockImageId, runProgram, RELEASE_SETTINGS, SECRET_KEYS, stepRequest } from "../support/pulumi";
+import { BUNDLE_RELEASE, cloneRalph } from "../support/ralphBundle";
 import { addFrontEnd, ralphFixtureRepo } from "../support/ralphFixture";
 
 afterAll(removeTempDirs);
@@ -54,6 +56,23 @@ describe("DebPackage under the program", () => {
     expect(verify.debPath).toBe(outputs.debPath);
     expect(outputs.debPath).toMatch(/\/build\/.*SNAPSHOT\.1\/ralph-core_.*SNAPSHOT\.1_amd64\.deb$/);
     expect(outputs.debSha256).toBe("c".repeat(64));
+  });
+
+  it("Ralph's real tree, distribution auto: bionic as Ralph builds it (the PPA base, its pip pin, the archive's Node)", async () => {
+    const ralph = cloneRalph();
+    ralph.checkout("--detach", BUNDLE_RELEASE);
+    const { resources } = await runProgram("snapshot", { source: ralph.dir, images: "false" });
+    const r = byName(resources);
+    const base = imageBuildOf(r["ralph-core-builder-base"]) ?? expect.fail("no builder base");
+    const builder = imageBuildOf(r["ralph-core-builder"]) ?? expect.fail("no builder");
+    // The builder is built on the base's own build, by id.
+    expect(builder.buildArgs.BASE_IMAGE).toBe(mockImageId("ralph-core-builder-base"));
+    const build = stepRequest<{ pipVersion?: string; distribution: string }>(r["ralph-core-build"], "RALPH_DEB_BUILD");
+    expect(build).toMatchObject({ distribution: "ubuntu/bionic", pythonMinimum: "3.6", pipVersion: "19.3.1" });
+    // What bionic's builder is, reviewed: the PPA base's recipe and arguments, then the builder's.
+    const recipe = (request: { dockerfile: string; buildArgs: Record<string, string> }) =>
+      `# ${relative(PROJECT_DIR, request.dockerfile)}\n${JSON.stringify(request.buildArgs, null, 2)}\n`;
+    await expect(recipe(base) + recipe(builder)).toMatchFileSnapshot("golden/builder-ubuntu-bionic.txt");
   });
 
   it("a tree with a front end on jammy: the builder gets nodejs from nodeAptSource, with its key", async () => {

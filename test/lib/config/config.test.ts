@@ -1,9 +1,19 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, configTable, isSecretKey, KEYS, parseConfig, type RawConfig } from "../../../lib/config";
+import {
+  ConfigError,
+  configTable,
+  describeTarget,
+  isSecretKey,
+  KEYS,
+  parseConfig,
+  type RawConfig,
+} from "../../../lib/config";
 import { removeTempDirs, tempDir } from "../../support/gitRepo";
+import { LATER_RALPH_PACKAGING, treeWithPackaging } from "../../support/packaging";
 import { INKPY_CHECKOUT } from "../../support/pulumi";
+import { BUNDLE_RELEASE, cloneRalph } from "../../support/ralphBundle";
 
 afterAll(removeTempDirs);
 
@@ -96,6 +106,13 @@ describe("parseConfig", () => {
       source,
       mainBranch: "ng",
       distribution: { distro: "ubuntu", release: "jammy", name: "ubuntu/jammy" },
+      // The checkout (an empty directory here) says nothing: the defaults, said as such.
+      target: {
+        distribution: { value: "ubuntu/jammy", from: "default" },
+        python: { value: "3.10", from: "default: ubuntu/jammy's python3" },
+        pip: { value: "", from: "default: the venv's own" },
+        node: { value: "22.0.0", from: "default" },
+      },
       images: {
         build: true,
         registry: "localhost:5000",
@@ -315,7 +332,7 @@ describe("parseConfig", () => {
     ]);
     expect(error.message).toMatch(/^Configuration of stack 'snapshot' has 6 problems; nothing was built or published:/);
     expect(error.message).toContain(
-      `ralph-release:distribution: "jammy" is not a supported distribution (ubuntu/bionic, ubuntu/jammy, ubuntu/noble, debian/bullseye, debian/bookworm)`,
+      `ralph-release:distribution: "jammy" is neither auto nor a supported distribution (ubuntu/bionic, ubuntu/jammy, ubuntu/noble, debian/bullseye, debian/bookworm)`,
     );
     expect(error.message).toContain("Fix: pulumi config set --stack snapshot distribution 'ubuntu/jammy'");
     expect(error.message).toContain("must use https");
@@ -580,5 +597,57 @@ describe("README", () => {
   it("carries the configuration table exactly as the schema generates it", () => {
     const readme = readFileSync(resolve(__dirname, "../../../README.md"), "utf8");
     expect(readme).toContain(configTable());
+  });
+});
+
+describe("distribution auto: the checkout's target", () => {
+  const ralph = cloneRalph();
+  ralph.checkout("--detach", BUNDLE_RELEASE);
+
+  it("Ralph's real tree builds for bionic, with its Python, its pip pin and the archive's Node, each said where from", () => {
+    const { settings } = parseConfig(raw("snapshot", { source: ralph.dir }));
+    expect(settings.distribution.name).toBe("ubuntu/bionic");
+    expect(settings.deb).toMatchObject({
+      baseImage: "ubuntu:bionic",
+      pythonMinimum: "3.6",
+      pipVersion: "19.3.1",
+      nodeMinimum: "8.10.0",
+    });
+    expect(describeTarget(settings.target)).toBe(
+      "ubuntu/bionic (debian/changelog), Python 3.6 (debian/rules), pip 19.3.1 (debian/rules), Node 8.10.0 (debian/control: ubuntu/bionic's nodejs)",
+    );
+    expect(settings.notices).toEqual([]);
+  });
+
+  it("the later Ralph builds for jammy; a tree that says nothing gets the defaults", () => {
+    const later = parseConfig(raw("snapshot", { source: treeWithPackaging(LATER_RALPH_PACKAGING) })).settings;
+    expect(describeTarget(later.target)).toBe(
+      "ubuntu/jammy (debian/changelog), Python 3.10 (debian/control), pip as the venv has it (default: the venv's own), Node 22.0.0 (debian/control)",
+    );
+    const silent = parseConfig(raw("snapshot")).settings;
+    expect(describeTarget(silent.target)).toBe(
+      "ubuntu/jammy (default), Python 3.10 (default: ubuntu/jammy's python3), pip as the venv has it (default: the venv's own), Node 22.0.0 (default)",
+    );
+    expect(silent.deb.pipVersion).toBeUndefined();
+  });
+
+  it("an explicit distribution wins, without the tree's Python, pip and Node, and is warned about, naming both", () => {
+    const { settings } = parseConfig(raw("snapshot", { source: ralph.dir, distribution: "ubuntu/jammy" }));
+    expect(settings.distribution.name).toBe("ubuntu/jammy");
+    expect(settings.deb.pythonMinimum).toBe("3.10");
+    expect(settings.deb.pipVersion).toBeUndefined();
+    expect(settings.notices).toEqual([
+      "distribution ubuntu/jammy (config) is not what the checkout targets: its debian/changelog says ubuntu/bionic, its debian/rules Python 3.6. Fix: pulumi config rm --stack snapshot distribution (auto: the checkout's), unless this tree builds on ubuntu/jammy",
+    ]);
+    // Config over the tree, part by part.
+    const pinned = parseConfig(
+      raw("snapshot", { source: ralph.dir, pythonMinimum: "3.7", pipVersion: "20.0.2" }),
+    ).settings;
+    expect(describeTarget(pinned.target)).toMatch(
+      /^ubuntu\/bionic \(debian\/changelog\), Python 3\.7 \(config\), pip 20\.0\.2 \(config\),/,
+    );
+    expect(() => parseConfig(raw("snapshot", { distribution: "ubuntu/xenial" }))).toThrow(
+      /neither auto nor a supported distribution/,
+    );
   });
 });

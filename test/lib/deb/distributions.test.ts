@@ -34,11 +34,15 @@ describe("distribution profiles", () => {
     expect(rendered).toMatch(/^Depends:[^]*python3 \(>= 3\.9\),\s+libmariadb3,\s+python3-distutils$/m);
   });
 
-  it("bionic: Python 3.6, libmysqlclient20, debhelper 12 (bionic-backports)", () => {
-    const rendered = control("ubuntu/bionic");
-    expect(buildDepends(rendered)).toContain("debhelper-compat (= 12)");
+  it("bionic as Ralph builds it: Python 3.6, libmysqlclient20, the archive's debhelper 11 and nodejs, dh-virtualenv from the PPA", async () => {
+    const rendered = control("ubuntu/bionic", "8.10.0");
+    expect(buildDepends(rendered)).toContain("debhelper-compat (= 11)");
     expect(buildDepends(rendered)).toContain("python3 (>= 3.6)");
+    expect(buildDepends(rendered)).toContain("nodejs (>= 8.10.0), npm");
     expect(rendered).toMatch(/libmysqlclient20/);
+    expect(distributionProfile("ubuntu/bionic")?.builderPpa).toBe("ppa:jyrki-pulliainen/dh-virtualenv");
+    // Reviewed as a whole: what the profile renders for a tree with a front end.
+    await expect(rendered).toMatchFileSnapshot("golden/control-ubuntu-bionic.txt");
   });
 
   it("config's extra relations join Build-Depends and Depends", () => {

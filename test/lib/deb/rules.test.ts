@@ -9,7 +9,7 @@ import { removeTempDirs, tempDir } from "../../support/gitRepo";
 afterAll(removeTempDirs);
 
 /** Runs the real debian/rules' override_dh_virtualenv with a dh_virtualenv that records its arguments. */
-function dhVirtualenvArguments(pipArgs: string): { args: string[]; dir: string } {
+function dhVirtualenvArguments(pipArgs: string, pipVersion = ""): { args: string[]; dir: string } {
   const dir = tempDir("ralph-release-rules-");
   mkdirSync(join(dir, "debian", "ralph-core", "opt", "ralph", "ralph-core"), { recursive: true });
   cpSync(join(PROJECT_DIR, "debian", "rules"), join(dir, "debian", "rules"));
@@ -20,7 +20,7 @@ function dhVirtualenvArguments(pipArgs: string): { args: string[]; dir: string }
   chmodSync(join(bin, "dh_virtualenv"), 0o755);
   execFileSync("make", ["-s", "-f", "debian/rules", "override_dh_virtualenv"], {
     cwd: dir,
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, RALPH_PIP_ARGS: pipArgs },
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, RALPH_PIP_ARGS: pipArgs, RALPH_PIP_VERSION: pipVersion },
     stdio: ["ignore", "pipe", "pipe"],
   });
   return { args: readFileSync(join(dir, "args"), "utf8").trimEnd().split("\n"), dir };
@@ -31,6 +31,15 @@ describe("pipArgs reach pip as arguments, never as shell", () => {
     const { args, dir } = dhVirtualenvArguments("--no-index;id>PWNED --find-links=/wheels");
     expect(args.slice(-2)).toEqual(["--extra-pip-arg=--no-index;id>PWNED", "--extra-pip-arg=--find-links=/wheels"]);
     expect(existsSync(join(dir, "PWNED"))).toBe(false);
+  });
+
+  it("a pip pin (the checkout's --upgrade-pip-to) reaches dh_virtualenv; none leaves the venv's pip alone", () => {
+    const pinned = dhVirtualenvArguments("", "19.3.1").args;
+    expect(pinned.slice(pinned.indexOf("--upgrade-pip-to"), pinned.indexOf("--upgrade-pip-to") + 2)).toEqual([
+      "--upgrade-pip-to",
+      "19.3.1",
+    ]);
+    expect(dhVirtualenvArguments("").args).not.toContain("--upgrade-pip-to");
   });
 
   it("the configuration refuses it before anything is built, naming the argument; a URL with a token, without the token", () => {

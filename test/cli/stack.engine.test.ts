@@ -41,7 +41,7 @@ describe("npm run up and up:release, under the real engine", () => {
     const up = npmRun(project.dir, env, "up");
     expect(up.output).not.toMatch(/passphrase/i);
     expect(up.output).toMatch(/deb:Build ralph-core-build created/);
-    expect(up.status).toBe(0);
+    expect(up.status, up.output).toBe(0);
 
     const release = npmRun(project.dir, env, "up:release");
     expect(release.status).toBe(2);

@@ -7,7 +7,7 @@ import { copyFileSync, cpSync, mkdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { directoryDigest } from "../deb/build";
 import { UserError } from "../errors";
-import { PLATFORM_FLAG } from "../platform";
+import { PLATFORM_FLAG, PLATFORM_LABEL } from "../platform";
 import { type Runner, runStep, tail } from "../runner";
 
 export class ImageSmokeError extends UserError {}
@@ -45,6 +45,7 @@ export async function buildImage(
       "docker",
       "build",
       PLATFORM_FLAG,
+      PLATFORM_LABEL,
       "--network=host",
       ...args,
       "--file",

@@ -160,6 +160,7 @@ describe("ralph, ralph-static-nginx and inkpy, built and pushed as the program d
     expect(made.filter((argv) => !argv.includes("--platform=linux/amd64"))).toEqual([]);
     for (const image of ["ralph", "ralph-static-nginx", "inkpy"]) {
       expect(await registry.platform(`${namespace}/${image}`, version)).toBe("linux/amd64");
+      expect((await registry.labels(`${namespace}/${image}`, version))["ralph-release.platform"]).toBe("linux/amd64");
     }
     // Pull what was pushed and run it: the registry holds a working image.
     await docker("image", "rm", "--force", `${REGISTRY}/${namespace}/ralph:${version}`);

@@ -13,7 +13,7 @@ import * as semver from "semver";
 import { ConfigError, describeTarget, parseConfig, type Settings } from "../lib/config";
 import { buildsFrontEnd } from "../lib/deb/build";
 import { distributionProfile } from "../lib/deb/distributions";
-import { ARCHITECTURE, dockerArchitecture, PLATFORM } from "../lib/platform";
+import { ARCHITECTURE, dockerArchitecture, PLATFORM, PLATFORM_FLAG } from "../lib/platform";
 import { UserError } from "../lib/errors";
 import { checkoutForMode } from "../lib/version/version";
 import packageJson from "../package.json";
@@ -352,7 +352,7 @@ function platformCheck(env: NodeJS.ProcessEnv): Check {
   if (engineArchitecture === ARCHITECTURE) return ok("platform", `${PLATFORM}, the engine's own`);
   return warn(
     "platform",
-    `${PLATFORM} (ralph-core is Architecture: ${ARCHITECTURE}), and the engine runs ${engineArchitecture}: every build, check and image runs under emulation, slowly`,
+    `${PLATFORM} (ralph-core is Architecture: ${ARCHITECTURE}), and the engine runs ${engineArchitecture}: every build, check and image runs under emulation, slowly (without it, each fails with "exec format error")`,
     "let the engine emulate amd64 (Docker Desktop: Use Rosetta for x86_64/amd64 emulation; Linux: binfmt, e.g. apt-get install qemu-user-static), or point DOCKER_HOST at an amd64 engine (ssh://builder@build-host)",
   );
 }
@@ -366,7 +366,7 @@ function baseImageCheck(settings: Settings, env: NodeJS.ProcessEnv): Check {
     return warn(
       "base image",
       `${image} is not on the engine: up pulls it from its registry`,
-      `docker pull ${image} now to see that it can`,
+      `docker pull ${PLATFORM_FLAG} ${image} now to see that it can`,
     );
   }
 }
@@ -379,6 +379,7 @@ function nodeForFrontEnd(settings: Settings): Check[] {
   const archive = profile?.nodejs;
   const name = "node for the UI";
   const fix = `give the builder a nodejs >= ${wanted}: an apt source with it (nodeAptSource and nodeAptKey, e.g. NodeSource's; README "The front end"), a baseImage with it, pre-built assets (frontendAssets), or a lower nodeMinimum if the front end builds with the archive's ${archive}`;
+  if (wanted === "archive") return [ok(name, `${settings.distribution.name}'s own nodejs (${archive}), unversioned`)];
   if (settings.deb.nodeAptSource)
     return [ok(name, `nodejs >= ${wanted} from nodeAptSource ${settings.deb.nodeAptSource.source}`)];
   if (settings.deb.baseImage !== profile?.baseImage)

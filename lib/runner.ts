@@ -70,6 +70,23 @@ function removeLiveOn(signal: NodeJS.Signals): void {
 }
 let signalsHandled = false;
 
+/** The label every container of a step carries: `docker ps --all --filter label=ralph-release=step`. */
+export const STEP_LABEL = "--label=ralph-release=step";
+
+/**
+ * Counts `name` as this process's container until the returned function is called: a SIGINT or
+ * SIGTERM in between removes it before the process stops.
+ */
+export function trackContainer(name: string): () => void {
+  if (!signalsHandled) {
+    signalsHandled = true;
+    removeLiveOn("SIGINT");
+    removeLiveOn("SIGTERM");
+  }
+  live.add(name);
+  return () => live.delete(name);
+}
+
 /**
  * `docker create`, the copies in, `docker start --attach`, the exit code from `docker inspect` once
  * the container has exited (podman's Docker API loses it on the CLI's side of `docker run --rm` and
@@ -93,23 +110,18 @@ async function runInContainer(
     status: result.status === 0 ? 1 : result.status,
     output: `${output}${what}:\n${result.output}`,
   });
-  if (!signalsHandled) {
-    signalsHandled = true;
-    removeLiveOn("SIGINT");
-    removeLiveOn("SIGTERM");
-  }
   // Values travel in the environment, never on the command line (`--env NAME` reads it from the
   // CLI's), but for the CLI's own variables, which are no secrets.
   const own = Object.keys(env).filter((name) => CLI_OWN.test(name));
   const passed = Object.keys(env).filter((name) => !CLI_OWN.test(name));
-  live.add(container);
+  const untrack = trackContainer(container);
   try {
     const created = await run(
       [
         "docker",
         "create",
         `--name=${container}`,
-        "--label=ralph-release=step",
+        STEP_LABEL,
         PLATFORM_FLAG,
         // Builds fetch dependencies (apt, pip) the way the engine's machine does.
         "--network=host",
@@ -130,8 +142,14 @@ async function runInContainer(
       const copied = await copyIntoContainer(container, input);
       if (copied.status !== 0) return failed(`could not copy ${input.host} into the container`, copied);
     }
-    const started = await run(["docker", "start", "--attach", container], { cwd: "/", onOutput: collect });
+    let started = await run(["docker", "start", "--attach", container], { cwd: "/", onOutput: collect });
     let state = await containerState(container);
+    if (state?.status === "created") {
+      // Never started (podman's Docker API refuses an attach now and then under load): its command
+      // has not run, so starting it again is safe, once.
+      started = await run(["docker", "start", "--attach", container], { cwd: "/", onOutput: collect });
+      state = await containerState(container);
+    }
     if (state?.status === "running") {
       // The attach ended before the command (a dropped connection to a remote engine): wait it out,
       // and take the whole output from the engine.
@@ -151,7 +169,7 @@ async function runInContainer(
     return { status: 0, output };
   } finally {
     removeContainer(container);
-    live.delete(container);
+    untrack();
   }
 }
 

@@ -87,9 +87,9 @@ export const KEYS = {
   },
   nodeMinimum: {
     kind: "string",
-    doc: "Lowest nodejs for building Ralph's front end (used when the checkout has package.json and gulpfile.js). Default: what the checkout's debian/control asks when it targets this distribution (an unversioned nodejs: the distribution's own), else 22.0.0.",
+    doc: "Lowest nodejs for building Ralph's front end (used when the checkout has package.json and gulpfile.js). `archive`: the distribution's own nodejs, whatever its version. Default: what the checkout's debian/control asks when it targets this distribution (an unversioned nodejs: `archive`), else 22.0.0.",
     example: "22.0.0",
-    check: matches(/^\d+(\.\d+){0,2}$/, "a version like 22.0.0"),
+    check: (v) => (v === "archive" ? undefined : matches(/^\d+(\.\d+){0,2}$/, "a version like 22.0.0, or archive")(v)),
   },
   nodeAptSource: {
     kind: "string",

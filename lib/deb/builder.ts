@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 
 export interface BuilderRecipe {
   readonly baseImage: string;
-  /** The rendered control file's Build-Depends (what `apt-get satisfy` installs). */
+  /** The rendered control file's Build-Depends (what the builder's `apt-get build-dep` installs). */
   readonly buildDepends: string;
   readonly nodeAptSource?: { readonly source: string; readonly keyFile: string };
 }

@@ -96,7 +96,7 @@ export function distributionProfile(name: string): DistributionProfile | undefin
 export interface ControlValues {
   readonly profile: DistributionProfile;
   readonly pythonMinimum: string;
-  /** nodejs minimum, when the tree has a front end to build; undefined leaves node out. */
+  /** nodejs minimum (`archive`: the distribution's own, unversioned), when the tree has a front end to build; undefined leaves node out. */
   readonly nodeMinimum?: string;
   /** Further build and runtime dependencies from config (e.g. headers for a pin built from source). */
   readonly extraBuildDepends?: readonly string[];
@@ -111,8 +111,9 @@ export function renderControl(template: string, values: ControlValues): string {
     DEBHELPER_COMPAT: String(profile.debhelperCompat),
     WHEELS_PACKAGE: profile.wheelsPackage,
     MYSQL_DEV: profile.mysqlDev,
+    // `archive`: whatever nodejs the distribution has (its version is `8.10.0~dfsg-…`, below a `>= 8.10.0`).
     NODE_BUILD_DEPENDS: values.nodeMinimum
-      ? `,\n               nodejs (>= ${values.nodeMinimum}),\n               npm`
+      ? `,\n               nodejs${values.nodeMinimum === "archive" ? "" : ` (>= ${values.nodeMinimum})`},\n               npm`
       : "",
     EXTRA_BUILD_DEPENDS: (values.extraBuildDepends ?? []).map((p) => `,\n               ${p}`).join(""),
     MYSQL_RUNTIME: profile.mysqlRuntime,
@@ -127,7 +128,7 @@ export function renderControl(template: string, values: ControlValues): string {
   });
 }
 
-/** The Build-Depends field of a rendered control file, as one line for `apt-get satisfy`. */
+/** The Build-Depends field of a rendered control file, as one line for the builder's `apt-get build-dep`. */
 export function buildDepends(control: string): string {
   const match = /^Build-Depends:((?:.*)(?:\n[ \t].*)*)/m.exec(control);
   if (!match) throw new Error("debian/control has no Build-Depends field");

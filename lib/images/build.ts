@@ -8,7 +8,7 @@ import { basename, join } from "node:path";
 import { directoryDigest } from "../deb/build";
 import { UserError } from "../errors";
 import { PLATFORM_FLAG, PLATFORM_LABEL } from "../platform";
-import { type Runner, runStep, tail } from "../runner";
+import { type Runner, runStep, STEP_LABEL, tail, trackContainer } from "../runner";
 
 export class ImageSmokeError extends UserError {}
 export class ImageBuildError extends UserError {}
@@ -134,12 +134,14 @@ sys.exit("no answer: " + last)
 
 async function withContainer<T>(args: string[], use: (name: string) => Promise<T>): Promise<T> {
   const name = `ralph-release-smoke-${Math.random().toString(16).slice(2, 10)}`;
-  const started = await docker("run", PLATFORM_FLAG, "--detach", `--name=${name}`, ...args);
+  const untrack = trackContainer(name);
+  const started = await docker("run", PLATFORM_FLAG, STEP_LABEL, "--detach", `--name=${name}`, ...args);
   try {
     if (started.status !== 0) throw new ImageSmokeError(`could not start ${args.at(-1)}:\n${tail(started.output)}`);
     return await use(name);
   } finally {
     await docker("rm", "--force", name);
+    untrack();
   }
 }
 
@@ -149,10 +151,12 @@ async function withContainer<T>(args: string[], use: (name: string) => Promise<T
  */
 async function runToCompletion(args: string[]) {
   const name = `ralph-release-smoke-${Math.random().toString(16).slice(2, 10)}`;
+  const untrack = trackContainer(name);
   try {
-    return await docker("run", PLATFORM_FLAG, `--name=${name}`, ...args);
+    return await docker("run", PLATFORM_FLAG, STEP_LABEL, `--name=${name}`, ...args);
   } finally {
     await docker("rm", "--force", name);
+    untrack();
   }
 }
 

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { readPythonDistributions, type PythonDistribution } from "./debContents";
 import type { InstalledDebianPackage } from "./sbom";
 import { PLATFORM_FLAG } from "../platform";
+import { STEP_LABEL } from "../runner";
 
 const run = promisify(execFile);
 const docker = async (...args: string[]) => (await run("docker", args, { maxBuffer: 64 << 20 })).stdout.trim();
@@ -39,7 +40,7 @@ export interface ImageContents {
 
 /** Reads `image` (an id or reference the engine has); `venvs` are directories to read Python from. */
 export async function readImageContents(image: string, venvs: readonly string[] = []): Promise<ImageContents> {
-  const container = await docker("create", PLATFORM_FLAG, image, "/bin/true");
+  const container = await docker("create", PLATFORM_FLAG, STEP_LABEL, image, "/bin/true");
   const root = mkdtempSync(join(tmpdir(), "ralph-release-image-"));
   try {
     mkdirSync(join(root, "var/lib/dpkg"), { recursive: true });

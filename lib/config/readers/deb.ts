@@ -56,10 +56,8 @@ function readTarget(r: ConfigReader, source: string): { target: Settings["target
     from: `default: ${distribution.value}'s python3`,
   });
   const pip = pick("pipVersion", tree.pip, { value: "", from: "default: the venv's own" });
-  let node = pick("nodeMinimum", tree.node, { value: DEFAULT_NODE_MINIMUM, from: "default" });
-  // An unversioned nodejs takes the distribution's own.
-  if (node.value === "archive")
-    node = { value: profile?.nodejs ?? "", from: `${node.from}: ${distribution.value}'s nodejs` };
+  // `archive` (an unversioned nodejs in the tree's control file): the distribution's own.
+  const node = pick("nodeMinimum", tree.node, { value: DEFAULT_NODE_MINIMUM, from: "default" });
   return { target: { distribution, python, pip, node }, notices };
 }
 
@@ -71,7 +69,7 @@ export function describeTarget(target: Settings["target"]): string {
     part("", target.distribution, ""),
     part("Python ", target.python, ""),
     part("pip ", target.pip, "as the venv has it"),
-    part("Node ", target.node, ""),
+    part("Node ", target.node.value === "archive" ? { ...target.node, value: "the archive's" } : target.node, ""),
   ].join(", ");
 }
 

@@ -611,10 +611,10 @@ describe("distribution auto: the checkout's target", () => {
       baseImage: "ubuntu:bionic",
       pythonMinimum: "3.6",
       pipVersion: "19.3.1",
-      nodeMinimum: "8.10.0",
+      nodeMinimum: "archive",
     });
     expect(describeTarget(settings.target)).toBe(
-      "ubuntu/bionic (debian/changelog), Python 3.6 (debian/rules), pip 19.3.1 (debian/rules), Node 8.10.0 (debian/control: ubuntu/bionic's nodejs)",
+      "ubuntu/bionic (debian/changelog), Python 3.6 (debian/rules), pip 19.3.1 (debian/rules), Node the archive's (debian/control)",
     );
     expect(settings.notices).toEqual([]);
   });

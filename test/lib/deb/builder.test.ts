@@ -30,7 +30,7 @@ describe("builderBuildArgs", () => {
 describe("the builder image with nodeAptSource", () => {
   beforeAll(() => useContainerEngine(), 120_000);
 
-  it("installs the source's key where the source line names it, before apt-get satisfy", () => {
+  it("installs the source's key where the source line names it, before apt-get build-dep", () => {
     const dir = tempDir();
     const keyFile = join(dir, "nodesource.asc");
     writeFileSync(

@@ -139,7 +139,13 @@ async function runInContainer(
     );
     if (created.status !== 0) return failed(`docker create of ${runner.image} failed`, created);
     for (const input of runner.copyIn ?? []) {
-      const copied = await copyIntoContainer(container, input);
+      let copied = await copyIntoContainer(container, input);
+      // podman's Docker API drops a copy now and then under load ("passing bulk input to subprocess:
+      // write |1: broken pipe"); a copy into a container that has not started can be made again.
+      for (let attempt = 1; copied.status !== 0 && copied.retry && attempt < 3; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+        copied = await copyIntoContainer(container, input);
+      }
       if (copied.status !== 0) return failed(`could not copy ${input.host} into the container`, copied);
     }
     let started = await run(["docker", "start", "--attach", container], { cwd: "/", onOutput: collect });
@@ -163,7 +169,12 @@ async function runInContainer(
     }
     if (state.exitCode !== 0) return { status: state.exitCode, output };
     for (const result of runner.copyOut ?? []) {
-      const copied = await run(["docker", "cp", `${container}:${result.container}`, result.host], { cwd: "/" });
+      const copyOut = () => run(["docker", "cp", `${container}:${result.container}`, result.host], { cwd: "/" });
+      let copied = await copyOut();
+      for (let attempt = 1; copied.status !== 0 && attempt < 3; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+        copied = await copyOut();
+      }
       if (copied.status !== 0) return failed(`could not copy ${result.container} out of the container`, copied);
     }
     return { status: 0, output };
@@ -188,7 +199,7 @@ async function containerState(container: string): Promise<{ status: string; exit
  * (a symlink to a CA bundle brings the bundle); a directory's own symlinks stay links. Everything is
  * readable inside (a deb written under umask 077 is still read by a check that is not root).
  */
-function copyIntoContainer(container: string, input: CopyIn): Promise<StepResult> {
+function copyIntoContainer(container: string, input: CopyIn): Promise<StepResult & { retry?: boolean }> {
   let isDirectory: boolean;
   try {
     isDirectory = statSync(input.host).isDirectory();
@@ -229,7 +240,9 @@ function copyIntoContainer(container: string, input: CopyIn): Promise<StepResult
     cp.on("error", reject);
     tar.on("close", (status) => (tarStatus = status));
     cp.on("close", (status) => {
-      const done = () => resolve({ status: status !== 0 ? (status ?? 1) : (tarStatus ?? 1), output });
+      // The engine's side failed (tar's own failures are this machine's files: no use trying again).
+      const done = () =>
+        resolve({ status: status !== 0 ? (status ?? 1) : (tarStatus ?? 1), output, retry: status !== 0 });
       if (tarStatus !== null) return done();
       // cp is gone: nothing reads tar's output any more, and a full pipe would hold tar forever.
       if (status !== 0) tar.kill();

@@ -42,7 +42,7 @@ export interface Settings {
     readonly python: TargetOrigin;
     /** Empty value: the venv's own pip. */
     readonly pip: TargetOrigin;
-    /** Empty value: no front end to build (the minimum matters only then). */
+    /** A minimum, or `archive` (the distribution's own); it matters only for a tree with a front end. */
     readonly node: TargetOrigin;
   };
   readonly images: {

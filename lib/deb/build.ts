@@ -51,9 +51,9 @@ export interface DebBuildRequest {
   readonly distribution: string;
   readonly pythonMinimum: string;
   readonly nodeMinimum: string;
-  /** Extra pip arguments for the venv (e.g. offline: `--no-index`). */
   /** dh-virtualenv's `--upgrade-pip-to` (the checkout's pin); undefined: the venv's own pip. */
   readonly pipVersion?: string;
+  /** Extra pip arguments for the venv (e.g. offline: `--no-index`). */
   readonly pipArgs: readonly string[];
   /** Pre-built front-end assets laid over the tree (then npm, bower and gulp are skipped). */
   readonly frontendAssets?: string;

@@ -139,13 +139,10 @@ async function runInContainer(
     );
     if (created.status !== 0) return failed(`docker create of ${runner.image} failed`, created);
     for (const input of runner.copyIn ?? []) {
-      let copied = await copyIntoContainer(container, input);
-      // podman's Docker API drops a copy now and then under load ("passing bulk input to subprocess:
-      // write |1: broken pipe"); a copy into a container that has not started can be made again.
-      for (let attempt = 1; copied.status !== 0 && copied.retry && attempt < 3; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
-        copied = await copyIntoContainer(container, input);
-      }
+      const copied = await copyAgainIfDropped(
+        () => copyIntoContainer(container, input),
+        (result) => result.retry === true,
+      );
       if (copied.status !== 0) return failed(`could not copy ${input.host} into the container`, copied);
     }
     let started = await run(["docker", "start", "--attach", container], { cwd: "/", onOutput: collect });
@@ -169,12 +166,10 @@ async function runInContainer(
     }
     if (state.exitCode !== 0) return { status: state.exitCode, output };
     for (const result of runner.copyOut ?? []) {
-      const copyOut = () => run(["docker", "cp", `${container}:${result.container}`, result.host], { cwd: "/" });
-      let copied = await copyOut();
-      for (let attempt = 1; copied.status !== 0 && attempt < 3; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
-        copied = await copyOut();
-      }
+      const copied = await copyAgainIfDropped(
+        () => run(["docker", "cp", `${container}:${result.container}`, result.host], { cwd: "/" }),
+        () => true,
+      );
       if (copied.status !== 0) return failed(`could not copy ${result.container} out of the container`, copied);
     }
     return { status: 0, output };
@@ -182,6 +177,21 @@ async function runInContainer(
     removeContainer(container);
     untrack();
   }
+}
+
+/**
+ * A copy made again, twice at most, while it fails and `dropped` says the engine's side dropped it:
+ * podman's Docker API does now and then under load ("passing bulk input to subprocess: write |1:
+ * broken pipe"). A copy into a container that has not started, or out of one that has exited, can be
+ * made again.
+ */
+async function copyAgainIfDropped<T extends StepResult>(copy: () => Promise<T>, dropped: (result: T) => boolean) {
+  let result = await copy();
+  for (let attempt = 1; result.status !== 0 && dropped(result) && attempt < 3; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    result = await copy();
+  }
+  return result;
 }
 
 /** The container's status (`created`, `running`, `exited`) and exit code, from stdout alone. */

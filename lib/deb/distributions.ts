@@ -130,9 +130,14 @@ export function renderControl(template: string, values: ControlValues): string {
 
 /** The Build-Depends field of a rendered control file, as one line for the builder's `apt-get build-dep`. */
 export function buildDepends(control: string): string {
-  const match = /^Build-Depends:((?:.*)(?:\n[ \t].*)*)/m.exec(control);
-  if (!match) throw new Error("debian/control has no Build-Depends field");
-  return match[1].replace(/\s+/g, " ").trim();
+  const field = buildDependsField(control);
+  if (field === undefined) throw new Error("debian/control has no Build-Depends field");
+  return field;
+}
+
+/** The same, or undefined for a control file without the field (a checkout's own, read for hints). */
+export function buildDependsField(control: string): string | undefined {
+  return /^Build-Depends:((?:.*)(?:\n[ \t].*)*)/m.exec(control)?.[1].replace(/\s+/g, " ").trim();
 }
 
 /** The Maintainer field of a control file. */

@@ -7,7 +7,7 @@
  */
 import { closeSync, lstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { SUPPORTED_DISTRIBUTIONS } from "./distributions";
+import { buildDependsField, SUPPORTED_DISTRIBUTIONS } from "./distributions";
 
 /** One thing the tree says, and the file that says it. */
 export interface TreeHint {
@@ -66,11 +66,6 @@ function profileOfCodename(codename: string): string | undefined {
   return SUPPORTED_DISTRIBUTIONS.find((name) => name.split("/")[1] === codename);
 }
 
-/** The Build-Depends field of a control file, continuation lines joined. */
-function buildDependsOf(control: string): string | undefined {
-  return /^Build-Depends:((?:.*)(?:\n[ \t].*)*)/m.exec(control)?.[1].replace(/\s+/g, " ");
-}
-
 /** The file without its comment lines (make's and the control file's `#`). */
 const uncommented = (text: string | undefined) => (text ?? "").replace(/^[ \t]*#.*(?:\r?\n|$)/gm, "");
 
@@ -97,7 +92,7 @@ export function treeTarget(files: PackagingFiles): TreeTarget {
   // Only a plain version reaches debian/rules (pipVersion's own rule); `19.3.1rc1` is left to the venv.
   const pip = /--upgrade-pip-to[ =](\S+)/.exec(rules)?.[1];
   if (pip && /^\d+(\.\d+){0,2}$/.test(pip)) target.pip = { value: pip, file: "debian/rules" };
-  const buildDepends = buildDependsOf(control);
+  const buildDepends = buildDependsField(control);
   // `nodejs`, `nodejs (>= 10)`, `nodejs (>> 10.0~)`: a lower bound is the minimum (its `~…` dropped).
   const nodejs = buildDepends && /(?:^|[ ,|])nodejs(?: \(([<>=]+) ?([0-9][^)\s]*)\))?(?=$|[ ,|])/.exec(buildDepends);
   if (nodejs) {

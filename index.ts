@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./components/sdk";
 import { RalphRelease } from "./components/RalphRelease";
 import { readStackInputs } from "./components/stackInputs";
 import { describeTarget } from "./lib/config";

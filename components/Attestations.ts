@@ -1,5 +1,5 @@
 import { dirname } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import type { Settings } from "../lib/config";
 import { type ImageName, imageRepository } from "../lib/images/names";
 import type { AttestRequest, AttestResult } from "../lib/supply/attest";

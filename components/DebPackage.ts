@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import type { Settings } from "../lib/config";
 import {
   type DebArtifact,

@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import type { GithubReleaseRequest, GithubReleaseResult } from "../lib/github/releaseClient";
 import { STEP_KINDS } from "../lib/steps/kinds";
 import type { MachineRoots } from "../lib/steps/machineRoots";

@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import { type ImageAdoption, imageFingerprint } from "../lib/images/adopt";
 import type { ImageBuildRequest } from "../lib/images/build";
 import { STEP_KINDS } from "../lib/steps/kinds";

@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import type { Settings } from "../lib/config";
 import { ARCHITECTURE, debArtifactPath, PACKAGE_NAME } from "../lib/deb/build";
 import { builtImages } from "../lib/images/names";

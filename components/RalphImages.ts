@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import type { Settings } from "../lib/config";
 import { type AptSource, type ImageName, imageRepository, imageTags } from "../lib/images/names";
 import { ralphContextDir, type SmokeKind, type StagedContext } from "../lib/images/build";

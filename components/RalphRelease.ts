@@ -1,5 +1,4 @@
-import * as github from "@pulumi/github";
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import { changesSince } from "../lib/version/changelog";
 import type { Settings } from "../lib/config";
 import { wholeFingerprint } from "../lib/config/checks";
@@ -26,7 +25,7 @@ import { GithubRelease } from "./GithubRelease";
 import { PackagecloudPackage } from "./PackagecloudPackage";
 import { PublishedCheck } from "./PublishedCheck";
 import { RalphImages } from "./RalphImages";
-import { ReleaseEnvironment } from "./ReleaseEnvironment";
+import { loadGithub, ReleaseEnvironment } from "./ReleaseEnvironment";
 import type { StackRecord } from "../lib/steps/stateRecord";
 import type { StackSecrets } from "./stackInputs";
 
@@ -308,7 +307,7 @@ export class RalphRelease extends pulumi.ComponentResource {
     }
     const githubProvider =
       gh.environment !== undefined &&
-      new github.Provider(
+      new (loadGithub().Provider)(
         names.github.name,
         { owner: splitRepository(gh.repository).owner, token: args.secrets.githubToken },
         { parent: this, aliases: names.github.aliases },

@@ -1,7 +1,13 @@
-import * as github from "@pulumi/github";
-import * as pulumi from "@pulumi/pulumi";
+import type * as github from "@pulumi/github";
+import * as pulumi from "./sdk";
 import { RELEASE_TAG_PATTERN } from "../lib/github/environment";
 import { splitRepository } from "../lib/github/release";
+
+/**
+ * @pulumi/github, loaded by the stacks that declare GitHub resources only: it imports the whole of
+ * @pulumi/pulumi (components/sdk says what that costs every other stack).
+ */
+export const loadGithub = (): typeof github => require("@pulumi/github");
 
 export interface ReleaseEnvironmentArgs {
   /** `owner/repo` the publish workflow runs in. */
@@ -27,6 +33,7 @@ export class ReleaseEnvironment extends pulumi.ComponentResource {
 
   constructor(name: string, args: ReleaseEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ralph:github:ReleaseEnvironment", name, {}, opts);
+    const github = loadGithub();
     const repository = splitRepository(args.repository).name;
     const childOpts = { parent: this, provider: args.provider, retainOnDelete: true };
     const environment = new github.RepositoryEnvironment(

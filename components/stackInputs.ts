@@ -2,7 +2,7 @@
  * Reads the stack's inputs once for index.ts: validated settings, secrets as Pulumi secrets, and the
  * checkout's version. The rules live in lib/; this file only connects them to the Pulumi runtime.
  */
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "./sdk";
 import { hasCiIdentity } from "../lib/supply/ciIdentity";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";

@@ -5,13 +5,14 @@
  *   npx tsx scripts/bench-engine.ts [--pairs N]     (after npm run engine; needs .ci/containers.sh's engine)
  *
  * - no-op `pulumi up` and `pulumi preview --expect-no-changes` of a deb-only snapshot stack (host
- *   builder, aptly) of a Ralph-shaped fixture, and of an empty TypeScript program with this project's
- *   Pulumi.yaml runtime and tsconfig: N pairs run A B A B…, medians, spread (min–max), the ratio;
+ *   builder, aptly) of a Ralph-shaped fixture, of an empty TypeScript program as Pulumi runs one at
+ *   its fastest (ts-node, transpile only, this project's tsconfig), and of an empty JavaScript
+ *   program: N rounds, medians, spread (min–max), the ratio to the TypeScript one;
  * - the program's own start, part by part, in a fresh process: module load, config, git (with the
- *   number of git processes), hashing;
+ *   number of git processes), hashing, the steps' provider bundle; the steps' provider host's start;
  * - one step's start-up: this project's CLI as a step runs it, and as `npm run --silent cli` did.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_DIR, useContainerEngine } from "../test/support/containers";
@@ -28,23 +29,26 @@ const median = (values: number[]) => {
 };
 const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
 
-/** An empty program beside this one: the same runtime options and tsconfig, its own name. */
-function emptyProgram(): string {
-  const dir = tempDir("ralph-release-empty-program-");
-  const pulumiYaml = readFileSync(join(PROJECT_DIR, "Pulumi.yaml"), "utf8")
-    .replace(/^name: .*$/m, "name: bench-empty")
-    .replace(/^(?:# .*\n)*main: .*\n/m, "")
-    .replace(/^backend:\n(?: .*\n)*/m, "");
-  writeFileSync(join(dir, "Pulumi.yaml"), pulumiYaml);
-  for (const file of ["tsconfig.json", "tsconfig.pulumi.json"]) {
-    try {
-      writeFileSync(join(dir, file), readFileSync(join(PROJECT_DIR, file)));
-    } catch {
-      // An older checkout (the "before" figures) has no tsconfig.pulumi.json.
-    }
-  }
+/**
+ * The empty programs beside this one, with this project's tsconfig.json and node_modules:
+ * - TypeScript, as Pulumi runs one at its fastest (ts-node, transpile only): the issue's floor;
+ * - JavaScript (no compiler at all): the engine's own floor, for scale.
+ */
+function emptyProgram(language: "typescript" | "javascript"): string {
+  const dir = tempDir(`ralph-release-empty-${language}-`);
+  const typescript = language === "typescript";
+  writeFileSync(
+    join(dir, "Pulumi.yaml"),
+    `name: bench-empty\nruntime:\n  name: nodejs\n  options:\n    typescript: ${typescript}\n    packagemanager: npm\n`,
+  );
+  const tsconfig = JSON.parse(readFileSync(join(PROJECT_DIR, "tsconfig.json"), "utf8"));
+  tsconfig.compilerOptions.noCheck = true;
+  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(tsconfig));
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "bench-empty", private: true, type: "commonjs" }));
-  writeFileSync(join(dir, "index.ts"), "export {};\n");
+  writeFileSync(
+    join(dir, typescript ? "index.ts" : "index.js"),
+    typescript ? "export {};\n" : "module.exports = {};\n",
+  );
   symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"));
   return dir;
 }
@@ -56,18 +60,22 @@ function pulumi(project: EngineProject, cwd: string, args: string[]): number {
   return seconds(start);
 }
 
-/** N pairs, A then B, so that a slow minute of the machine falls on both sides. */
-function paired(label: string, pairs: number, a: () => number, b: () => number): void {
-  const times = { a: [] as number[], b: [] as number[] };
-  for (let i = 0; i < pairs; i++) {
-    times.a.push(a());
-    times.b.push(b());
+/**
+ * N rounds of this program, then the empty TypeScript program, then the empty JavaScript one, so
+ * that a slow minute of the machine falls on all three. The ratio is to the TypeScript one.
+ */
+function rounds(label: string, n: number, program: () => number, typescript: () => number, javascript: () => number) {
+  const times = { program: [] as number[], typescript: [] as number[], javascript: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    times.program.push(program());
+    times.typescript.push(typescript());
+    times.javascript.push(javascript());
   }
-  const [ma, mb] = [median(times.a), median(times.b)];
-  const ratio = times.a.map((t, i) => t / times.b[i]);
+  const shown = (values: number[]) => `${median(values).toFixed(2).padStart(6)} s (${spread(values)})`;
+  const ratio = times.program.map((t, i) => t / times.typescript[i]);
   console.log(
-    `${label.padEnd(40)} ${ma.toFixed(2).padStart(6)} s (${spread(times.a)})  ` +
-      `${mb.toFixed(2).padStart(6)} s (${spread(times.b)})  ${(ma / mb).toFixed(2)}× (${spread(ratio)})`,
+    `${label.padEnd(36)} ${shown(times.program)}  ${shown(times.typescript)}  ` +
+      `${(median(times.program) / median(times.typescript)).toFixed(2)}× (${spread(ratio)})  ${shown(times.javascript)}`,
   );
 }
 
@@ -83,7 +91,7 @@ function breakdown(source: string): void {
     const ms = (s) => (Number(process.hrtime.bigint() - s) / 1e6).toFixed(0).padStart(6) + " ms";
     const fs = require("node:fs");
     const calls = () => (fs.existsSync(${JSON.stringify(log)}) ? fs.readFileSync(${JSON.stringify(log)}, "utf8").split("\\n").length - 1 : 0);
-    let s = t(); require("@pulumi/pulumi"); console.log("  module load: @pulumi/pulumi            " + ms(s));
+    let s = t(); require("./components/sdk"); console.log("  module load: the SDK's parts it uses    " + ms(s));
     s = t(); require("./components/RalphRelease"); console.log("  module load: the program's modules     " + ms(s));
     s = t(); const { parseConfig } = require("./lib/config"); const { rawConfig, stackSettings } = require("./cli/stackConfig");
     const settings = stackSettings({ stack: "snapshot", projectDir: process.cwd(), source: ${JSON.stringify(source)}, set: [], cwd: process.cwd(), env: {}, secretPlaceholder: "x" });
@@ -94,6 +102,8 @@ function breakdown(source: string): void {
     before = calls(); s = t(); const build = require("./lib/deb/build"); build.workingTreeId(parsed.source);
     for (const dir of ["debian", "docker/ralph", "docker/deb-builder"]) build.directoryDigest(dir);
     console.log("  hashing: tree id and recipes           " + ms(s) + "  (" + (calls() - before) + " git processes)");
+    s = t(); require("./lib/steps/providerBundle").providerBundle(process.cwd(), { path: "lib/steps/provider.ts", exportName: "pipelineStepProvider" });
+    console.log("  the steps' provider, bundled           " + ms(s));
   `;
   console.log("the program's start (a fresh process, tsx's loader):");
   execFileSync(process.execPath, ["--require", "tsx/cjs", "-e", probe], {
@@ -101,6 +111,31 @@ function breakdown(source: string): void {
     env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
     stdio: "inherit",
   });
+}
+
+/**
+ * The steps' provider host, started as the engine starts it (once an evaluation): until it listens.
+ * The empty programs never start one.
+ */
+async function providerHostStart(runs: number): Promise<void> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    await new Promise<void>((resolve, reject) => {
+      // Its engine address is never dialled before the engine's first call.
+      const host = spawn("pulumi-resource-pulumi-nodejs", ["127.0.0.1:1"], {
+        cwd: PROJECT_DIR,
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      host.on("error", reject);
+      host.stdout.once("data", () => {
+        times.push(seconds(start));
+        host.kill();
+        resolve();
+      });
+    });
+  }
+  console.log(`the steps' provider host, until it listens           ${median(times).toFixed(2)} s (${spread(times)})`);
 }
 
 /** One step's start-up: the CLI started for a step whose work is next to nothing (stage a tiny context). */
@@ -131,20 +166,26 @@ async function main() {
   const repo = ralphFixtureRepo();
   const stack = await project.stack("snapshot", debOnlyConfig(repo.dir));
   await timed("first up (deb build, gate, aptly)", () => stack.up());
-  const empty = emptyProgram();
-  pulumi(project, empty, ["stack", "select", "--create", "bench"]);
-  pulumi(project, empty, ["up", "--yes", "--stack", "bench"]);
+  const empty = { typescript: emptyProgram("typescript"), javascript: emptyProgram("javascript") };
+  for (const dir of Object.values(empty)) {
+    pulumi(project, dir, ["stack", "select", "--create", "bench"]);
+    pulumi(project, dir, ["up", "--yes", "--stack", "bench"]);
+  }
 
   console.log(
-    `\n${pairs} pairs                                  this program            empty program           ratio`,
+    `\n${pairs} rounds                            this program          empty TypeScript      ratio` +
+      "               empty JavaScript",
   );
   const up = (dir: string, name: string) => () => pulumi(project, dir, ["up", "--yes", "--stack", name]);
   const preview = (dir: string, name: string) => () =>
     pulumi(project, dir, ["preview", "--expect-no-changes", "--stack", name]);
-  paired("no-op pulumi up", pairs, up(project.dir, "snapshot"), up(empty, "bench"));
-  paired("pulumi preview --expect-no-changes", pairs, preview(project.dir, "snapshot"), preview(empty, "bench"));
+  const each = (run: (dir: string, name: string) => () => number) =>
+    [run(project.dir, "snapshot"), run(empty.typescript, "bench"), run(empty.javascript, "bench")] as const;
+  rounds("no-op pulumi up", pairs, ...each(up));
+  rounds("pulumi preview --expect-no-changes", pairs, ...each(preview));
   console.log("");
   breakdown(repo.dir);
+  await providerHostStart(pairs);
   stepStartUp(pairs);
 }
 

@@ -1,9 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { pipelineStepProvider } from "../../components/PipelineStep";
-import { PROJECT_DIR } from "../support/containers";
-import { removeTempDirs, tempDir } from "../support/gitRepo";
+import { bundledProvider } from "../../support/bundledProvider";
+import { PROJECT_DIR } from "../../support/containers";
+import { removeTempDirs, tempDir } from "../../support/gitRepo";
 
 afterAll(removeTempDirs);
 
@@ -16,7 +16,12 @@ const news = {
   legacyTriggers: ["debSha256"],
   machine: { roots },
 };
-const diff = (olds: unknown, next: unknown = news) => pipelineStepProvider.diff!("id", olds, next);
+// As the provider host runs it: bundled, loaded in a module of its own.
+const { provider: pipelineStepProvider } = bundledProvider({
+  path: "lib/steps/provider.ts",
+  exportName: "pipelineStepProvider",
+});
+const diff = (olds: unknown, next: unknown = news) => pipelineStepProvider.diff("id", olds, next);
 
 describe("a step's diff", () => {
   it("another clone's roots change nothing; a changed trigger replaces, naming the field's object", async () => {
@@ -68,7 +73,7 @@ describe("a step's run", () => {
       // With npm (or sh's lookup of it) in the way, this PATH would fail the step.
       runtimeEnvironment: { PATH: "/nonexistent" },
     };
-    const created = await pipelineStepProvider.create!(inputs);
+    const created = await pipelineStepProvider.create(inputs);
     expect(JSON.parse(created.outs.stdout)).toMatchObject({
       context: contextDir,
       dockerfile: join(contextDir, "Dockerfile"),

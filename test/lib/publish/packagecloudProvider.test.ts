@@ -1,37 +1,20 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
-import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { createRequire, isBuiltin } from "node:module";
-import { join, resolve } from "node:path";
-import type * as pulumi from "@pulumi/pulumi";
-import { removeTempDirs, tempDir } from "../support/gitRepo";
-import { type PackagecloudServer, startPackagecloudServer } from "../support/packagecloudServer";
+import { writeFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
+import { join } from "node:path";
+import { bundledProvider } from "../../support/bundledProvider";
+import { PROJECT_DIR } from "../../support/containers";
+import { removeTempDirs, tempDir } from "../../support/gitRepo";
+import { type PackagecloudServer, startPackagecloudServer } from "../../support/packagecloudServer";
 
 afterAll(removeTempDirs);
 
-const PROJECT = resolve(__dirname, "..", "..");
-type Provider = Required<pulumi.dynamic.ResourceProvider>;
-
-/**
- * The provider as `pulumi up` runs it: serialised by the SDK's closure serialiser in a Node process
- * that compiles TypeScript to CommonJS as Pulumi's runtime does, written out, and loaded back in a
- * fresh module with nothing of this test's module graph.
- */
-async function deserialisedProvider(): Promise<{ provider: Provider; text: string }> {
-  const file = join(tempDir("ralph-release-provider-"), "provider.js");
-  execFileSync(
-    join(PROJECT, "node_modules", ".bin", "tsx"),
-    ["test/support/serializeProvider.ts", "components/PackagecloudPackage.ts", "packagecloudProvider", file],
-    { cwd: PROJECT, stdio: "inherit" },
-  );
-  const loaded = createRequire(file)(file) as { handler: () => Provider };
-  return { provider: loaded.handler(), text: readFileSync(file, "utf8") };
-}
+type Provider = ReturnType<typeof bundledProvider>["provider"];
 
 let server: PackagecloudServer;
 let provider: Provider;
-let serializedText: string;
+let bundleText: string;
 
 function inputs(bytes: Buffer, overrides: Record<string, unknown> = {}) {
   const debPath = join(tempDir("ralph-release-deb-"), "ralph-core_20261124.1_amd64.deb");
@@ -54,21 +37,24 @@ function inputs(bytes: Buffer, overrides: Record<string, unknown> = {}) {
   };
 }
 
-beforeAll(async () => {
-  ({ provider, text: serializedText } = await deserialisedProvider());
-}, 60_000);
+beforeAll(() => {
+  ({ provider, text: bundleText } = bundledProvider({
+    path: "lib/publish/packagecloudProvider.ts",
+    exportName: "packagecloudProvider",
+  }));
+});
 beforeEach(async () => {
   server = await startPackagecloudServer();
 });
 afterEach(() => server.close());
 
-describe("PackagecloudPackage's provider, serialised as Pulumi serialises it", () => {
+describe("PackagecloudPackage's provider, bundled as `pulumi up` bundles it", () => {
   it("is self-contained code: Node built-ins by require, ralph-release's own code inlined, no paths of this machine", () => {
-    expect(serializedText).toContain("package[package_file]");
-    const required = [...serializedText.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    expect(bundleText).toContain("package[package_file]");
+    const required = [...bundleText.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
     expect(required.length).toBeGreaterThan(0);
     expect(required.filter((name) => !isBuiltin(name))).toEqual([]);
-    expect(serializedText).not.toContain(PROJECT);
+    expect(bundleText).not.toContain(PROJECT_DIR);
   });
 
   it("create uploads, read shows, delete keeps a release package", async () => {

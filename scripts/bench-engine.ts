@@ -91,7 +91,9 @@ function breakdown(source: string): void {
     const ms = (s) => (Number(process.hrtime.bigint() - s) / 1e6).toFixed(0).padStart(6) + " ms";
     const fs = require("node:fs");
     const calls = () => (fs.existsSync(${JSON.stringify(log)}) ? fs.readFileSync(${JSON.stringify(log)}, "utf8").split("\\n").length - 1 : 0);
-    let s = t(); require("./components/sdk"); console.log("  module load: the SDK's parts it uses    " + ms(s));
+    // An older checkout (the "before" figures) imports the whole SDK and has no provider bundle.
+    const older = !fs.existsSync("components/sdk.ts");
+    let s = t(); require(older ? "@pulumi/pulumi" : "./components/sdk"); console.log("  module load: the SDK's parts it uses    " + ms(s));
     s = t(); require("./components/RalphRelease"); console.log("  module load: the program's modules     " + ms(s));
     s = t(); const { parseConfig } = require("./lib/config"); const { rawConfig, stackSettings } = require("./cli/stackConfig");
     const settings = stackSettings({ stack: "snapshot", projectDir: process.cwd(), source: ${JSON.stringify(source)}, set: [], cwd: process.cwd(), env: {}, secretPlaceholder: "x" });
@@ -102,8 +104,8 @@ function breakdown(source: string): void {
     before = calls(); s = t(); const build = require("./lib/deb/build"); build.workingTreeId(parsed.source);
     for (const dir of ["debian", "docker/ralph", "docker/deb-builder"]) build.directoryDigest(dir);
     console.log("  hashing: tree id and recipes           " + ms(s) + "  (" + (calls() - before) + " git processes)");
-    s = t(); require("./lib/steps/providerBundle").providerBundle(process.cwd(), { path: "lib/steps/provider.ts", exportName: "pipelineStepProvider" });
-    console.log("  the steps' provider, bundled           " + ms(s));
+    if (!older) s = t(), require("./lib/steps/providerBundle").providerBundle(process.cwd(), { path: "lib/steps/provider.ts", exportName: "pipelineStepProvider" });
+    if (!older) console.log("  the steps' provider, bundled           " + ms(s));
   `;
   console.log("the program's start (a fresh process, tsx's loader):");
   execFileSync(process.execPath, ["--require", "tsx/cjs", "-e", probe], {

@@ -1,7 +1,6 @@
 /** Where the deb is published (packagecloud, aptly) and how long a release waits for its index. */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
 import { type DebTarget, KEYS, PROJECT } from "../keys";
 import { isHttpsOrLoopback, wholeFingerprint } from "../checks";
 import type { ConfigReader } from "../reader";
@@ -101,6 +100,8 @@ function releaseRepositories(r: ConfigReader): string[] {
   const repositories = [KEYS.packagecloudRepository.default.release];
   const file = join(r.absolute("."), "Pulumi.release.yaml");
   if (existsSync(file)) {
+    // Loaded here: the YAML parser is a fifth of the program's module load, for this one file.
+    const { parse } = require("yaml") as typeof import("yaml");
     const configured = (parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config?.[
       `${PROJECT}:packagecloudRepository`
     ];

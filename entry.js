@@ -9,13 +9,25 @@
 //   Nothing is type-checked at evaluation either way: `npm test` does that.
 const { invoke } = require("@pulumi/pulumi/runtime/invoke");
 
+/**
+ * Requires a TypeScript module through tsx, with stack traces on its own lines: Pulumi's runtime
+ * installs source-map-support, which does not read tsx's inline source maps (it would name lines of
+ * the compiled code); Node's own source maps do.
+ */
+function requireTypeScript(path) {
+  Error.prepareStackTrace = undefined;
+  process.setSourceMapsEnabled(true);
+  require("tsx/cjs");
+  return require(path);
+}
+
 module.exports = async () => {
   // Any invoke of the dynamic provider makes the engine start its host. The host has no functions and
   // answers "unknown function"; that answer is all this asks for.
   invoke("pulumi-nodejs:dynamic:startHost", {}).catch(() => undefined);
   // Loading the program holds the event loop: the request leaves first.
   await new Promise((resolve) => setTimeout(resolve, 25));
-  require("tsx/cjs");
   // By name: a stray index.js beside it is not the program.
-  return require("./index.ts");
+  return requireTypeScript("./index.ts");
 };
+module.exports.requireTypeScript = requireTypeScript;

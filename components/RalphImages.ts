@@ -2,7 +2,7 @@ import { join } from "node:path";
 import * as pulumi from "./sdk";
 import type { Settings } from "../lib/config";
 import { type AptSource, type ImageName, imageRepository, imageTags } from "../lib/images/names";
-import { ralphContextDir, type SmokeKind, type StagedContext } from "../lib/images/build";
+import { contextDigest, ralphContextDir, type SmokeKind, type StagedContext } from "../lib/images/build";
 import { directoryDigest } from "../lib/deb/build";
 import { type PushRequest, type PushResult, versionTagTarget } from "../lib/images/publish";
 import type { CheckoutVersion } from "../lib/version/version";
@@ -146,7 +146,7 @@ export class RalphImages extends pulumi.ComponentResource {
       images.inkpy &&
       build(
         "inkpy-unlabelled",
-        { ...images.inkpy, digest: directoryDigest(images.inkpy.context) },
+        { ...images.inkpy, digest: contextDigest(images.inkpy.context, images.inkpy.dockerfile) },
         { ...labels, BASE_IMAGE: settings.deb.baseImage },
         [],
       );

@@ -12,7 +12,7 @@ import type { EngineEvent, OutputMap, Stack, UpResult } from "@pulumi/pulumi/aut
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { armoredSecretKey, publicKeyFile, serveDirectory, signingKey } from "./support/aptRepo";
 import { type GithubServer, startGithubServer } from "./support/githubServer";
-import { BASE_IMAGE, docker, useContainerEngine } from "./support/containers";
+import { BASE_IMAGE, docker, PROJECT_DIR, useContainerEngine } from "./support/containers";
 import { debOnlyConfig, type EngineProject, engineProject } from "./support/engine";
 import { type GitRepo, removeTempDirs, tempDir } from "./support/gitRepo";
 import { type PackagecloudServer, startPackagecloudServer } from "./support/packagecloudServer";
@@ -117,6 +117,35 @@ describe("snapshot stack, deb only, under the real engine", () => {
     async () => {
       const result = await stack.up();
       expect(Object.keys(result.summary.resourceChanges ?? {})).toEqual(["same"]);
+    },
+    5 * MINUTES,
+  );
+
+  it(
+    "a stack written before the providers were bundled (each step's code serialised by the SDK): preview and up --refresh change nothing",
+    async () => {
+      const serialised = (module: string, name: string) => {
+        const file = join(tempDir("ralph-release-provider-"), "provider.js");
+        execFileSync("npx", ["tsx", "test/support/serializeProvider.ts", module, name, file], { cwd: PROJECT_DIR });
+        return readFileSync(file, "utf8");
+      };
+      const before = {
+        step: serialised("lib/steps/provider.ts", "pipelineStepProvider"),
+        packagecloud: serialised("lib/publish/packagecloudProvider.ts", "packagecloudProvider"),
+      };
+      const exported = await stack.exportStack();
+      const resources = exported.deployment.resources as { type: string; inputs: any; outputs: any }[];
+      const dynamic = resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+      for (const resource of dynamic) {
+        const code = resource.type.endsWith(":PackagecloudPackage") ? before.packagecloud : before.step;
+        resource.inputs.__provider = resource.outputs.__provider = code;
+      }
+      expect(dynamic.map((r) => r.type)).toContain("pulumi-nodejs:dynamic/packagecloud:PackagecloudPackage");
+      await stack.importStack(exported);
+
+      expect(await preview(stack)).toEqual([]);
+      const refreshed = await stack.up({ refresh: true });
+      expect(Object.keys(refreshed.summary.resourceChanges ?? {})).toEqual(["same"]);
     },
     5 * MINUTES,
   );

@@ -127,14 +127,19 @@ export function workingTreeId(source: string): string {
 
 /**
  * sha256 over every file under `dir` (relative path, executable bit, content), in a stable order;
- * git's own metadata is not content.
+ * git's own metadata is not content. `skip` leaves out what it names (a relative path, `/`-separated):
+ * a directory with all it holds.
  */
-export function directoryDigest(dir: string): string {
+export function directoryDigest(
+  dir: string,
+  skip: (path: string, isDirectory: boolean) => boolean = () => false,
+): string {
   const hash = createHash("sha256");
   const walk = (current: string) => {
     for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (entry.name === ".git") continue;
       const path = join(current, entry.name);
+      if (skip(relative(dir, path), entry.isDirectory())) continue;
       if (entry.isDirectory()) walk(path);
       else {
         const executable = (statSync(path).mode & 0o111) !== 0;

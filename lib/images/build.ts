@@ -3,8 +3,10 @@
  * gate run against each built image. Pure of Pulumi; the components run them through the CLI
  * (`image stage`, `image build`, `image smoke`) and the tests call them directly.
  */
-import { copyFileSync, cpSync, mkdirSync, rmSync } from "node:fs";
-import { basename, join } from "node:path";
+import dockerignore from "@balena/dockerignore";
+import { createHash } from "node:crypto";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { basename, isAbsolute, join, relative } from "node:path";
 import { directoryDigest } from "../deb/build";
 import { UserError } from "../errors";
 import { PLATFORM_FLAG, PLATFORM_LABEL } from "../platform";
@@ -17,6 +19,32 @@ const host: Runner = { kind: "host" };
 
 async function docker(...args: string[]) {
   return runStep(host, ["docker", ...args], { cwd: "/" });
+}
+
+/**
+ * The digest of what `docker build` reads of a checkout: the files of its context that .dockerignore
+ * leaves in (all of them without one, as directoryDigest has it), the .dockerignore itself, and the
+ * Dockerfile wherever it is. A file the build never sees (a local venv, editor backups) builds
+ * nothing again.
+ */
+export function contextDigest(context: string, dockerfile: string): string {
+  const fromContext = relative(context, dockerfile);
+  const inContext = !fromContext.startsWith("..") && !isAbsolute(fromContext);
+  const ignoreFile = join(context, ".dockerignore");
+  let digest: string;
+  if (!existsSync(ignoreFile)) digest = directoryDigest(context);
+  else {
+    const lines = readFileSync(ignoreFile, "utf8").split(/\r?\n/);
+    const rules = dockerignore().add(lines);
+    // An exception (`!path`) can bring back a file under an excluded directory: then it is walked.
+    const exceptions = lines.some((line) => line.trim().startsWith("!"));
+    digest = directoryDigest(context, (path, isDirectory) => {
+      if (path === ".dockerignore" || path === fromContext) return false;
+      return isDirectory ? !exceptions && rules.ignores(path) : rules.ignores(path);
+    });
+  }
+  if (inContext) return digest;
+  return createHash("sha256").update(digest).update("\0Dockerfile\0").update(readFileSync(dockerfile)).digest("hex");
 }
 
 export interface ImageBuildRequest {

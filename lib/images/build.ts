@@ -29,7 +29,7 @@ async function docker(...args: string[]) {
  */
 export function contextDigest(context: string, dockerfile: string): string {
   const fromContext = relative(context, dockerfile);
-  const inContext = !fromContext.startsWith("..") && !isAbsolute(fromContext);
+  const inContext = fromContext !== ".." && !fromContext.startsWith("../") && !isAbsolute(fromContext);
   const ignoreFile = join(context, ".dockerignore");
   let digest: string;
   if (!existsSync(ignoreFile)) digest = directoryDigest(context);

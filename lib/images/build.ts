@@ -25,9 +25,10 @@ async function docker(...args: string[]) {
  * The digest of what `docker build` reads of a checkout: the files of its context that .dockerignore
  * leaves in (all of them without one, as directoryDigest has it), the .dockerignore itself, and the
  * Dockerfile wherever it is. A file the build never sees (a local venv, editor backups) builds
- * nothing again.
+ * nothing again. Git's metadata is not content, with or without a .dockerignore (as before).
  */
 export function contextDigest(context: string, dockerfile: string): string {
+  if (!isAbsolute(context) || !isAbsolute(dockerfile)) throw new Error(`not absolute: ${context}, ${dockerfile}`);
   const fromContext = relative(context, dockerfile);
   const inContext = fromContext !== ".." && !fromContext.startsWith("../") && !isAbsolute(fromContext);
   const ignoreFile = join(context, ".dockerignore");
@@ -35,12 +36,15 @@ export function contextDigest(context: string, dockerfile: string): string {
   if (!existsSync(ignoreFile)) digest = directoryDigest(context);
   else {
     const lines = readFileSync(ignoreFile, "utf8").split(/\r?\n/);
-    const rules = dockerignore().add(lines);
+    // Docker matches case-sensitively (on Linux), as this does only when told.
+    const rules = dockerignore({ ignorecase: false }).add(lines);
     // An exception (`!path`) can bring back a file under an excluded directory: then it is walked.
+    // So is the Dockerfile's directory: Docker reads the Dockerfile wherever it is.
     const exceptions = lines.some((line) => line.trim().startsWith("!"));
     digest = directoryDigest(context, (path, isDirectory) => {
       if (path === ".dockerignore" || path === fromContext) return false;
-      return isDirectory ? !exceptions && rules.ignores(path) : rules.ignores(path);
+      if (!isDirectory) return rules.ignores(path);
+      return !exceptions && !fromContext.startsWith(`${path}/`) && rules.ignores(path);
     });
   }
   if (inContext) return digest;

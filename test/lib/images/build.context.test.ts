@@ -52,6 +52,23 @@ describe("an image's context digest", () => {
     expect(contextDigest(dir, dockerfile), "the rules themselves").not.toBe(newCode);
   });
 
+  it("counts a Dockerfile in a directory .dockerignore leaves out, and matches names as Docker does, by case", () => {
+    const dir = checkout();
+    mkdirSync(join(dir, "docker"));
+    const dockerfile = join(dir, "docker", "Dockerfile");
+    writeFileSync(dockerfile, "FROM scratch\n");
+    writeFileSync(join(dir, ".dockerignore"), "docker\ndocs\n");
+    const first = contextDigest(dir, dockerfile);
+    writeFileSync(dockerfile, "FROM scratch\nCOPY inkpy /inkpy\n");
+    const changed = contextDigest(dir, dockerfile);
+    expect(changed, "the recipe").not.toBe(first);
+    writeFileSync(join(dir, "docker", "notes.md"), "left out\n");
+    expect(contextDigest(dir, dockerfile), "beside the recipe, left out").toBe(changed);
+    mkdirSync(join(dir, "Docs"));
+    writeFileSync(join(dir, "Docs", "inkpy.md"), "sent: docs is not Docs\n");
+    expect(contextDigest(dir, dockerfile)).not.toBe(changed);
+  });
+
   it("counts a Dockerfile kept outside the context", () => {
     const dir = checkout();
     const outside = join(tempDir("ralph-release-recipe-"), "inkpy.Dockerfile");
